@@ -185,13 +185,31 @@ func TestForEachRegion(t *testing.T) {
 }
 
 func TestFanoutRejectsBadInput(t *testing.T) {
-	noop := func(context.Context, awsguard.Target) (int, error) { t.Error("fn called on invalid input"); return 0, nil }
+	noop := func(context.Context, awsguard.Target) (int, error) {
+		t.Error("fn called on invalid input")
+		return 0, nil
+	}
 	for name, call := range map[string]func() error{
-		"bad region":   func() error { _, err := awsguard.ForEachRegion(context.Background(), aws.Config{}, []string{"moon-1"}, noop); return err },
-		"dup region":   func() error { _, err := awsguard.ForEachRegion(context.Background(), aws.Config{}, []string{"us-east-1", "us-east-1"}, noop); return err },
-		"bad account":  func() error { _, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"12345"}, noop); return err },
-		"bad role":     func() error { _, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"111111111111"}, noop, func(o *awsguard.AccountOptions) { o.RoleName = "a/b" }); return err },
-		"bad external": func() error { _, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"111111111111"}, noop, func(o *awsguard.AccountOptions) { o.ExternalID = "x" }); return err },
+		"bad region": func() error {
+			_, err := awsguard.ForEachRegion(context.Background(), aws.Config{}, []string{"moon-1"}, noop)
+			return err
+		},
+		"dup region": func() error {
+			_, err := awsguard.ForEachRegion(context.Background(), aws.Config{}, []string{"us-east-1", "us-east-1"}, noop)
+			return err
+		},
+		"bad account": func() error {
+			_, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"12345"}, noop)
+			return err
+		},
+		"bad role": func() error {
+			_, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"111111111111"}, noop, func(o *awsguard.AccountOptions) { o.RoleName = "a/b" })
+			return err
+		},
+		"bad external": func() error {
+			_, err := awsguard.ForEachAccount(context.Background(), aws.Config{}, nil, []string{"111111111111"}, noop, func(o *awsguard.AccountOptions) { o.ExternalID = "x" })
+			return err
+		},
 	} {
 		if err := call(); !errors.Is(err, awsguard.ErrInvalidTarget) {
 			t.Errorf("%s: err = %v, want ErrInvalidTarget", name, err)
