@@ -183,7 +183,7 @@ func OrganizationAccounts(ctx context.Context, api ListAccountsAPI) ([]string, e
 			return nil, fmt.Errorf("awsguard: list organization accounts: %w", err)
 		}
 		for _, a := range page.Accounts {
-			//nolint:staticcheck // Status is deprecated in favour of State, which not every endpoint fills yet.
+			// Status is deprecated in favour of State, which not every endpoint fills yet.
 			if a.State == orgtypes.AccountStateActive || (a.State == "" && a.Status == orgtypes.AccountStatusActive) {
 				ids = append(ids, aws.ToString(a.Id))
 			}

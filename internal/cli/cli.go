@@ -1,0 +1,99 @@
+// Package cli holds what the example programs share: loading the AWS
+// configuration through the standard chain, writing reports in the chosen
+// format, and failing with one line on stderr.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/awsguard/awsguard"
+)
+
+// LoadConfig loads the AWS configuration through the standard chain
+// (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, shared files, instance
+// roles, ...).
+func LoadConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or a profile's region")
+	}
+	return cfg, nil
+}
+
+// Formats a report can be written in.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+	FormatCSV   = "csv"
+)
+
+// FormatFlag registers -format on fs, allowing the given formats; the first
+// is the default.
+func FormatFlag(fs *flag.FlagSet, allowed ...string) *string {
+	return fs.String("format", allowed[0], "output format: "+strings.Join(allowed, "|"))
+}
+
+// CheckFormat returns an error unless format is one of allowed.
+func CheckFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("-format %q: want one of %s", format, strings.Join(allowed, ", "))
+}
+
+// WriteReport writes r to w as a table, JSON or CSV.
+func WriteReport(w io.Writer, r *awsguard.Report, format string) error {
+	switch format {
+	case FormatJSON:
+		return r.WriteJSON(w)
+	case FormatCSV:
+		return r.WriteCSV(w)
+	case FormatTable, "text":
+		return r.WriteTable(w)
+	}
+	return CheckFormat(format, FormatTable, FormatJSON, FormatCSV)
+}
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Fail writes "name: err" on one line to stderr and returns the exit code
+// 1, or 2 for a usage error (flag.ErrHelp or an *UsageError).
+func Fail(stderr io.Writer, name string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// UsageError is a bad command line.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a *UsageError.
+func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
