@@ -146,7 +146,7 @@ type policyField struct {
 	get            func(PasswordPolicy) string
 }
 
-func b2s(b bool) string { return strconv.FormatBool(b) }
+func b2s(b bool) string  { return strconv.FormatBool(b) }
 func i2s(i int32) string { return strconv.Itoa(int(i)) }
 
 var policyFields = []policyField{
