@@ -746,11 +746,10 @@ func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns 
 	c := creds{name: userName, arn: arn, base: map[string]string{"source": "live"}}
 
 	_, err = api.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(userName)})
-	var nse *types.NoSuchEntityException
 	switch {
 	case err == nil:
 		c.passwordEnabled = true
-	case !errors.As(err, &nse):
+	case !isNoSuchEntity(err):
 		return nil, wrap("get login profile", err)
 	}
 	mfa, err := api.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(userName)})

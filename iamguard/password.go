@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 )
 
 // PasswordPolicy is the account password policy, with every field AWS has.
@@ -437,13 +438,19 @@ func logger(l *slog.Logger) *slog.Logger {
 	return l
 }
 
+// isNoSuchEntity matches IAM's NoSuchEntity by type or error code.
+func isNoSuchEntity(err error) bool {
+	var nse *types.NoSuchEntityException
+	var ae smithy.APIError
+	return errors.As(err, &nse) || (errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity")
+}
+
 // readPasswordPolicy returns the account's policy, or nil if it has none.
 func readPasswordPolicy(ctx context.Context, api interface {
 	GetAccountPasswordPolicy(context.Context, *iam.GetAccountPasswordPolicyInput, ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
 }) (*PasswordPolicy, error) {
 	out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
-	var nse *types.NoSuchEntityException
-	if errors.As(err, &nse) {
+	if isNoSuchEntity(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -556,8 +563,7 @@ func RestorePasswordPolicy(ctx context.Context, api PasswordPolicyRestoreAPI, be
 		return ch, nil
 	}
 	_, err = api.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})
-	var nse *types.NoSuchEntityException
-	if errors.As(err, &nse) { // gone meanwhile: nothing left to do
+	if isNoSuchEntity(err) { // gone meanwhile: nothing left to do
 		ch.Reason, ch.Diff = ReasonAlreadyCompliant, nil
 		return ch, nil
 	}
