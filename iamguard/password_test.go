@@ -65,7 +65,9 @@ func TestEvaluateKISA(t *testing.T) {
 		want   []iamguard.Violation
 	}{
 		{"2 classes, length 10", &base, nil},
-		{"upper case counts as letters", with(func(p *iamguard.PasswordPolicy) { p.RequireLowercaseCharacters, p.RequireUppercaseCharacters = false, true }), nil},
+		{"upper case counts as letters", with(func(p *iamguard.PasswordPolicy) {
+			p.RequireLowercaseCharacters, p.RequireUppercaseCharacters = false, true
+		}), nil},
 		{"3 classes, length 8", with(func(p *iamguard.PasswordPolicy) { p.MinimumPasswordLength, p.RequireSymbols = 8, true }), nil},
 		{"the preset", &iamguard.KISA.Policy, nil},
 		{"2 classes, length 9", with(func(p *iamguard.PasswordPolicy) { p.MinimumPasswordLength = 9 }), []iamguard.Violation{{
