@@ -2,7 +2,6 @@ package iamguard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -203,10 +202,24 @@ func Audit(ctx context.Context, api AuditAPI, optFns ...func(*AuditOptions)) (*a
 
 	rep := awsguard.NewReport(a.now, a.findings()...)
 	if len(errs) > 0 {
-		return rep, fmt.Errorf("%w: %w", ErrAuditIncomplete, errors.Join(errs...))
+		return rep, &incompleteError{errs: errs}
 	}
 	return rep, nil
 }
+
+// incompleteError is Audit's error when a source could not be read: one
+// line, matching ErrAuditIncomplete and each cause.
+type incompleteError struct{ errs []error }
+
+func (e *incompleteError) Error() string {
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	return ErrAuditIncomplete.Error() + ": " + strings.Join(msgs, "; ")
+}
+
+func (e *incompleteError) Unwrap() []error { return append([]error{ErrAuditIncomplete}, e.errs...) }
 
 func readSummary(ctx context.Context, api AuditAPI) (map[string]int32, error) {
 	out, err := api.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})

@@ -21,26 +21,26 @@ import (
 // not prevented.
 type PasswordPolicy struct {
 	// MinimumPasswordLength is 6..128.
-	MinimumPasswordLength int32
+	MinimumPasswordLength int32 `json:"minimum_password_length"`
 	// RequireSymbols requires one of ! @ # $ % ^ & * ( ) _ + - = [ ] { } | '.
-	RequireSymbols             bool
-	RequireNumbers             bool
-	RequireUppercaseCharacters bool
-	RequireLowercaseCharacters bool
+	RequireSymbols             bool `json:"require_symbols"`
+	RequireNumbers             bool `json:"require_numbers"`
+	RequireUppercaseCharacters bool `json:"require_uppercase_characters"`
+	RequireLowercaseCharacters bool `json:"require_lowercase_characters"`
 	// AllowUsersToChangePassword lets IAM users change their own password.
-	AllowUsersToChangePassword bool
+	AllowUsersToChangePassword bool `json:"allow_users_to_change_password"`
 	// ExpirePasswords is read only: AWS sets it when MaxPasswordAge > 0.
 	// EnablePasswordPolicy ignores the value given and derives it.
-	ExpirePasswords bool
+	ExpirePasswords bool `json:"expire_passwords"`
 	// MaxPasswordAge is the days a password is valid, 1..1095, or 0 for
 	// never.
-	MaxPasswordAge int32
+	MaxPasswordAge int32 `json:"max_password_age"`
 	// PasswordReusePrevention is how many previous passwords a user may not
 	// reuse, 1..24, or 0 for no prevention.
-	PasswordReusePrevention int32
+	PasswordReusePrevention int32 `json:"password_reuse_prevention"`
 	// HardExpiry stops users with an expired password from setting a new
 	// one; an administrator must reset it.
-	HardExpiry bool
+	HardExpiry bool `json:"hard_expiry"`
 }
 
 // The ranges AWS accepts.
@@ -174,12 +174,12 @@ func (p PasswordPolicy) evidence(into map[string]string) {
 // run, would change).
 type FieldChange struct {
 	// Field is the PasswordPolicy field name.
-	Field string
+	Field string `json:"field"`
 	// From is the current value, or NoPolicy when the account has no
 	// password policy.
-	From string
+	From string `json:"from"`
 	// To is the value after the change.
-	To string
+	To string `json:"to"`
 }
 
 // NoPolicy is FieldChange.From when the account had no password policy.
@@ -415,20 +415,20 @@ const (
 // would do.
 type PasswordPolicyChange struct {
 	// Applied is true when the policy was written.
-	Applied bool
+	Applied bool `json:"applied"`
 	// DryRun is true when the change was only planned.
-	DryRun bool
+	DryRun bool `json:"dry_run"`
 	// Reason is one of the Reason constants.
-	Reason string
+	Reason string `json:"reason"`
 	// Diff lists the fields changed, in field order; empty when already
 	// compliant.
-	Diff []FieldChange
+	Diff []FieldChange `json:"diff"`
 	// Before is the policy found, nil if the account had none. Pass it to
 	// RestorePasswordPolicy to undo the change.
-	Before *PasswordPolicy
+	Before *PasswordPolicy `json:"before"`
 	// After is the policy in effect after the change (or that would be, in
 	// a dry run); nil only when RestorePasswordPolicy deletes the policy.
-	After *PasswordPolicy
+	After *PasswordPolicy `json:"after"`
 }
 
 func logger(l *slog.Logger) *slog.Logger {
