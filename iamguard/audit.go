@@ -85,7 +85,8 @@ type AuditOptions struct {
 	// used counts from its creation) before it fails CheckAccessKeyUnused;
 	// default 90 days. (CIS 1.12 asks for 45.)
 	UnusedKeyAge time.Duration
-	// Baseline is the password policy baseline; default KISA.
+	// Baseline is the password policy baseline; a Baseline with an empty
+	// Name means the default, KISA.
 	Baseline Baseline
 	// Account is the account ID written into findings. By default it is
 	// read from the ARNs in the credential report and the authorization

@@ -1,0 +1,84 @@
+package iamguard_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/fault"
+)
+
+// A fault at any call of Audit never turns into a wrong verdict: every
+// finding is the fault-free one or an ERROR, the report still covers every
+// check, and the error says the audit is incomplete.
+func TestAuditFaultSweep(t *testing.T) {
+	env := awstest.New(t)
+	ctx := context.Background()
+	if err := seedUsers(ctx, iam.NewFromConfig(env.Config()), 12, 4, mixedUser); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	// A first run generates the credential report, so that every run of the
+	// sweep makes the same calls.
+	if _, err := iamguard.Audit(ctx, iam.NewFromConfig(env.Config()), hundredDaysOn(start)); err != nil {
+		t.Fatal(err)
+	}
+	probe := fault.New()
+	cfg := env.Config()
+	cfg.APIOptions = append(cfg.APIOptions, probe.APIOption)
+	clean, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), hundredDaysOn(start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[2]string]awsguard.Status{}
+	for _, f := range clean.Findings {
+		want[[2]string{f.Check, f.Resource}] = f.Status
+	}
+	calls := probe.Calls()
+	for k := 1; k <= len(calls); k++ {
+		for _, kind := range []fault.Kind{fault.ServerError, fault.ConnectionReset, fault.APIError} {
+			t.Run(fmt.Sprintf("call%d-%s-%s", k, calls[k-1].Operation, kind), func(t *testing.T) {
+				rule := fault.Rule{Nth: k, Kind: kind}
+				if kind == fault.APIError {
+					rule.Code, rule.Status = "AccessDenied", 403
+				}
+				inj := fault.New(rule)
+				cfg := env.Config()
+				cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
+				rep, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), hundredDaysOn(start))
+				if !errors.Is(err, iamguard.ErrAuditIncomplete) {
+					t.Fatalf("err = %v, want ErrAuditIncomplete", err)
+				}
+				if rep == nil {
+					t.Fatal("no report")
+				}
+				errs := 0
+				for _, f := range rep.Findings {
+					if f.Status == awsguard.StatusError {
+						errs++
+						if f.Evidence == nil || len(f.Evidence) == 0 {
+							t.Errorf("ERROR without evidence: %+v", f)
+						}
+						continue
+					}
+					if w, ok := want[[2]string{f.Check, f.Resource}]; !ok || w != f.Status {
+						t.Errorf("%s %s = %s, fault-free %s", f.Check, f.Resource, f.Status, w)
+					}
+				}
+				if errs == 0 {
+					t.Error("a failed source produced no ERROR finding")
+				}
+				if got, want := rep.Checks(), clean.Checks(); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("checks = %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}
