@@ -303,7 +303,7 @@ func (a *auditor) finding(check, resource string, st awsguard.Status, title stri
 		Check: check, Status: st, Severity: info.Severity, Account: a.account, Region: awsguard.RegionGlobal,
 		Resource: resource, Title: title, Evidence: ev, Controls: slices.Clone(info.Controls),
 	}
-	if st == awsguard.StatusFail || st == awsguard.StatusError {
+	if st == awsguard.StatusFail {
 		f.Remediation = info.Remediation
 	}
 	return f

@@ -45,10 +45,10 @@ type PasswordPolicy struct {
 
 // The ranges AWS accepts.
 const (
-	minPasswordLength      = 6
-	maxPasswordLength      = 128
-	maxPasswordAgeDays     = 1095
-	maxPasswordReusePrvntn = 24
+	minPasswordLength  = 6
+	maxPasswordLength  = 128
+	maxPasswordAgeDays = 1095
+	maxPasswordReuse   = 24
 )
 
 // Validate checks every field against the range AWS accepts and returns a
@@ -61,7 +61,7 @@ func (p PasswordPolicy) Validate() error {
 	if p.MaxPasswordAge < 0 || p.MaxPasswordAge > maxPasswordAgeDays {
 		errs = append(errs, &PasswordPolicyError{Field: "MaxPasswordAge", Value: p.MaxPasswordAge, Allowed: "1..1095 days, or 0 for never"})
 	}
-	if p.PasswordReusePrevention < 0 || p.PasswordReusePrevention > maxPasswordReusePrvntn {
+	if p.PasswordReusePrevention < 0 || p.PasswordReusePrevention > maxPasswordReuse {
 		errs = append(errs, &PasswordPolicyError{Field: "PasswordReusePrevention", Value: p.PasswordReusePrevention, Allowed: "1..24, or 0 for none"})
 	}
 	return errors.Join(errs...)
