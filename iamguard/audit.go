@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,10 +149,11 @@ func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
 // It makes a number of calls that does not grow with the number of users
 // beyond pagination: GenerateCredentialReport (polled until COMPLETE) and
 // GetCredentialReport, GetAccountPasswordPolicy, GetAccountSummary and
-// GetAccountAuthorizationDetails (users only, 1,000 a page). The credential
-// report can be up to 4 hours old: each finding drawn from it has its
-// generation time in evidence ("report_generated_at"); re-check a user
-// after a fix with VerifyUser. Users created after the report get
+// GetAccountAuthorizationDetails (users only, 1,000 a page). The four
+// sources are read concurrently, so api must be safe for concurrent use
+// (*iam.Client is). The credential report can be up to 4 hours old: each
+// finding drawn from it has its generation time in evidence
+// ("report_generated_at"); re-check a user after a fix with VerifyUser. Users created after the report get
 // StatusError findings for the report's checks that say so.
 //
 // If a source cannot be read, Audit still returns the report, in which the
@@ -169,36 +171,29 @@ func Audit(ctx context.Context, api AuditAPI, optFns ...func(*AuditOptions)) (*a
 	}
 	log := o.Logger.With("operation", "Audit")
 	a := &auditor{o: &o, now: o.Now().UTC()}
-	var errs []error
-	stop := func(err error) bool {
-		if ctx.Err() != nil {
-			return true
+
+	// The four sources are independent: read them at once, so that the
+	// other reads overlap the wait for the credential report.
+	var wg sync.WaitGroup
+	wg.Go(func() { a.report, a.reportErr = fetchCredentialReport(ctx, api, &o) })
+	wg.Go(func() {
+		a.policy, a.policyErr = readPasswordPolicy(ctx, api)
+		if a.policyErr != nil {
+			a.policyErr = fmt.Errorf("iamguard: get account password policy: %w", a.policyErr)
 		}
+	})
+	wg.Go(func() { a.summary, a.summaryErr = readSummary(ctx, api) })
+	wg.Go(func() { a.users, a.usersErr = readUserDetails(ctx, api) })
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("iamguard: Audit: %w", err)
+	}
+	var errs []error
+	for _, err := range []error{a.reportErr, a.policyErr, a.summaryErr, a.usersErr} {
 		if err != nil {
 			errs = append(errs, err)
 			log.DebugContext(ctx, "source unreadable", "error", err)
 		}
-		return false
-	}
-
-	a.report, a.reportErr = fetchCredentialReport(ctx, api, &o)
-	if stop(a.reportErr) {
-		return nil, fmt.Errorf("iamguard: Audit: %w", ctx.Err())
-	}
-	a.policy, a.policyErr = readPasswordPolicy(ctx, api)
-	if a.policyErr != nil {
-		a.policyErr = fmt.Errorf("iamguard: get account password policy: %w", a.policyErr)
-	}
-	if stop(a.policyErr) {
-		return nil, fmt.Errorf("iamguard: Audit: %w", ctx.Err())
-	}
-	a.summary, a.summaryErr = readSummary(ctx, api)
-	if stop(a.summaryErr) {
-		return nil, fmt.Errorf("iamguard: Audit: %w", ctx.Err())
-	}
-	a.users, a.usersErr = readUserDetails(ctx, api)
-	if stop(a.usersErr) {
-		return nil, fmt.Errorf("iamguard: Audit: %w", ctx.Err())
 	}
 
 	rep := awsguard.NewReport(a.now, a.findings()...)
