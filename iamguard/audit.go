@@ -43,7 +43,7 @@ type CheckInfo struct {
 	Summary string
 }
 
-var checks = []CheckInfo{
+var auditChecks = []CheckInfo{
 	{CheckRootMFA, awsguard.SeverityCritical, []string{"ISMS-P:2.5.3", "ISMS-P:2.5.5", "CIS:1.5"}, "", "the root user has MFA"},
 	{CheckRootAccessKeys, awsguard.SeverityCritical, []string{"ISMS-P:2.5.5", "CIS:1.4"}, "", "the root user has no access keys"},
 	{CheckConsoleMFA, awsguard.SeverityHigh, []string{"ISMS-P:2.5.3", "CIS:1.10"}, "iamguard.EnforceMFA", "every user with a console password has an MFA device"},
@@ -56,15 +56,15 @@ var checks = []CheckInfo{
 
 // Checks returns the checks of Audit, in a fixed order.
 func Checks() []CheckInfo {
-	out := slices.Clone(checks)
+	out := slices.Clone(auditChecks)
 	for i := range out {
 		out[i].Controls = slices.Clone(out[i].Controls)
 	}
 	return out
 }
 
-func checkInfo(id string) CheckInfo {
-	for _, c := range checks {
+func auditCheckInfo(id string) CheckInfo {
+	for _, c := range auditChecks {
 		if c.ID == id {
 			return c
 		}
@@ -102,7 +102,7 @@ type AuditOptions struct {
 	ReportWait time.Duration
 }
 
-const day = 24 * time.Hour
+const oneDay = 24 * time.Hour
 
 func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
 	var o AuditOptions
@@ -120,15 +120,15 @@ func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Logger = logger(o.Logger)
+	o.Logger = orDiscard(o.Logger)
 	if o.MaxKeyAge == 0 {
-		o.MaxKeyAge = 90 * day
+		o.MaxKeyAge = 90 * oneDay
 	}
 	if o.UnusedKeyAge == 0 {
-		o.UnusedKeyAge = 90 * day
+		o.UnusedKeyAge = 90 * oneDay
 	}
 	if o.Baseline.Name == "" {
-		o.Baseline = clone(KISA)
+		o.Baseline = cloneBaseline(KISA)
 	}
 	if o.PollMinDelay == 0 {
 		o.PollMinDelay = time.Second
@@ -293,7 +293,7 @@ func (a *auditor) findAccount() string {
 
 // finding starts a finding of check on resource.
 func (a *auditor) finding(check, resource string, st awsguard.Status, title string, ev map[string]string) awsguard.Finding {
-	info := checkInfo(check)
+	info := auditCheckInfo(check)
 	f := awsguard.Finding{
 		Check: check, Status: st, Severity: info.Severity, Account: a.account, Region: awsguard.RegionGlobal,
 		Resource: resource, Title: title, Evidence: ev, Controls: slices.Clone(info.Controls),
@@ -319,19 +319,19 @@ func (a *auditor) reportEvidence(ev map[string]string) map[string]string {
 	}
 	ev["source"] = "credential_report"
 	if a.report != nil {
-		ev["report_generated_at"] = formatTime(a.report.GeneratedAt)
+		ev["report_generated_at"] = fmtReportTime(a.report.GeneratedAt)
 	}
 	return ev
 }
 
-func formatTime(t time.Time) string {
+func fmtReportTime(t time.Time) string {
 	if t.IsZero() {
 		return "N/A"
 	}
 	return t.UTC().Format(time.RFC3339)
 }
 
-func errorEvidence(err error) map[string]string { return map[string]string{"error": err.Error()} }
+func auditErrorEvidence(err error) map[string]string { return map[string]string{"error": err.Error()} }
 
 // credentialChecks are the checks drawn from the credential report.
 var credentialChecks = []string{CheckConsoleMFA, CheckAccessKeyRotation, CheckAccessKeyUnused, CheckTwoActiveKeys}
@@ -357,7 +357,7 @@ func (a *auditor) findings() []awsguard.Finding {
 		}
 	} else {
 		out = append(out, a.finding(CheckDirectPolicies, a.accountResource(), awsguard.StatusError,
-			"Could not read users' policies", errorEvidence(a.usersErr)))
+			"Could not read users' policies", auditErrorEvidence(a.usersErr)))
 		if a.report != nil {
 			for _, r := range a.report.Users {
 				users = append(users, user{r.User, r.ARN, r.UserCreationTime, nil})
@@ -373,7 +373,7 @@ func (a *auditor) findings() []awsguard.Finding {
 	} else {
 		for _, c := range credentialChecks {
 			out = append(out, a.finding(c, a.accountResource(), awsguard.StatusError,
-				"Could not read the credential report", errorEvidence(a.reportErr)))
+				"Could not read the credential report", auditErrorEvidence(a.reportErr)))
 		}
 	}
 	for _, u := range users {
@@ -388,10 +388,10 @@ func (a *auditor) findings() []awsguard.Finding {
 			row = nil // a deleted user's row whose name was reused since
 		}
 		if row == nil {
-			ev := a.reportEvidence(map[string]string{"user_creation_time": formatTime(u.created), "reason": "user not in the credential report"})
+			ev := a.reportEvidence(map[string]string{"user_creation_time": fmtReportTime(u.created), "reason": "user not in the credential report"})
 			for _, c := range credentialChecks {
 				out = append(out, a.finding(c, u.arn, awsguard.StatusError,
-					fmt.Sprintf("User %s is newer than the credential report: re-check with iamguard.VerifyUser", u.name), clone1(ev)))
+					fmt.Sprintf("User %s is newer than the credential report: re-check with iamguard.VerifyUser", u.name), cloneEvidence(ev)))
 			}
 			continue
 		}
@@ -400,7 +400,7 @@ func (a *auditor) findings() []awsguard.Finding {
 	return out
 }
 
-func clone1(m map[string]string) map[string]string {
+func cloneEvidence(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v
@@ -434,7 +434,7 @@ func (a *auditor) rootFindings() []awsguard.Finding {
 	}
 	if r := a.rootRow(); r != nil {
 		ev["root_mfa_active"] = strconv.FormatBool(r.MFAActive)
-		ev["report_generated_at"] = formatTime(a.report.GeneratedAt)
+		ev["report_generated_at"] = fmtReportTime(a.report.GeneratedAt)
 		if !fromSummary {
 			ev["source"] = "credential_report"
 			mfa, fromSummary = 0, true
@@ -466,7 +466,7 @@ func (a *auditor) rootFindings() []awsguard.Finding {
 				n++
 			}
 		}
-		ev["report_generated_at"] = formatTime(a.report.GeneratedAt)
+		ev["report_generated_at"] = fmtReportTime(a.report.GeneratedAt)
 		if !known {
 			ev["source"] = "credential_report"
 			keys, known = int32(n), true
@@ -515,7 +515,7 @@ func (a *auditor) passwordPolicyFinding() awsguard.Finding {
 	res := PasswordPolicyResource(a.account)
 	b := a.o.Baseline
 	if a.policyErr != nil {
-		f := a.finding(CheckPasswordPolicy, res, awsguard.StatusError, "Could not read the account password policy", errorEvidence(a.policyErr))
+		f := a.finding(CheckPasswordPolicy, res, awsguard.StatusError, "Could not read the account password policy", auditErrorEvidence(a.policyErr))
 		f.Controls = slices.Clone(b.Controls)
 		f.Evidence["baseline"] = b.Name
 		return f
@@ -579,51 +579,51 @@ func (a *auditor) directPoliciesFinding(name, arn string, attached, inline, grou
 		fmt.Sprintf("User %s has policies of their own (%d attached, %d inline)", name, len(attached), len(inline)), ev)
 }
 
-// creds is what the credential checks read about one user, from the
+// userCreds is what the credential checks read about one user, from the
 // credential report or live.
-type creds struct {
+type userCreds struct {
 	name, arn       string
 	passwordEnabled bool
 	mfaActive       bool
-	keys            []keyState
+	keys            []auditKey
 	// base is the evidence every finding carries (source, report time).
 	base map[string]string
 }
 
-type keyState struct {
+type auditKey struct {
 	label    string // access_key_1 or the key ID
 	active   bool
 	created  time.Time
 	lastUsed time.Time // zero: never used (or no information)
 }
 
-func credsFromRow(r *CredentialReportRow, generated time.Time) creds {
-	c := creds{
+func credsFromRow(r *CredentialReportRow, generated time.Time) userCreds {
+	c := userCreds{
 		name: r.User, arn: r.ARN, passwordEnabled: r.PasswordEnabled, mfaActive: r.MFAActive,
-		base: map[string]string{"source": "credential_report", "report_generated_at": formatTime(generated)},
+		base: map[string]string{"source": "credential_report", "report_generated_at": fmtReportTime(generated)},
 	}
 	for i, k := range r.AccessKeys {
 		if !k.Active && k.LastRotated.IsZero() {
 			continue // empty slot
 		}
-		c.keys = append(c.keys, keyState{label: fmt.Sprintf("access_key_%d", i+1), active: k.Active, created: k.LastRotated, lastUsed: k.LastUsed})
+		c.keys = append(c.keys, auditKey{label: fmt.Sprintf("access_key_%d", i+1), active: k.Active, created: k.LastRotated, lastUsed: k.LastUsed})
 	}
 	return c
 }
 
 // days formats a duration in whole days when it is one, else as Go does.
-func days(d time.Duration) string {
-	if d%day == 0 {
-		return fmt.Sprintf("%d days", d/day)
+func fmtDays(d time.Duration) string {
+	if d%oneDay == 0 {
+		return fmt.Sprintf("%d days", d/oneDay)
 	}
 	return d.String()
 }
 
-func ageDays(d time.Duration) string { return strconv.Itoa(int(d / day)) }
+func fmtAgeDays(d time.Duration) string { return strconv.Itoa(int(d / oneDay)) }
 
-func (a *auditor) credentialFindings(c creds) []awsguard.Finding {
+func (a *auditor) credentialFindings(c userCreds) []awsguard.Finding {
 	ev := func(kv ...string) map[string]string {
-		m := clone1(c.base)
+		m := cloneEvidence(c.base)
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
@@ -642,7 +642,7 @@ func (a *auditor) credentialFindings(c creds) []awsguard.Finding {
 		out = append(out, a.finding(CheckConsoleMFA, c.arn, awsguard.StatusFail, fmt.Sprintf("Console user %s has no MFA device", c.name), mfaEv))
 	}
 
-	var active []keyState
+	var active []auditKey
 	for _, k := range c.keys {
 		if k.active {
 			active = append(active, k)
@@ -664,22 +664,22 @@ func (a *auditor) credentialFindings(c creds) []awsguard.Finding {
 			a.finding(CheckAccessKeyUnused, c.arn, awsguard.StatusNotApplicable, fmt.Sprintf("User %s has no active access key", c.name), ev("active_keys", "0")))
 		return out
 	}
-	rotEv := ev("max_key_age", days(a.o.MaxKeyAge))
-	useEv := ev("unused_key_age", days(a.o.UnusedKeyAge))
+	rotEv := ev("max_key_age", fmtDays(a.o.MaxKeyAge))
+	useEv := ev("unused_key_age", fmtDays(a.o.UnusedKeyAge))
 	var old, idle, unknown []string
 	for _, k := range active {
-		rotEv[k.label+"_last_rotated"] = formatTime(k.created)
+		rotEv[k.label+"_last_rotated"] = fmtReportTime(k.created)
 		if k.lastUsed.IsZero() {
 			useEv[k.label+"_last_used"] = "never"
 		} else {
-			useEv[k.label+"_last_used"] = formatTime(k.lastUsed)
+			useEv[k.label+"_last_used"] = fmtReportTime(k.lastUsed)
 		}
 		if k.created.IsZero() {
 			unknown = append(unknown, k.label)
 			continue
 		}
 		age := a.now.Sub(k.created)
-		rotEv[k.label+"_age_days"] = ageDays(age)
+		rotEv[k.label+"_age_days"] = fmtAgeDays(age)
 		if age > a.o.MaxKeyAge {
 			old = append(old, k.label)
 		}
@@ -688,7 +688,7 @@ func (a *auditor) credentialFindings(c creds) []awsguard.Finding {
 			ref = k.created
 		}
 		idleFor := a.now.Sub(ref)
-		useEv[k.label+"_idle_days"] = ageDays(idleFor)
+		useEv[k.label+"_idle_days"] = fmtAgeDays(idleFor)
 		if idleFor > a.o.UnusedKeyAge {
 			idle = append(idle, k.label)
 		}
@@ -697,27 +697,27 @@ func (a *auditor) credentialFindings(c creds) []awsguard.Finding {
 	case len(old) > 0:
 		rotEv["failing_keys"] = strings.Join(old, ",")
 		out = append(out, a.finding(CheckAccessKeyRotation, c.arn, awsguard.StatusFail,
-			fmt.Sprintf("User %s has an active access key older than %s", c.name, days(a.o.MaxKeyAge)), rotEv))
+			fmt.Sprintf("User %s has an active access key older than %s", c.name, fmtDays(a.o.MaxKeyAge)), rotEv))
 	case len(unknown) > 0:
 		rotEv["unknown_keys"] = strings.Join(unknown, ",")
 		out = append(out, a.finding(CheckAccessKeyRotation, c.arn, awsguard.StatusError,
 			fmt.Sprintf("User %s has an active access key of unknown age", c.name), rotEv))
 	default:
 		out = append(out, a.finding(CheckAccessKeyRotation, c.arn, awsguard.StatusPass,
-			fmt.Sprintf("User %s's active access keys are younger than %s", c.name, days(a.o.MaxKeyAge)), rotEv))
+			fmt.Sprintf("User %s's active access keys are younger than %s", c.name, fmtDays(a.o.MaxKeyAge)), rotEv))
 	}
 	switch {
 	case len(idle) > 0:
 		useEv["failing_keys"] = strings.Join(idle, ",")
 		out = append(out, a.finding(CheckAccessKeyUnused, c.arn, awsguard.StatusFail,
-			fmt.Sprintf("User %s has an active access key unused for more than %s", c.name, days(a.o.UnusedKeyAge)), useEv))
+			fmt.Sprintf("User %s has an active access key unused for more than %s", c.name, fmtDays(a.o.UnusedKeyAge)), useEv))
 	case len(unknown) > 0:
 		useEv["unknown_keys"] = strings.Join(unknown, ",")
 		out = append(out, a.finding(CheckAccessKeyUnused, c.arn, awsguard.StatusError,
 			fmt.Sprintf("User %s has an active access key of unknown age", c.name), useEv))
 	default:
 		out = append(out, a.finding(CheckAccessKeyUnused, c.arn, awsguard.StatusPass,
-			fmt.Sprintf("User %s's active access keys were used within %s", c.name, days(a.o.UnusedKeyAge)), useEv))
+			fmt.Sprintf("User %s's active access keys were used within %s", c.name, fmtDays(a.o.UnusedKeyAge)), useEv))
 	}
 	return out
 }
@@ -752,13 +752,13 @@ func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns 
 		return nil, wrap("get user", err)
 	}
 	arn := aws.ToString(u.User.Arn)
-	c := creds{name: userName, arn: arn, base: map[string]string{"source": "live"}}
+	c := userCreds{name: userName, arn: arn, base: map[string]string{"source": "live"}}
 
 	_, err = api.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(userName)})
 	switch {
 	case err == nil:
 		c.passwordEnabled = true
-	case !isNoSuchEntity(err):
+	case !isIAMNoSuchEntity(err):
 		return nil, wrap("get login profile", err)
 	}
 	mfa, err := api.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(userName)})
@@ -783,7 +783,7 @@ func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns 
 		return strings.Compare(aws.ToString(x.AccessKeyId), aws.ToString(y.AccessKeyId))
 	})
 	for i, k := range keys {
-		ks := keyState{label: fmt.Sprintf("access_key_%d", i+1), active: k.Status == types.StatusTypeActive, created: aws.ToTime(k.CreateDate)}
+		ks := auditKey{label: fmt.Sprintf("access_key_%d", i+1), active: k.Status == types.StatusTypeActive, created: aws.ToTime(k.CreateDate)}
 		c.base[ks.label+"_id"] = aws.ToString(k.AccessKeyId)
 		if ks.active {
 			lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})

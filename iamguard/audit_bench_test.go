@@ -17,12 +17,12 @@ import (
 	"github.com/awsguard/awsguard/internal/awstest"
 )
 
-// benchUser is a lighter mix than mixedUser, so that seeding 5,000 users
+// auditBenchUser is a lighter mix than auditMixedUser, so that seeding 5,000 users
 // stays within a minute: half with a console password, a tenth with MFA,
 // a third with one active key, a third with an inactive one, a sixth with
 // an inline policy, the rest in the group.
-func benchUser(i int) seedUser {
-	u := seedUser{name: fmt.Sprintf("bench-%05d", i), password: i%2 == 0, mfa: i%10 == 0, policies: 4}
+func auditBenchUser(i int) auditSeedUser {
+	u := auditSeedUser{name: fmt.Sprintf("bench-%05d", i), password: i%2 == 0, mfa: i%10 == 0, policies: 4}
 	u.keys = []int{0, 1, 2}[i%3]
 	if i%6 == 0 {
 		u.policies = 2
@@ -30,7 +30,7 @@ func benchUser(i int) seedUser {
 	return u
 }
 
-const benchUsers = 5000
+const auditBenchUsers = 5000
 
 // BenchmarkAudit compares Audit with the per-user approach on an account
 // of 5,000 users. Seeding takes a while; run it on its own:
@@ -40,10 +40,10 @@ func BenchmarkAudit(b *testing.B) {
 	env := awstest.New(b)
 	ctx := context.Background()
 	seedStart := time.Now()
-	if err := seedUsers(ctx, iam.NewFromConfig(env.Config()), benchUsers, 16, benchUser); err != nil {
+	if err := auditSeedUsers(ctx, iam.NewFromConfig(env.Config()), auditBenchUsers, 16, auditBenchUser); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("seeded %d users in %v", benchUsers, time.Since(seedStart).Round(time.Millisecond))
+	b.Logf("seeded %d users in %v", auditBenchUsers, time.Since(seedStart).Round(time.Millisecond))
 
 	client := func(c *apicalls.Counter) *iam.Client {
 		cfg := env.Config()
@@ -58,7 +58,7 @@ func BenchmarkAudit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(rep.Findings) < benchUsers*5 {
+			if len(rep.Findings) < auditBenchUsers*5 {
 				b.Fatalf("findings = %d", len(rep.Findings))
 			}
 		}
@@ -66,14 +66,14 @@ func BenchmarkAudit(b *testing.B) {
 		b.ReportMetric(perOp, "calls/op")
 		b.Logf("Audit: %s", c)
 		if perOp >= 20 {
-			b.Errorf("Audit made %.0f calls for %d users, want < 20", perOp, benchUsers)
+			b.Errorf("Audit made %.0f calls for %d users, want < 20", perOp, auditBenchUsers)
 		}
 	})
 	b.Run("PerUser", func(b *testing.B) {
 		c := apicalls.New()
 		api := client(c)
 		for b.Loop() {
-			if n, err := perUserScan(ctx, api, 16); err != nil || n != benchUsers {
+			if n, err := auditPerUserScan(ctx, api, 16); err != nil || n != auditBenchUsers {
 				b.Fatalf("per-user scan: %d users, %v", n, err)
 			}
 		}
@@ -82,10 +82,10 @@ func BenchmarkAudit(b *testing.B) {
 	})
 }
 
-// perUserScan is the approach Audit replaces: ListUsers, then for each user
+// auditPerUserScan is the approach Audit replaces: ListUsers, then for each user
 // ListMFADevices, ListAccessKeys, GetAccessKeyLastUsed per key and
 // GetLoginProfile, with the given number of workers.
-func perUserScan(ctx context.Context, api *iam.Client, workers int) (int, error) {
+func auditPerUserScan(ctx context.Context, api *iam.Client, workers int) (int, error) {
 	var users []types.User
 	p := iam.NewListUsersPaginator(api, &iam.ListUsersInput{})
 	for p.HasMorePages() {
@@ -104,7 +104,7 @@ func perUserScan(ctx context.Context, api *iam.Client, workers int) (int, error)
 		go func() {
 			defer wg.Done()
 			for name := range next {
-				if err := perUserOne(ctx, api, name); err != nil {
+				if err := auditPerUserOne(ctx, api, name); err != nil {
 					mu.Lock()
 					firstErr = errors.Join(firstErr, err)
 					mu.Unlock()
@@ -120,7 +120,7 @@ func perUserScan(ctx context.Context, api *iam.Client, workers int) (int, error)
 	return len(users), firstErr
 }
 
-func perUserOne(ctx context.Context, api *iam.Client, name string) error {
+func auditPerUserOne(ctx context.Context, api *iam.Client, name string) error {
 	user := aws.String(name)
 	if _, err := api.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: user}); err != nil {
 		return err

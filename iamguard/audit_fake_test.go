@@ -31,14 +31,14 @@ func (f *auditFake) record(ctx context.Context, op string) error {
 	return ctx.Err()
 }
 
-func unexpected(op string) error { return fmt.Errorf("fake: unexpected call %s", op) }
+func auditFakeUnexpected(op string) error { return fmt.Errorf("fake: unexpected call %s", op) }
 
 func (f *auditFake) GenerateCredentialReport(ctx context.Context, _ *iam.GenerateCredentialReportInput, _ ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error) {
 	if err := f.record(ctx, "GenerateCredentialReport"); err != nil {
 		return nil, err
 	}
 	if f.generate == nil {
-		return nil, unexpected("GenerateCredentialReport")
+		return nil, auditFakeUnexpected("GenerateCredentialReport")
 	}
 	return f.generate()
 }
@@ -48,7 +48,7 @@ func (f *auditFake) GetCredentialReport(ctx context.Context, _ *iam.GetCredentia
 		return nil, err
 	}
 	if f.get == nil {
-		return nil, unexpected("GetCredentialReport")
+		return nil, auditFakeUnexpected("GetCredentialReport")
 	}
 	return f.get()
 }
@@ -58,7 +58,7 @@ func (f *auditFake) GetAccountPasswordPolicy(ctx context.Context, _ *iam.GetAcco
 		return nil, err
 	}
 	if f.policy == nil {
-		return nil, unexpected("GetAccountPasswordPolicy")
+		return nil, auditFakeUnexpected("GetAccountPasswordPolicy")
 	}
 	return f.policy()
 }
@@ -68,7 +68,7 @@ func (f *auditFake) GetAccountSummary(ctx context.Context, _ *iam.GetAccountSumm
 		return nil, err
 	}
 	if f.summary == nil {
-		return nil, unexpected("GetAccountSummary")
+		return nil, auditFakeUnexpected("GetAccountSummary")
 	}
 	return f.summary()
 }
@@ -78,7 +78,7 @@ func (f *auditFake) GetAccountAuthorizationDetails(ctx context.Context, in *iam.
 		return nil, err
 	}
 	if f.details == nil {
-		return nil, unexpected("GetAccountAuthorizationDetails")
+		return nil, auditFakeUnexpected("GetAccountAuthorizationDetails")
 	}
 	return f.details(in)
 }
@@ -89,38 +89,38 @@ func (f *auditFake) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-// reportHeader is the credential report header AWS writes.
-const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+// auditReportHeader is the credential report header AWS writes.
+const auditReportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
-const testAccount = "111122223333"
+const auditAccount = "111122223333"
 
-// reportRow is one row of a test credential report; empty fields get the
+// auditReportRow is one row of a test credential report; empty fields get the
 // report's "no value" spelling.
-type reportRow struct {
+type auditReportRow struct {
 	user, created, password, mfa string
 	k1Active, k1Rotated, k1Used  string
 	k2Active, k2Rotated, k2Used  string
 }
 
-func orNA(s string) string {
+func reportOrNA(s string) string {
 	if s == "" {
 		return "N/A"
 	}
 	return s
 }
 
-func orFalse(s string) string {
+func reportOrFalse(s string) string {
 	if s == "" {
 		return "false"
 	}
 	return s
 }
 
-func (r reportRow) csv() string {
-	arn := "arn:aws:iam::" + testAccount + ":user/" + r.user
-	pw := orFalse(r.password)
+func (r auditReportRow) csv() string {
+	arn := "arn:aws:iam::" + auditAccount + ":user/" + r.user
+	pw := reportOrFalse(r.password)
 	if r.user == "<root_account>" {
-		arn = "arn:aws:iam::" + testAccount + ":root"
+		arn = "arn:aws:iam::" + auditAccount + ":root"
 		pw = "not_supported"
 	}
 	created := r.created
@@ -128,41 +128,41 @@ func (r reportRow) csv() string {
 		created = "2020-01-01T00:00:00+00:00"
 	}
 	return strings.Join([]string{
-		r.user, arn, created, pw, "no_information", "N/A", "not_supported", orFalse(r.mfa),
-		orFalse(r.k1Active), orNA(r.k1Rotated), orNA(r.k1Used), "N/A", "N/A",
-		orFalse(r.k2Active), orNA(r.k2Rotated), orNA(r.k2Used), "N/A", "N/A",
+		r.user, arn, created, pw, "no_information", "N/A", "not_supported", reportOrFalse(r.mfa),
+		reportOrFalse(r.k1Active), reportOrNA(r.k1Rotated), reportOrNA(r.k1Used), "N/A", "N/A",
+		reportOrFalse(r.k2Active), reportOrNA(r.k2Rotated), reportOrNA(r.k2Used), "N/A", "N/A",
 		"false", "N/A", "false", "N/A",
 	}, ",")
 }
 
-func reportCSV(rows ...reportRow) []byte {
-	lines := []string{reportHeader}
+func auditReportCSV(rows ...auditReportRow) []byte {
+	lines := []string{auditReportHeader}
 	for _, r := range rows {
 		lines = append(lines, r.csv())
 	}
 	return []byte(strings.Join(lines, "\n") + "\n")
 }
 
-var reportTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+var auditReportTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 
-// completeReport makes a fake whose report is ready at once.
-func completeReport(f *auditFake, content []byte) {
+// auditCompleteReport makes a fake whose report is ready at once.
+func auditCompleteReport(f *auditFake, content []byte) {
 	f.generate = func() (*iam.GenerateCredentialReportOutput, error) {
 		return &iam.GenerateCredentialReportOutput{State: types.ReportStateTypeComplete}, nil
 	}
 	f.get = func() (*iam.GetCredentialReportOutput, error) {
-		return &iam.GetCredentialReportOutput{Content: content, GeneratedTime: aws.Time(reportTime), ReportFormat: types.ReportFormatTypeTextCsv}, nil
+		return &iam.GetCredentialReportOutput{Content: content, GeneratedTime: aws.Time(auditReportTime), ReportFormat: types.ReportFormatTypeTextCsv}, nil
 	}
 }
 
-func userDetail(name, created string, groups []string, attached []string, inline []string) types.UserDetail {
+func auditUserDetail(name, created string, groups []string, attached []string, inline []string) types.UserDetail {
 	t, err := time.Parse(time.RFC3339, created)
 	if err != nil {
 		panic(err)
 	}
 	d := types.UserDetail{
 		UserName:   aws.String(name),
-		Arn:        aws.String("arn:aws:iam::" + testAccount + ":user/" + name),
+		Arn:        aws.String("arn:aws:iam::" + auditAccount + ":user/" + name),
 		CreateDate: aws.Time(t),
 		GroupList:  groups,
 	}

@@ -22,19 +22,19 @@ import (
 func TestAuditFaultSweep(t *testing.T) {
 	env := awstest.New(t)
 	ctx := context.Background()
-	if err := seedUsers(ctx, iam.NewFromConfig(env.Config()), 12, 4, mixedUser); err != nil {
+	if err := auditSeedUsers(ctx, iam.NewFromConfig(env.Config()), 12, 4, auditMixedUser); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	// A first run generates the credential report, so that every run of the
 	// sweep makes the same calls.
-	if _, err := iamguard.Audit(ctx, iam.NewFromConfig(env.Config()), hundredDaysOn(start)); err != nil {
+	if _, err := iamguard.Audit(ctx, iam.NewFromConfig(env.Config()), auditHundredDaysOn(start)); err != nil {
 		t.Fatal(err)
 	}
 	probe := fault.New()
 	cfg := env.Config()
 	cfg.APIOptions = append(cfg.APIOptions, probe.APIOption)
-	clean, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), hundredDaysOn(start))
+	clean, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestAuditFaultSweep(t *testing.T) {
 				inj := fault.New(rule)
 				cfg := env.Config()
 				cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
-				rep, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), hundredDaysOn(start))
+				rep, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), auditHundredDaysOn(start))
 				if !errors.Is(err, iamguard.ErrAuditIncomplete) {
 					t.Fatalf("err = %v, want ErrAuditIncomplete", err)
 				}

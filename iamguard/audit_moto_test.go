@@ -17,50 +17,52 @@ import (
 	"github.com/awsguard/awsguard/internal/awstest"
 )
 
-const motoAccount = awstest.DefaultAccount
+const auditMotoAccount = awstest.DefaultAccount
 
-func motoUserARN(name string) string { return "arn:aws:iam::" + motoAccount + ":user/" + name }
+func auditMotoUserARN(name string) string {
+	return "arn:aws:iam::" + auditMotoAccount + ":user/" + name
+}
 
-// expectedFindings is the oracle for a seeded account audited 100 days
+// auditExpectedFindings is the oracle for a seeded account audited 100 days
 // after seeding with MaxKeyAge 90 days and UnusedKeyAge 120 days: every
 // active key is too old, none is unused for too long.
-func expectedFindings(users []seedUser) []brief {
-	root := "arn:aws:iam::" + motoAccount + ":root"
-	want := []brief{
-		{"iam.password_policy", iamguard.PasswordPolicyResource(motoAccount), "FAIL"}, // no policy
+func auditExpectedFindings(users []auditSeedUser) []auditBrief {
+	root := "arn:aws:iam::" + auditMotoAccount + ":root"
+	want := []auditBrief{
+		{"iam.password_policy", iamguard.PasswordPolicyResource(auditMotoAccount), "FAIL"}, // no policy
 		{"iam.root.access_keys", root, "PASS"},
 		{"iam.root.mfa", root, "FAIL"}, // moto: AccountMFAEnabled is always 0
 	}
 	for _, u := range users {
-		arn := motoUserARN(u.name)
+		arn := auditMotoUserARN(u.name)
 		switch {
 		case !u.password:
-			want = append(want, brief{"iam.user.console_mfa", arn, "NOT_APPLICABLE"})
+			want = append(want, auditBrief{"iam.user.console_mfa", arn, "NOT_APPLICABLE"})
 		case u.mfa:
-			want = append(want, brief{"iam.user.console_mfa", arn, "PASS"})
+			want = append(want, auditBrief{"iam.user.console_mfa", arn, "PASS"})
 		default:
-			want = append(want, brief{"iam.user.console_mfa", arn, "FAIL"})
+			want = append(want, auditBrief{"iam.user.console_mfa", arn, "FAIL"})
 		}
 		if u.activeKeys() == 0 {
-			want = append(want, brief{"iam.user.access_key_rotation", arn, "NOT_APPLICABLE"}, brief{"iam.user.access_key_unused", arn, "NOT_APPLICABLE"})
+			want = append(want, auditBrief{"iam.user.access_key_rotation", arn, "NOT_APPLICABLE"}, auditBrief{"iam.user.access_key_unused", arn, "NOT_APPLICABLE"})
 		} else {
-			want = append(want, brief{"iam.user.access_key_rotation", arn, "FAIL"}, brief{"iam.user.access_key_unused", arn, "PASS"})
+			want = append(want, auditBrief{"iam.user.access_key_rotation", arn, "FAIL"}, auditBrief{"iam.user.access_key_unused", arn, "PASS"})
 		}
 		if u.activeKeys() == 2 {
-			want = append(want, brief{"iam.user.two_active_keys", arn, "FAIL"})
+			want = append(want, auditBrief{"iam.user.two_active_keys", arn, "FAIL"})
 		} else {
-			want = append(want, brief{"iam.user.two_active_keys", arn, "PASS"})
+			want = append(want, auditBrief{"iam.user.two_active_keys", arn, "PASS"})
 		}
 		if u.direct() {
-			want = append(want, brief{"iam.user.direct_policies", arn, "FAIL"})
+			want = append(want, auditBrief{"iam.user.direct_policies", arn, "FAIL"})
 		} else {
-			want = append(want, brief{"iam.user.direct_policies", arn, "PASS"})
+			want = append(want, auditBrief{"iam.user.direct_policies", arn, "PASS"})
 		}
 	}
-	return sortBriefs(want)
+	return auditSortBriefs(want)
 }
 
-func hundredDaysOn(start time.Time) func(*iamguard.AuditOptions) {
+func auditHundredDaysOn(start time.Time) func(*iamguard.AuditOptions) {
 	return func(o *iamguard.AuditOptions) {
 		o.Now = func() time.Time { return start.Add(100 * 24 * time.Hour) }
 		o.UnusedKeyAge = 120 * 24 * time.Hour
@@ -74,31 +76,31 @@ func TestAuditMotoScenario(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	const n = 60
-	var users []seedUser
+	var users []auditSeedUser
 	for i := 0; i < n; i++ {
-		users = append(users, mixedUser(i))
+		users = append(users, auditMixedUser(i))
 	}
-	if err := seedUsers(ctx, api, n, 4, mixedUser); err != nil {
+	if err := auditSeedUsers(ctx, api, n, 4, auditMixedUser); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := iamguard.Audit(ctx, api, hundredDaysOn(start))
+	rep, err := iamguard.Audit(ctx, api, auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(expectedFindings(users), sortBriefs(briefs(rep))); diff != "" {
+	if diff := cmp.Diff(auditExpectedFindings(users), auditSortBriefs(auditBriefs(rep))); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	for _, f := range rep.Findings {
-		if f.Account != motoAccount || f.Region != awsguard.RegionGlobal || f.Severity == "" || len(f.Controls) == 0 {
+		if f.Account != auditMotoAccount || f.Region != awsguard.RegionGlobal || f.Severity == "" || len(f.Controls) == 0 {
 			t.Errorf("incomplete finding %+v", f)
 		}
 	}
 	// The report's generation time is in the evidence of what it decided.
-	if f := findingOf(t, rep, "iam.user.console_mfa", motoUserARN("user-000")); f.Evidence["report_generated_at"] == "" || f.Evidence["source"] != "credential_report" {
+	if f := auditFindingOf(t, rep, "iam.user.console_mfa", auditMotoUserARN("user-000")); f.Evidence["report_generated_at"] == "" || f.Evidence["source"] != "credential_report" {
 		t.Errorf("evidence = %v", f.Evidence)
 	}
 	// Two runs give identical output.
-	again, err := iamguard.Audit(ctx, api, hundredDaysOn(start))
+	again, err := iamguard.Audit(ctx, api, auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestAuditMotoScenario(t *testing.T) {
 
 	// Fix two users, then re-check them live.
 	const noMFA, twoKeys = "user-002", "user-003" // console without MFA; two active keys
-	if err := enableMFA(ctx, api, noMFA); err != nil {
+	if err := auditEnableMFA(ctx, api, noMFA); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(twoKeys)})
@@ -118,25 +120,25 @@ func TestAuditMotoScenario(t *testing.T) {
 	if _, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(twoKeys), AccessKeyId: keys.AccessKeyMetadata[0].AccessKeyId, Status: types.StatusTypeInactive}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := iamguard.VerifyUser(ctx, api, noMFA, hundredDaysOn(start))
+	v, err := iamguard.VerifyUser(ctx, api, noMFA, auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := findingOf(t, v, "iam.user.console_mfa", motoUserARN(noMFA)); f.Status != awsguard.StatusPass || f.Evidence["source"] != "live" {
+	if f := auditFindingOf(t, v, "iam.user.console_mfa", auditMotoUserARN(noMFA)); f.Status != awsguard.StatusPass || f.Evidence["source"] != "live" {
 		t.Errorf("VerifyUser after enabling MFA = %+v", f)
 	}
-	v, err = iamguard.VerifyUser(ctx, api, twoKeys, hundredDaysOn(start))
+	v, err = iamguard.VerifyUser(ctx, api, twoKeys, auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []brief{
-		{"iam.user.access_key_rotation", motoUserARN(twoKeys), "FAIL"},
-		{"iam.user.access_key_unused", motoUserARN(twoKeys), "PASS"},
-		{"iam.user.console_mfa", motoUserARN(twoKeys), "NOT_APPLICABLE"},
-		{"iam.user.direct_policies", motoUserARN(twoKeys), "FAIL"},
-		{"iam.user.two_active_keys", motoUserARN(twoKeys), "PASS"},
+	want := []auditBrief{
+		{"iam.user.access_key_rotation", auditMotoUserARN(twoKeys), "FAIL"},
+		{"iam.user.access_key_unused", auditMotoUserARN(twoKeys), "PASS"},
+		{"iam.user.console_mfa", auditMotoUserARN(twoKeys), "NOT_APPLICABLE"},
+		{"iam.user.direct_policies", auditMotoUserARN(twoKeys), "FAIL"},
+		{"iam.user.two_active_keys", auditMotoUserARN(twoKeys), "PASS"},
 	}
-	if diff := cmp.Diff(want, briefs(v)); diff != "" {
+	if diff := cmp.Diff(want, auditBriefs(v)); diff != "" {
 		t.Errorf("VerifyUser after deactivating a key (-want +got):\n%s", diff)
 	}
 }
@@ -148,30 +150,30 @@ func TestVerifyUserAgreesWithAudit(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	const n = 12
-	if err := seedUsers(ctx, api, n, 4, mixedUser); err != nil {
+	if err := auditSeedUsers(ctx, api, n, 4, auditMixedUser); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := iamguard.Audit(ctx, api, hundredDaysOn(start))
+	rep, err := iamguard.Audit(ctx, api, auditHundredDaysOn(start))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		u := mixedUser(i)
-		v, err := iamguard.VerifyUser(ctx, api, u.name, hundredDaysOn(start))
+		u := auditMixedUser(i)
+		v, err := iamguard.VerifyUser(ctx, api, u.name, auditHundredDaysOn(start))
 		if err != nil {
 			t.Fatal(err)
 		}
-		mine := rep.Filter(func(f awsguard.Finding) bool { return f.Resource == motoUserARN(u.name) })
-		if diff := cmp.Diff(briefs(mine), briefs(v)); diff != "" {
+		mine := rep.Filter(func(f awsguard.Finding) bool { return f.Resource == auditMotoUserARN(u.name) })
+		if diff := cmp.Diff(auditBriefs(mine), auditBriefs(v)); diff != "" {
 			t.Errorf("%s: VerifyUser vs Audit (-audit +verify):\n%s", u.name, diff)
 		}
 	}
-	if _, err := iamguard.VerifyUser(ctx, api, "nobody", hundredDaysOn(start)); !isNoSuchEntityErr(err) {
+	if _, err := iamguard.VerifyUser(ctx, api, "nobody", auditHundredDaysOn(start)); !auditIsNoSuchEntity(err) {
 		t.Errorf("VerifyUser of a missing user: %v", err)
 	}
 }
 
-func isNoSuchEntityErr(err error) bool {
+func auditIsNoSuchEntity(err error) bool {
 	var nse *types.NoSuchEntityException
 	return errors.As(err, &nse)
 }
@@ -181,13 +183,13 @@ func TestAuditCallsConstant(t *testing.T) {
 	count := func(n int) (int, string) {
 		env := awstest.New(t) // fresh account: no credential report yet
 		ctx := context.Background()
-		if err := seedUsers(ctx, iam.NewFromConfig(env.Config()), n, 4, mixedUser); err != nil {
+		if err := auditSeedUsers(ctx, iam.NewFromConfig(env.Config()), n, 4, auditMixedUser); err != nil {
 			t.Fatal(err)
 		}
 		c := apicalls.New()
 		cfg := env.Config()
 		cfg.APIOptions = append(cfg.APIOptions, c.APIOption)
-		if _, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), hundredDaysOn(time.Now())); err != nil {
+		if _, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg), auditHundredDaysOn(time.Now())); err != nil {
 			t.Fatal(err)
 		}
 		return c.Total(), c.String()

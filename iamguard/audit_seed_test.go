@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
-// seedUser is the state of one seeded user.
-type seedUser struct {
+// auditSeedUser is the state of one seeded user.
+type auditSeedUser struct {
 	name     string
 	password bool
 	mfa      bool
@@ -23,10 +23,10 @@ type seedUser struct {
 	policies int
 }
 
-// mixedUser gives user i of a scenario its state, cycling independently
+// auditMixedUser gives user i of a scenario its state, cycling independently
 // through each dimension so that every combination class occurs.
-func mixedUser(i int) seedUser {
-	return seedUser{
+func auditMixedUser(i int) auditSeedUser {
+	return auditSeedUser{
 		name:     fmt.Sprintf("user-%03d", i),
 		password: i%2 == 0,
 		mfa:      i%3 == 0,
@@ -35,7 +35,7 @@ func mixedUser(i int) seedUser {
 	}
 }
 
-func (u seedUser) activeKeys() int {
+func (u auditSeedUser) activeKeys() int {
 	switch u.keys {
 	case 1, 4:
 		return 1
@@ -45,32 +45,32 @@ func (u seedUser) activeKeys() int {
 	return 0
 }
 
-func (u seedUser) direct() bool { return u.policies != 0 && u.policies != 4 }
+func (u auditSeedUser) direct() bool { return u.policies != 0 && u.policies != 4 }
 
 const (
-	seedGroup  = "developers"
-	seedPolicy = "read-only-s3"
+	auditSeedGroup  = "developers"
+	auditSeedPolicy = "read-only-s3"
 )
 
-var seedPolicyDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`
+var auditSeedPolicyDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`
 
-// seedShared creates the group and managed policy the users refer to, and
+// auditSeedShared creates the group and managed policy the users refer to, and
 // returns the policy's ARN.
-func seedShared(ctx context.Context, api *iam.Client) (string, error) {
-	if _, err := api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(seedGroup)}); err != nil {
+func auditSeedShared(ctx context.Context, api *iam.Client) (string, error) {
+	if _, err := api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(auditSeedGroup)}); err != nil {
 		return "", err
 	}
-	p, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(seedPolicy), PolicyDocument: aws.String(seedPolicyDoc)})
+	p, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(auditSeedPolicy), PolicyDocument: aws.String(auditSeedPolicyDoc)})
 	if err != nil {
 		return "", err
 	}
-	if _, err := api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(seedGroup), PolicyArn: p.Policy.Arn}); err != nil {
+	if _, err := api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(auditSeedGroup), PolicyArn: p.Policy.Arn}); err != nil {
 		return "", err
 	}
 	return aws.ToString(p.Policy.Arn), nil
 }
 
-func seedOne(ctx context.Context, api *iam.Client, policyARN string, u seedUser) error {
+func auditSeedOne(ctx context.Context, api *iam.Client, policyARN string, u auditSeedUser) error {
 	name := aws.String(u.name)
 	if _, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: name}); err != nil {
 		return err
@@ -81,7 +81,7 @@ func seedOne(ctx context.Context, api *iam.Client, policyARN string, u seedUser)
 		}
 	}
 	if u.mfa {
-		if err := enableMFA(ctx, api, u.name); err != nil {
+		if err := auditEnableMFA(ctx, api, u.name); err != nil {
 			return err
 		}
 	}
@@ -103,19 +103,19 @@ func seedOne(ctx context.Context, api *iam.Client, policyARN string, u seedUser)
 		}
 	}
 	if u.policies == 2 || u.policies == 3 || u.policies == 5 {
-		if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: name, PolicyName: aws.String("inline"), PolicyDocument: aws.String(seedPolicyDoc)}); err != nil {
+		if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: name, PolicyName: aws.String("inline"), PolicyDocument: aws.String(auditSeedPolicyDoc)}); err != nil {
 			return err
 		}
 	}
 	if u.policies == 4 || u.policies == 5 {
-		if _, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: name, GroupName: aws.String(seedGroup)}); err != nil {
+		if _, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: name, GroupName: aws.String(auditSeedGroup)}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func enableMFA(ctx context.Context, api *iam.Client, user string) error {
+func auditEnableMFA(ctx context.Context, api *iam.Client, user string) error {
 	dev, err := api.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(user + "-mfa")})
 	if err != nil {
 		return err
@@ -127,10 +127,10 @@ func enableMFA(ctx context.Context, api *iam.Client, user string) error {
 	return err
 }
 
-// seedUsers creates n users, user(i) giving each its state, with the given
+// auditSeedUsers creates n users, user(i) giving each its state, with the given
 // number of concurrent workers.
-func seedUsers(ctx context.Context, api *iam.Client, n, workers int, user func(int) seedUser) error {
-	policyARN, err := seedShared(ctx, api)
+func auditSeedUsers(ctx context.Context, api *iam.Client, n, workers int, user func(int) auditSeedUser) error {
+	policyARN, err := auditSeedShared(ctx, api)
 	if err != nil {
 		return fmt.Errorf("seed shared: %w", err)
 	}
@@ -142,7 +142,7 @@ func seedUsers(ctx context.Context, api *iam.Client, n, workers int, user func(i
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if err := seedOne(ctx, api, policyARN, user(i)); err != nil {
+				if err := auditSeedOne(ctx, api, policyARN, user(i)); err != nil {
 					errs <- fmt.Errorf("seed user %d: %w", i, err)
 					return
 				}

@@ -17,7 +17,7 @@ import (
 	"github.com/awsguard/awsguard/iamguard"
 )
 
-func mustTime(s string) time.Time {
+func auditMustTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -26,29 +26,29 @@ func mustTime(s string) time.Time {
 }
 
 func TestParseCredentialReport(t *testing.T) {
-	content := reportCSV(
-		reportRow{user: "<root_account>", created: "2015-01-01T00:00:00+00:00", mfa: "true", k1Active: "true", k1Rotated: "2016-01-01T00:00:00+00:00", k1Used: "no_information"},
-		reportRow{user: "alice", created: "2026-01-01T00:00:00+00:00", password: "true", mfa: "false",
+	content := auditReportCSV(
+		auditReportRow{user: "<root_account>", created: "2015-01-01T00:00:00+00:00", mfa: "true", k1Active: "true", k1Rotated: "2016-01-01T00:00:00+00:00", k1Used: "no_information"},
+		auditReportRow{user: "alice", created: "2026-01-01T00:00:00+00:00", password: "true", mfa: "false",
 			k1Active: "true", k1Rotated: "2026-02-01T00:00:00+00:00", k1Used: "2026-11-01T12:00:00+00:00",
 			k2Active: "false", k2Rotated: "2026-03-01T00:00:00+00:00"},
 	)
-	got, err := iamguard.ParseCredentialReport(content, reportTime)
+	got, err := iamguard.ParseCredentialReport(content, auditReportTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &iamguard.CredentialReport{
-		GeneratedAt: reportTime,
+		GeneratedAt: auditReportTime,
 		Root: &iamguard.CredentialReportRow{
-			User: "<root_account>", ARN: "arn:aws:iam::" + testAccount + ":root",
-			UserCreationTime: mustTime("2015-01-01T00:00:00Z"), MFAActive: true,
-			AccessKeys: [2]iamguard.ReportAccessKey{{Active: true, LastRotated: mustTime("2016-01-01T00:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"}, {LastUsedRegion: "N/A", LastUsedService: "N/A"}},
+			User: "<root_account>", ARN: "arn:aws:iam::" + auditAccount + ":root",
+			UserCreationTime: auditMustTime("2015-01-01T00:00:00Z"), MFAActive: true,
+			AccessKeys: [2]iamguard.ReportAccessKey{{Active: true, LastRotated: auditMustTime("2016-01-01T00:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"}, {LastUsedRegion: "N/A", LastUsedService: "N/A"}},
 		},
 		Users: []iamguard.CredentialReportRow{{
-			User: "alice", ARN: "arn:aws:iam::" + testAccount + ":user/alice",
-			UserCreationTime: mustTime("2026-01-01T00:00:00Z"), PasswordEnabled: true,
+			User: "alice", ARN: "arn:aws:iam::" + auditAccount + ":user/alice",
+			UserCreationTime: auditMustTime("2026-01-01T00:00:00Z"), PasswordEnabled: true,
 			AccessKeys: [2]iamguard.ReportAccessKey{
-				{Active: true, LastRotated: mustTime("2026-02-01T00:00:00Z"), LastUsed: mustTime("2026-11-01T12:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"},
-				{LastRotated: mustTime("2026-03-01T00:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"},
+				{Active: true, LastRotated: auditMustTime("2026-02-01T00:00:00Z"), LastUsed: auditMustTime("2026-11-01T12:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"},
+				{LastRotated: auditMustTime("2026-03-01T00:00:00Z"), LastUsedRegion: "N/A", LastUsedService: "N/A"},
 			},
 		}},
 	}
@@ -64,7 +64,7 @@ func TestParseCredentialReport(t *testing.T) {
 func TestParseCredentialReportColumnsByName(t *testing.T) {
 	content := "extra,mfa_active,access_key_2_last_rotated,access_key_2_active,access_key_1_last_rotated,access_key_1_active,password_enabled,user_creation_time,arn,user\n" +
 		"x,true,N/A,false,2026-01-01T00:00:00+00:00,true,true,2025-01-01T00:00:00+00:00,arn:aws:iam::1:user/bob,bob\n"
-	got, err := iamguard.ParseCredentialReport([]byte(content), reportTime)
+	got, err := iamguard.ParseCredentialReport([]byte(content), auditReportTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,27 +72,27 @@ func TestParseCredentialReportColumnsByName(t *testing.T) {
 		t.Fatalf("users = %d", len(got.Users))
 	}
 	u := got.Users[0]
-	if u.User != "bob" || !u.MFAActive || !u.PasswordEnabled || !u.AccessKeys[0].Active || !u.AccessKeys[0].LastRotated.Equal(mustTime("2026-01-01T00:00:00Z")) || !u.AccessKeys[0].LastUsed.IsZero() {
+	if u.User != "bob" || !u.MFAActive || !u.PasswordEnabled || !u.AccessKeys[0].Active || !u.AccessKeys[0].LastRotated.Equal(auditMustTime("2026-01-01T00:00:00Z")) || !u.AccessKeys[0].LastUsed.IsZero() {
 		t.Errorf("row = %+v", u)
 	}
 }
 
 func TestParseCredentialReportErrors(t *testing.T) {
-	good := reportCSV(reportRow{user: "a"})
+	good := auditReportCSV(auditReportRow{user: "a"})
 	tests := []struct {
 		name, content, wantIn string
 	}{
 		{"empty", "", "empty"},
 		{"missing column", strings.Replace(string(good), "mfa_active", "mfa", 1), `"mfa_active" missing`},
 		{"bad date", strings.Replace(string(good), "2020-01-01T00:00:00+00:00", "yesterday", 1), "user_creation_time"},
-		{"bad bool", reportHeader + "\n" + reportRow{user: "a", mfa: "maybe"}.csv(), "mfa_active"},
-		{"short row", reportHeader + "\na,b\n", "wrong number of fields"},
-		{"two roots", string(reportCSV(reportRow{user: "<root_account>"}, reportRow{user: "<root_account>"})), "second"},
+		{"bad bool", auditReportHeader + "\n" + auditReportRow{user: "a", mfa: "maybe"}.csv(), "mfa_active"},
+		{"short row", auditReportHeader + "\na,b\n", "wrong number of fields"},
+		{"two roots", string(auditReportCSV(auditReportRow{user: "<root_account>"}, auditReportRow{user: "<root_account>"})), "second"},
 		{"duplicate column", "user,user\n", "twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := iamguard.ParseCredentialReport([]byte(tt.content), reportTime)
+			_, err := iamguard.ParseCredentialReport([]byte(tt.content), auditReportTime)
 			if !errors.Is(err, iamguard.ErrMalformedCredentialReport) {
 				t.Fatalf("err = %v, want ErrMalformedCredentialReport", err)
 			}
@@ -104,13 +104,13 @@ func TestParseCredentialReportErrors(t *testing.T) {
 }
 
 func FuzzParseCredentialReport(f *testing.F) {
-	f.Add(reportCSV())
-	f.Add(reportCSV(reportRow{user: "<root_account>", mfa: "true"}, reportRow{user: "a", password: "true", k1Active: "true", k1Rotated: "2026-01-01T00:00:00+00:00"}))
+	f.Add(auditReportCSV())
+	f.Add(auditReportCSV(auditReportRow{user: "<root_account>", mfa: "true"}, auditReportRow{user: "a", password: "true", k1Active: "true", k1Rotated: "2026-01-01T00:00:00+00:00"}))
 	f.Add([]byte("user,arn\n\"a\nb\",c\n"))
 	f.Add([]byte(""))
-	f.Add([]byte(reportHeader + "\n" + strings.Repeat(",", 21) + "\n"))
+	f.Add([]byte(auditReportHeader + "\n" + strings.Repeat(",", 21) + "\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
-		rep, err := iamguard.ParseCredentialReport(content, reportTime)
+		rep, err := iamguard.ParseCredentialReport(content, auditReportTime)
 		if err != nil {
 			if !errors.Is(err, iamguard.ErrMalformedCredentialReport) {
 				t.Fatalf("error does not wrap ErrMalformedCredentialReport: %v", err)
@@ -131,11 +131,11 @@ func FuzzParseCredentialReport(f *testing.F) {
 	})
 }
 
-func fastPoll(o *iamguard.AuditOptions) {
+func auditFastPoll(o *iamguard.AuditOptions) {
 	o.PollMinDelay, o.PollMaxDelay = time.Microsecond, 4*time.Microsecond
 }
 
-func apiErr(code string) error {
+func auditAPIErr(code string) error {
 	switch code {
 	case "ReportInProgress":
 		return &types.CredentialReportNotReadyException{Message: aws.String("not ready")}
@@ -150,7 +150,7 @@ func apiErr(code string) error {
 // The report is polled through its states and the errors GetCredentialReport
 // gives meanwhile.
 func TestFetchCredentialReportStates(t *testing.T) {
-	content := reportCSV(reportRow{user: "a"})
+	content := auditReportCSV(auditReportRow{user: "a"})
 	tests := []struct {
 		name      string
 		states    []types.ReportStateType
@@ -176,15 +176,15 @@ func TestFetchCredentialReportStates(t *testing.T) {
 			f.get = func() (*iam.GetCredentialReportOutput, error) {
 				gets++
 				if gets <= len(tt.getErrs) {
-					return nil, apiErr(tt.getErrs[gets-1])
+					return nil, auditAPIErr(tt.getErrs[gets-1])
 				}
-				return &iam.GetCredentialReportOutput{Content: content, GeneratedTime: aws.Time(reportTime)}, nil
+				return &iam.GetCredentialReportOutput{Content: content, GeneratedTime: aws.Time(auditReportTime)}, nil
 			}
-			rep, err := iamguard.FetchCredentialReport(context.Background(), f, fastPoll)
+			rep, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Users) != 1 || !rep.GeneratedAt.Equal(reportTime) {
+			if len(rep.Users) != 1 || !rep.GeneratedAt.Equal(auditReportTime) {
 				t.Errorf("report = %+v", rep)
 			}
 			if diff := cmp.Diff(tt.wantCalls, f.Calls()); diff != "" {
@@ -203,7 +203,7 @@ func TestFetchCredentialReportBounded(t *testing.T) {
 	t.Run("report wait", func(t *testing.T) {
 		f := &auditFake{}
 		inProgress(f)
-		_, err := iamguard.FetchCredentialReport(context.Background(), f, fastPoll, func(o *iamguard.AuditOptions) { o.ReportWait = 20 * time.Millisecond })
+		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll, func(o *iamguard.AuditOptions) { o.ReportWait = 20 * time.Millisecond })
 		if !errors.Is(err, iamguard.ErrCredentialReportTimeout) || !strings.Contains(err.Error(), "INPROGRESS") {
 			t.Fatalf("err = %v, want ErrCredentialReportTimeout naming the last state", err)
 		}
@@ -213,16 +213,16 @@ func TestFetchCredentialReportBounded(t *testing.T) {
 		inProgress(f)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		_, err := iamguard.FetchCredentialReport(ctx, f, fastPoll)
+		_, err := iamguard.FetchCredentialReport(ctx, f, auditFastPoll)
 		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, iamguard.ErrCredentialReportTimeout) {
 			t.Fatalf("err = %v, want the context's error", err)
 		}
 	})
 	t.Run("other error", func(t *testing.T) {
 		f := &auditFake{}
-		completeReport(f, nil)
-		f.get = func() (*iam.GetCredentialReportOutput, error) { return nil, apiErr("AccessDenied") }
-		_, err := iamguard.FetchCredentialReport(context.Background(), f, fastPoll)
+		auditCompleteReport(f, nil)
+		f.get = func() (*iam.GetCredentialReportOutput, error) { return nil, auditAPIErr("AccessDenied") }
+		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll)
 		var ae smithy.APIError
 		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
 			t.Fatalf("err = %v, want the AccessDenied API error wrapped", err)

@@ -35,7 +35,7 @@ func ExampleEvaluate() {
 
 // Audit with a fake client; with a real one pass iam.NewFromConfig(cfg).
 func ExampleAudit() {
-	f := scenarioFake()
+	f := auditScenarioFake()
 	rep, err := iamguard.Audit(context.Background(), f, func(o *iamguard.AuditOptions) {
 		o.Now = func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }
 		o.Baseline = iamguard.KISA

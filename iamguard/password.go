@@ -147,20 +147,20 @@ type policyField struct {
 	get            func(PasswordPolicy) string
 }
 
-func b2s(b bool) string  { return strconv.FormatBool(b) }
-func i2s(i int32) string { return strconv.Itoa(int(i)) }
+func policyBool(b bool) string { return strconv.FormatBool(b) }
+func policyInt(i int32) string { return strconv.Itoa(int(i)) }
 
 var policyFields = []policyField{
-	{"MinimumPasswordLength", "minimum_password_length", func(p PasswordPolicy) string { return i2s(p.MinimumPasswordLength) }},
-	{"RequireSymbols", "require_symbols", func(p PasswordPolicy) string { return b2s(p.RequireSymbols) }},
-	{"RequireNumbers", "require_numbers", func(p PasswordPolicy) string { return b2s(p.RequireNumbers) }},
-	{"RequireUppercaseCharacters", "require_uppercase_characters", func(p PasswordPolicy) string { return b2s(p.RequireUppercaseCharacters) }},
-	{"RequireLowercaseCharacters", "require_lowercase_characters", func(p PasswordPolicy) string { return b2s(p.RequireLowercaseCharacters) }},
-	{"AllowUsersToChangePassword", "allow_users_to_change_password", func(p PasswordPolicy) string { return b2s(p.AllowUsersToChangePassword) }},
-	{"ExpirePasswords", "expire_passwords", func(p PasswordPolicy) string { return b2s(p.ExpirePasswords) }},
-	{"MaxPasswordAge", "max_password_age", func(p PasswordPolicy) string { return i2s(p.MaxPasswordAge) }},
-	{"PasswordReusePrevention", "password_reuse_prevention", func(p PasswordPolicy) string { return i2s(p.PasswordReusePrevention) }},
-	{"HardExpiry", "hard_expiry", func(p PasswordPolicy) string { return b2s(p.HardExpiry) }},
+	{"MinimumPasswordLength", "minimum_password_length", func(p PasswordPolicy) string { return policyInt(p.MinimumPasswordLength) }},
+	{"RequireSymbols", "require_symbols", func(p PasswordPolicy) string { return policyBool(p.RequireSymbols) }},
+	{"RequireNumbers", "require_numbers", func(p PasswordPolicy) string { return policyBool(p.RequireNumbers) }},
+	{"RequireUppercaseCharacters", "require_uppercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireUppercaseCharacters) }},
+	{"RequireLowercaseCharacters", "require_lowercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireLowercaseCharacters) }},
+	{"AllowUsersToChangePassword", "allow_users_to_change_password", func(p PasswordPolicy) string { return policyBool(p.AllowUsersToChangePassword) }},
+	{"ExpirePasswords", "expire_passwords", func(p PasswordPolicy) string { return policyBool(p.ExpirePasswords) }},
+	{"MaxPasswordAge", "max_password_age", func(p PasswordPolicy) string { return policyInt(p.MaxPasswordAge) }},
+	{"PasswordReusePrevention", "password_reuse_prevention", func(p PasswordPolicy) string { return policyInt(p.PasswordReusePrevention) }},
+	{"HardExpiry", "hard_expiry", func(p PasswordPolicy) string { return policyBool(p.HardExpiry) }},
 }
 
 // evidence lists every parameter of p under snake_case keys.
@@ -258,7 +258,7 @@ var (
 	// 2.5.4 audits use: at least 2 of {letters, digits, symbols} with length
 	// >= 10, or all 3 with length >= 8; passwords changed at least quarterly
 	// (MaxPasswordAge 1..90); users may change their own password. Its
-	// Policy requires all classes with length 8 and a 90-day maximum age.
+	// Policy requires all classes with length 8 and a 90-oneDay maximum age.
 	KISA = Baseline{
 		Name:                       "KISA",
 		Controls:                   []string{"ISMS-P:2.5.4"},
@@ -297,14 +297,14 @@ var (
 func BaselineByName(name string) (Baseline, error) {
 	switch strings.ToLower(name) {
 	case "kisa":
-		return clone(KISA), nil
+		return cloneBaseline(KISA), nil
 	case "cis":
-		return clone(CIS), nil
+		return cloneBaseline(CIS), nil
 	}
 	return Baseline{}, fmt.Errorf("iamguard: unknown baseline %q (want kisa or cis)", name)
 }
 
-func clone(b Baseline) Baseline {
+func cloneBaseline(b Baseline) Baseline {
 	b.Controls = append([]string(nil), b.Controls...)
 	b.Compositions = append([]Composition(nil), b.Compositions...)
 	return b
@@ -344,7 +344,7 @@ func Evaluate(current *PasswordPolicy, baseline Baseline) []Violation {
 	p := *current
 	var out []Violation
 	if baseline.MinimumPasswordLength > 0 && p.MinimumPasswordLength < baseline.MinimumPasswordLength {
-		out = append(out, Violation{Field: "MinimumPasswordLength", Got: i2s(p.MinimumPasswordLength), Want: ">= " + i2s(baseline.MinimumPasswordLength)})
+		out = append(out, Violation{Field: "MinimumPasswordLength", Got: policyInt(p.MinimumPasswordLength), Want: ">= " + policyInt(baseline.MinimumPasswordLength)})
 	}
 	if len(baseline.Compositions) > 0 {
 		n, names := classes(p)
@@ -377,14 +377,14 @@ func Evaluate(current *PasswordPolicy, baseline Baseline) []Violation {
 		}
 	}
 	if baseline.MaxPasswordAge > 0 && (p.MaxPasswordAge <= 0 || p.MaxPasswordAge > baseline.MaxPasswordAge) {
-		got := i2s(p.MaxPasswordAge)
+		got := policyInt(p.MaxPasswordAge)
 		if p.MaxPasswordAge <= 0 {
 			got = "0 (passwords never expire)"
 		}
-		out = append(out, Violation{Field: "MaxPasswordAge", Got: got, Want: "1.." + i2s(baseline.MaxPasswordAge) + " days"})
+		out = append(out, Violation{Field: "MaxPasswordAge", Got: got, Want: "1.." + policyInt(baseline.MaxPasswordAge) + " days"})
 	}
 	if baseline.PasswordReusePrevention > 0 && p.PasswordReusePrevention < baseline.PasswordReusePrevention {
-		out = append(out, Violation{Field: "PasswordReusePrevention", Got: i2s(p.PasswordReusePrevention), Want: ">= " + i2s(baseline.PasswordReusePrevention)})
+		out = append(out, Violation{Field: "PasswordReusePrevention", Got: policyInt(p.PasswordReusePrevention), Want: ">= " + policyInt(baseline.PasswordReusePrevention)})
 	}
 	return out
 }
@@ -431,7 +431,7 @@ type PasswordPolicyChange struct {
 	After *PasswordPolicy `json:"after"`
 }
 
-func logger(l *slog.Logger) *slog.Logger {
+func orDiscard(l *slog.Logger) *slog.Logger {
 	if l == nil {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -439,7 +439,7 @@ func logger(l *slog.Logger) *slog.Logger {
 }
 
 // isNoSuchEntity matches IAM's NoSuchEntity by type or error code.
-func isNoSuchEntity(err error) bool {
+func isIAMNoSuchEntity(err error) bool {
 	var nse *types.NoSuchEntityException
 	var ae smithy.APIError
 	return errors.As(err, &nse) || (errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity")
@@ -450,7 +450,7 @@ func readPasswordPolicy(ctx context.Context, api interface {
 	GetAccountPasswordPolicy(context.Context, *iam.GetAccountPasswordPolicyInput, ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
 }) (*PasswordPolicy, error) {
 	out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
-	if isNoSuchEntity(err) {
+	if isIAMNoSuchEntity(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -494,7 +494,7 @@ func EnablePasswordPolicy(ctx context.Context, api PasswordPolicyAPI, want Passw
 		return nil, err
 	}
 	want = want.normalized()
-	log := logger(o.Logger).With("operation", "EnablePasswordPolicy", "dry_run", o.DryRun)
+	log := orDiscard(o.Logger).With("operation", "EnablePasswordPolicy", "dry_run", o.DryRun)
 
 	current, err := readPasswordPolicy(ctx, api)
 	if err != nil {
@@ -543,7 +543,7 @@ func RestorePasswordPolicy(ctx context.Context, api PasswordPolicyRestoreAPI, be
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	log := logger(o.Logger).With("operation", "RestorePasswordPolicy", "dry_run", o.DryRun)
+	log := orDiscard(o.Logger).With("operation", "RestorePasswordPolicy", "dry_run", o.DryRun)
 	current, err := readPasswordPolicy(ctx, api)
 	if err != nil {
 		return nil, fmt.Errorf("iamguard: RestorePasswordPolicy: read current policy: %w", err)
@@ -563,7 +563,7 @@ func RestorePasswordPolicy(ctx context.Context, api PasswordPolicyRestoreAPI, be
 		return ch, nil
 	}
 	_, err = api.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})
-	if isNoSuchEntity(err) { // gone meanwhile: nothing left to do
+	if isIAMNoSuchEntity(err) { // gone meanwhile: nothing left to do
 		ch.Reason, ch.Diff = ReasonAlreadyCompliant, nil
 		return ch, nil
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/awsguard/awsguard/internal/fault"
 )
 
-func readPolicy(t *testing.T, api *iam.Client) *iamguard.PasswordPolicy {
+func ppRead(t *testing.T, api *iam.Client) *iamguard.PasswordPolicy {
 	t.Helper()
 	// EnablePasswordPolicy's dry run reads the policy without writing.
 	ch, err := iamguard.EnablePasswordPolicy(context.Background(), api, iamguard.KISA.Policy, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
@@ -23,8 +23,8 @@ func readPolicy(t *testing.T, api *iam.Client) *iamguard.PasswordPolicy {
 	return ch.Before
 }
 
-func dryRun(o *iamguard.PasswordPolicyOptions)      { o.DryRun = true }
-func tightenOnly(o *iamguard.PasswordPolicyOptions) { o.TightenOnly = true }
+func ppDryRun(o *iamguard.PasswordPolicyOptions)      { o.DryRun = true }
+func ppTightenOnly(o *iamguard.PasswordPolicyOptions) { o.TightenOnly = true }
 
 func TestEnablePasswordPolicyMoto(t *testing.T) {
 	env := awstest.New(t)
@@ -33,14 +33,14 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	kisa := iamguard.KISA.Policy
 
 	// Dry run: the plan, nothing written.
-	ch, err := iamguard.EnablePasswordPolicy(ctx, api, kisa, dryRun)
+	ch, err := iamguard.EnablePasswordPolicy(ctx, api, kisa, ppDryRun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ch.Applied || !ch.DryRun || ch.Reason != iamguard.ReasonDryRun || ch.Before != nil || len(ch.Diff) != 9 {
 		t.Errorf("dry run = %+v", ch)
 	}
-	if got := readPolicy(t, api); got != nil {
+	if got := ppRead(t, api); got != nil {
 		t.Fatalf("dry run wrote a policy: %+v", got)
 	}
 
@@ -52,7 +52,7 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if !ch.Applied || ch.Reason != iamguard.ReasonCreated {
 		t.Errorf("apply = %+v", ch)
 	}
-	if diff := cmp.Diff(&kisa, readPolicy(t, api)); diff != "" {
+	if diff := cmp.Diff(&kisa, ppRead(t, api)); diff != "" {
 		t.Errorf("policy after apply (-want +got):\n%s", diff)
 	}
 
@@ -66,23 +66,23 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	}
 
 	// Tighten only: CIS merged into KISA keeps KISA's classes and age.
-	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.CIS.Policy, tightenOnly)
+	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.CIS.Policy, ppTightenOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := kisa
 	want.MinimumPasswordLength, want.PasswordReusePrevention = 14, 24
-	if diff := cmp.Diff(&want, readPolicy(t, api)); diff != "" {
+	if diff := cmp.Diff(&want, ppRead(t, api)); diff != "" {
 		t.Errorf("tightened policy (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]iamguard.FieldChange{{Field: "MinimumPasswordLength", From: "8", To: "14"}, {Field: "PasswordReusePrevention", From: "0", To: "24"}}, ch.Diff); diff != "" {
 		t.Errorf("tighten diff (-want +got):\n%s", diff)
 	}
-	if got := iamguard.Evaluate(readPolicy(t, api), iamguard.CIS); got != nil {
+	if got := iamguard.Evaluate(ppRead(t, api), iamguard.CIS); got != nil {
 		t.Errorf("after tightening with CIS: %v", got)
 	}
 	// Tightening with a weaker policy changes nothing.
-	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.PasswordPolicy{MinimumPasswordLength: 6}, tightenOnly)
+	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.PasswordPolicy{MinimumPasswordLength: 6}, ppTightenOnly)
 	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
 		t.Errorf("weaker tighten-only = %+v, %v", ch, err)
 	}
@@ -91,7 +91,7 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if err != nil || !ch.Applied {
 		t.Fatalf("replace = %+v, %v", ch, err)
 	}
-	if diff := cmp.Diff(&iamguard.CIS.Policy, readPolicy(t, api)); diff != "" {
+	if diff := cmp.Diff(&iamguard.CIS.Policy, ppRead(t, api)); diff != "" {
 		t.Errorf("replaced policy (-want +got):\n%s", diff)
 	}
 
@@ -100,18 +100,18 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if err != nil || !ch.Applied {
 		t.Fatalf("restore = %+v, %v", ch, err)
 	}
-	if diff := cmp.Diff(&want, readPolicy(t, api)); diff != "" {
+	if diff := cmp.Diff(&want, ppRead(t, api)); diff != "" {
 		t.Errorf("restored policy (-want +got):\n%s", diff)
 	}
-	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil, dryRun)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonDryRun || readPolicy(t, api) == nil {
+	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil, ppDryRun)
+	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonDryRun || ppRead(t, api) == nil {
 		t.Fatalf("restore to none, dry run = %+v, %v", ch, err)
 	}
 	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil)
 	if err != nil || !ch.Applied || ch.Reason != iamguard.ReasonDeleted {
 		t.Fatalf("restore to none = %+v, %v", ch, err)
 	}
-	if got := readPolicy(t, api); got != nil {
+	if got := ppRead(t, api); got != nil {
 		t.Errorf("policy after restore to none: %+v", got)
 	}
 	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil)
@@ -143,7 +143,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 		probe := fault.New()
 		cfg := env.Config()
 		cfg.APIOptions = append(cfg.APIOptions, probe.APIOption)
-		if _, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, tightenOnly); err != nil {
+		if _, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, ppTightenOnly); err != nil {
 			t.Fatal(err)
 		}
 		n := len(probe.Calls())
@@ -161,7 +161,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					inj := fault.New(rule)
 					cfg := env.Config()
 					cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
-					ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, tightenOnly)
+					ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, ppTightenOnly)
 					if err == nil {
 						t.Fatalf("no error with a fault at call %d: %+v", k, ch)
 					}
@@ -170,10 +170,10 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					}
 					plain := iam.NewFromConfig(env.Config())
 					// The state is either the start or the target, never a mix.
-					if got := readPolicy(t, plain); !cmp.Equal(got, start) && !cmp.Equal(got, &wantFinal) {
+					if got := ppRead(t, plain); !cmp.Equal(got, start) && !cmp.Equal(got, &wantFinal) {
 						t.Errorf("state after the fault = %+v", got)
 					}
-					ch, err = iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, tightenOnly)
+					ch, err = iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, ppTightenOnly)
 					if err != nil {
 						t.Fatalf("re-run: %v", err)
 					}
@@ -181,10 +181,10 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					if ch.Applied == lost {
 						t.Errorf("re-run Applied = %v (fault %s at call %d)", ch.Applied, kind, k)
 					}
-					if diff := cmp.Diff(&wantFinal, readPolicy(t, plain)); diff != "" {
+					if diff := cmp.Diff(&wantFinal, ppRead(t, plain)); diff != "" {
 						t.Errorf("final policy (-want +got):\n%s", diff)
 					}
-					if ch, err := iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, tightenOnly); err != nil || ch.Applied {
+					if ch, err := iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, ppTightenOnly); err != nil || ch.Applied {
 						t.Errorf("third run = %+v, %v", ch, err)
 					}
 				})

@@ -25,7 +25,7 @@ func (f *ppFake) GetAccountPasswordPolicy(ctx context.Context, _ *iam.GetAccount
 		return nil, err
 	}
 	if f.get == nil {
-		return nil, unexpected("GetAccountPasswordPolicy")
+		return nil, auditFakeUnexpected("GetAccountPasswordPolicy")
 	}
 	return f.get()
 }
@@ -36,7 +36,7 @@ func (f *ppFake) UpdateAccountPasswordPolicy(ctx context.Context, in *iam.Update
 		return nil, err
 	}
 	if f.update == nil {
-		return nil, unexpected("UpdateAccountPasswordPolicy")
+		return nil, auditFakeUnexpected("UpdateAccountPasswordPolicy")
 	}
 	return f.update(in)
 }
@@ -47,7 +47,7 @@ func (f *ppFake) DeleteAccountPasswordPolicy(ctx context.Context, _ *iam.DeleteA
 		return nil, err
 	}
 	if f.del == nil {
-		return nil, unexpected("DeleteAccountPasswordPolicy")
+		return nil, auditFakeUnexpected("DeleteAccountPasswordPolicy")
 	}
 	return f.del()
 }
@@ -132,7 +132,7 @@ func TestBaselineByName(t *testing.T) {
 	}
 }
 
-func TestValidate(t *testing.T) {
+func TestPasswordPolicyValidate(t *testing.T) {
 	ok := iamguard.KISA.Policy
 	tests := []struct {
 		name      string
@@ -211,7 +211,7 @@ func FuzzValidatePasswordPolicy(f *testing.F) {
 	})
 }
 
-func TestStricter(t *testing.T) {
+func TestPasswordPolicyStricter(t *testing.T) {
 	current := iamguard.PasswordPolicy{MinimumPasswordLength: 16, RequireSymbols: true, MaxPasswordAge: 30, PasswordReusePrevention: 24, HardExpiry: true}
 	got := iamguard.Stricter(current, iamguard.KISA.Policy)
 	want := iamguard.PasswordPolicy{
@@ -227,7 +227,7 @@ func TestStricter(t *testing.T) {
 	}
 }
 
-func TestDiffPasswordPolicy(t *testing.T) {
+func TestPasswordPolicyDiff(t *testing.T) {
 	before := iamguard.PasswordPolicy{MinimumPasswordLength: 6, AllowUsersToChangePassword: true}
 	want := []iamguard.FieldChange{
 		{Field: "MinimumPasswordLength", From: "6", To: "14"},
@@ -244,9 +244,9 @@ func TestDiffPasswordPolicy(t *testing.T) {
 // A failed update returns the plan and the wrapped error.
 func TestEnablePasswordPolicyUpdateError(t *testing.T) {
 	f := &ppFake{
-		get: func() (*iam.GetAccountPasswordPolicyOutput, error) { return nil, apiErr("NoSuchEntity") },
+		get: func() (*iam.GetAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("NoSuchEntity") },
 		update: func(*iam.UpdateAccountPasswordPolicyInput) (*iam.UpdateAccountPasswordPolicyOutput, error) {
-			return nil, apiErr("LimitExceeded")
+			return nil, auditAPIErr("LimitExceeded")
 		},
 	}
 	ch, err := iamguard.EnablePasswordPolicy(context.Background(), f, iamguard.KISA.Policy)
