@@ -254,3 +254,34 @@ func TestEnablePasswordPolicyUpdateError(t *testing.T) {
 		t.Fatalf("change = %+v, err = %v", ch, err)
 	}
 }
+
+// A policy deleted by someone else meanwhile: restoring "no policy" is
+// then already done, and says so.
+func TestRestorePasswordPolicyGoneMeanwhile(t *testing.T) {
+	f := &ppFake{
+		get: func() (*iam.GetAccountPasswordPolicyOutput, error) {
+			return &iam.GetAccountPasswordPolicyOutput{PasswordPolicy: kisaByTwoClasses}, nil
+		},
+		del: func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("NoSuchEntity") },
+	}
+	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil)
+	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+		t.Errorf("restore = %+v, %v", ch, err)
+	}
+	f.del = func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("AccessDenied") }
+	if _, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil); err == nil {
+		t.Error("a failed delete gave no error")
+	}
+}
+
+func TestEnablePasswordPolicyCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := &ppFake{}
+	if _, err := iamguard.EnablePasswordPolicy(ctx, f, iamguard.KISA.Policy); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if len(f.calls) > 1 {
+		t.Errorf("calls after cancel = %v", f.calls)
+	}
+}
