@@ -372,6 +372,21 @@ func parseRecord(v string) *record {
 	return r
 }
 
+// complete reports whether the rotation the record describes is done and
+// only the record itself was left behind (its removal failed): the new key
+// is active and the old one gone or inactive with its deactivation recorded.
+func (l *live) complete() bool {
+	if l.rec == nil || l.rec.New == "" {
+		return false
+	}
+	if n, ok := l.key(l.rec.New); !ok || n.Status != types.StatusTypeActive {
+		return false
+	}
+	o, ok := l.key(l.rec.Old)
+	_, tagged := l.deactivated[l.rec.Old]
+	return !ok || (o.Status != types.StatusTypeActive && tagged)
+}
+
 func (l *live) key(id string) (liveKey, bool) {
 	for _, k := range l.keys {
 		if k.ID == id {
@@ -810,7 +825,13 @@ func (r *run) step(ctx context.Context, a *Action) error {
 			return nil
 		}
 		if _, err := r.api.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(r.user), TagKeys: drop}); err != nil {
-			return fmt.Errorf("keyrotate: untag user %s: %w", r.user, err)
+			// The keys are done; a left-over record is recognised as
+			// complete and removed by the next RotateAccessKey or
+			// FinishRotation.
+			w := fmt.Sprintf("could not remove the records %v (the next run removes them): %v", drop, err)
+			r.rot.Warnings = append(r.rot.Warnings, w)
+			r.log.WarnContext(ctx, "keyrotate: could not remove the records", "error", err)
+			return nil
 		}
 		r.rot.Applied = true
 	}
@@ -881,8 +902,6 @@ func (r *run) fail(ctx context.Context, a Action, err error) error {
 		se.ToDo = fmt.Sprintf("the new key %s is delivered; the old key %s is inactive but its deactivation time is not recorded: re-run to finish", r.newKeyID(), a.KeyID)
 	case ActionDeleteOldKey:
 		se.ToDo = fmt.Sprintf("the old key %s is inactive and was not deleted: re-run, or delete it later with FinishRotation", a.KeyID)
-	case ActionClearRecord:
-		se.ToDo = "the keys are rotated; only the records remain: re-run to remove them"
 	}
 	r.log.ErrorContext(ctx, "keyrotate step failed", "step", string(a.Kind), "resource", se.Resource, "error", err)
 	return se
@@ -943,7 +962,7 @@ func FinishRotation(ctx context.Context, api IAM, user string, grace time.Durati
 		return r.rot, err
 	}
 	r.l = l
-	if l.rec != nil {
+	if l.rec != nil && !l.complete() {
 		return r.rot, fmt.Errorf("%w: %s carries %s=%q; run RotateAccessKey again first", ErrRotationInProgress, user, TagRotation, l.rec.String())
 	}
 	now := o.Now()
@@ -973,7 +992,7 @@ func FinishRotation(ctx context.Context, api IAM, user string, grace time.Durati
 			r.add(ActionDeleteOldKey, k.ID, fmt.Sprintf("deactivated %s, grace %s over: delete unless used since", t.UTC().Format(time.RFC3339), grace))
 		}
 	}
-	stale := len(r.reactivatedTags) > 0
+	stale := len(r.reactivatedTags) > 0 || l.rec != nil
 	for id := range l.deactivated {
 		if _, ok := l.key(id); !ok {
 			stale = true

@@ -47,6 +47,17 @@ func newRotWorld(t *testing.T, user string) *rotWorld {
 	return w
 }
 
+// sibling returns a world for another, new user on the same emulator,
+// without the cost of a reset.
+func (w *rotWorld) sibling(user string) *rotWorld {
+	w.t.Helper()
+	s := &rotWorld{t: w.t, env: w.env, admin: w.admin, iam: w.iam, user: user, secrets: map[string]keyrotate.AccessKey{}}
+	if _, err := w.iam.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		w.t.Fatal(err)
+	}
+	return s
+}
+
 // addKey creates a key for the user the way an operator would, and
 // remembers its secret.
 func (w *rotWorld) addKey(status types.StatusType) keyrotate.AccessKey {
