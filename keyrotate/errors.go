@@ -24,28 +24,15 @@ var (
 	ErrRotationInProgress = errors.New("keyrotate: an interrupted rotation is not finished")
 )
 
-// InputError is returned for a bad argument or option, before any API call.
-type InputError struct {
-	// Field names the argument or option, such as "user" or
-	// "Options.InUseKeyID".
-	Field string
-	// Reason says what is allowed.
-	Reason string
-}
-
-func (e *InputError) Error() string {
-	return fmt.Sprintf("keyrotate: invalid %s: %s", e.Field, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrInvalidInput) true.
+// Is makes errors.Is(err, ErrInvalidInput) true for an *InputError.
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
 
 // StepError says which step of a rotation failed, what was rolled back and
 // what, if anything, the caller must still do by hand. Unwrap returns the
 // cause (an AWS error, the delivery function's error, ErrKeyNotValid...).
 type StepError struct {
-	// Step is the action that failed, such as ActionCreateKey.
-	Step ActionKind
+	// Step is the kind of the Action that failed, such as ActionCreateKey.
+	Step string
 	// Resource is the key ID (or user name) the step worked on.
 	Resource string
 	Err      error

@@ -34,44 +34,33 @@ const (
 // difference between the caller's clock and AWS's.
 const lastUseSlack = 5 * time.Second
 
-// ActionKind names one step of a rotation plan.
-type ActionKind string
-
-// The steps of a rotation, in the order they run.
+// The kinds of Action in a rotation plan, in the order they run.
 const (
 	// ActionDeleteKey deletes a key to make room for the new one (an
 	// inactive key, or an active one if Options.DeleteOldActive allows), or
 	// an orphan key that an interrupted run created and never delivered.
-	ActionDeleteKey ActionKind = "delete-key"
+	ActionDeleteKey = "delete-key"
 	// ActionRecordIntent tags the user with TagRotation=old=KEYID.
-	ActionRecordIntent ActionKind = "record-intent"
+	ActionRecordIntent = "record-intent"
 	// ActionCreateKey creates the new key.
-	ActionCreateKey ActionKind = "create-key"
+	ActionCreateKey = "create-key"
 	// ActionVerifyKey polls sts:GetCallerIdentity signed with the new key.
-	ActionVerifyKey ActionKind = "verify-key"
+	ActionVerifyKey = "verify-key"
 	// ActionDeliverKey calls Options.Deliver with the new key.
-	ActionDeliverKey ActionKind = "deliver-key"
+	ActionDeliverKey = "deliver-key"
 	// ActionRecordDelivery tags the user with the delivered key's ID.
-	ActionRecordDelivery ActionKind = "record-delivery"
+	ActionRecordDelivery = "record-delivery"
 	// ActionDeactivateKey makes the old key Inactive.
-	ActionDeactivateKey ActionKind = "deactivate-key"
+	ActionDeactivateKey = "deactivate-key"
 	// ActionRecordDeactivation tags the user with the deactivation time.
-	ActionRecordDeactivation ActionKind = "record-deactivation"
+	ActionRecordDeactivation = "record-deactivation"
 	// ActionDeleteOldKey reads the old key's last use and deletes it unless
 	// it was used after its deactivation.
-	ActionDeleteOldKey ActionKind = "delete-old-key"
+	ActionDeleteOldKey = "delete-old-key"
 	// ActionClearRecord removes TagRotation and the deactivation tags of
 	// keys that no longer exist.
-	ActionClearRecord ActionKind = "clear-record"
+	ActionClearRecord = "clear-record"
 )
-
-// Action is one step of a plan. KeyID is empty for the new key before it
-// exists; after a run it holds the new key's ID.
-type Action struct {
-	Kind   ActionKind `json:"kind"`
-	KeyID  string     `json:"key_id,omitempty"`
-	Detail string     `json:"detail,omitempty"`
-}
 
 // KeyOutcome is what a run did with a key other than the new one.
 type KeyOutcome string
@@ -136,6 +125,9 @@ type OldKey struct {
 type Rotation struct {
 	User string `json:"user"`
 	// Plan is the ordered actions; a dry run returns it without acting.
+	// An Action's Resource is the key it works on (empty for the new key
+	// until it exists), or the user for ActionClearRecord; Done marks the
+	// actions carried out.
 	Plan []Action `json:"plan"`
 	// NewKey is the new key. Its Secret redacts itself; it is empty when
 	// the run finished a rotation whose key an earlier run delivered.
@@ -196,10 +188,7 @@ type Options struct {
 	Concurrency int
 }
 
-var (
-	userNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	keyIDRE    = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-)
+var keyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
 func validateUser(user string) error {
 	if !userNameRE.MatchString(user) {
@@ -445,8 +434,8 @@ func readLive(ctx context.Context, api IAM, user string) (*live, error) {
 	return l, nil
 }
 
-// run carries one RotateAccessKey or FinishRotation call.
-type run struct {
+// directRun carries one RotateAccessKey or FinishRotation call.
+type directRun struct {
 	c    Clients
 	api  IAM
 	o    Options
@@ -466,7 +455,7 @@ type run struct {
 }
 
 func rotate(ctx context.Context, c Clients, user string, o Options) (*Rotation, error) {
-	r := &run{c: c, api: c.IAM, o: o, user: user, rot: &Rotation{User: user, Plan: []Action{}, OldKeys: []OldKey{}},
+	r := &directRun{c: c, api: c.IAM, o: o, user: user, rot: &Rotation{User: user, Plan: []Action{}, OldKeys: []OldKey{}},
 		log: o.Logger.With("operation", "keyrotate.RotateAccessKey", "user", user, "dry_run", o.DryRun)}
 	l, err := readLive(ctx, c.IAM, user)
 	if err != nil {
@@ -492,11 +481,14 @@ func rotate(ctx context.Context, c Clients, user string, o Options) (*Rotation, 
 	return r.rot, nil
 }
 
-func (r *run) add(kind ActionKind, keyID, detail string) {
-	r.rot.Plan = append(r.rot.Plan, Action{Kind: kind, KeyID: keyID, Detail: detail})
+func (r *directRun) add(kind, keyID, detail string) {
+	if kind == ActionClearRecord {
+		keyID = r.user
+	}
+	r.rot.Plan = append(r.rot.Plan, Action{Kind: kind, Resource: keyID, Detail: detail})
 }
 
-func (r *run) oldKey(k liveKey, outcome KeyOutcome) *OldKey {
+func (r *directRun) oldKey(k liveKey, outcome KeyOutcome) *OldKey {
 	for i := range r.rot.OldKeys {
 		if r.rot.OldKeys[i].KeyID == k.ID {
 			return &r.rot.OldKeys[i]
@@ -510,7 +502,7 @@ func (r *run) oldKey(k liveKey, outcome KeyOutcome) *OldKey {
 	return &r.rot.OldKeys[len(r.rot.OldKeys)-1]
 }
 
-func (r *run) planRotation() error {
+func (r *directRun) planRotation() error {
 	l, o := r.l, r.o
 	keys := slices.Clone(l.keys)
 	if rec := l.rec; rec != nil {
@@ -631,7 +623,7 @@ func (r *run) planRotation() error {
 }
 
 // planFinish plans the steps after delivery for the old key a.
-func (r *run) planFinish(a liveKey, hasA bool, note string) {
+func (r *directRun) planFinish(a liveKey, hasA bool, note string) {
 	if hasA {
 		r.oldKey(a, OutcomePlanned)
 		if a.Status == types.StatusTypeActive {
@@ -647,7 +639,7 @@ func (r *run) planFinish(a liveKey, hasA bool, note string) {
 	r.add(ActionClearRecord, "", "remove "+TagRotation+" and records of deleted keys")
 }
 
-func (r *run) summary() string {
+func (r *directRun) summary() string {
 	if r.rot.NewKey == nil {
 		if r.rot.Reason != "" {
 			return r.rot.Reason
@@ -666,7 +658,7 @@ func (r *run) summary() string {
 	return strings.Join(parts, "; ")
 }
 
-func (r *run) setOutcome(id string, out KeyOutcome) {
+func (r *directRun) setOutcome(id string, out KeyOutcome) {
 	for i := range r.rot.OldKeys {
 		if r.rot.OldKeys[i].KeyID == id {
 			r.rot.OldKeys[i].Outcome = out
@@ -674,7 +666,7 @@ func (r *run) setOutcome(id string, out KeyOutcome) {
 	}
 }
 
-func (r *run) entry(id string) *OldKey {
+func (r *directRun) entry(id string) *OldKey {
 	for i := range r.rot.OldKeys {
 		if r.rot.OldKeys[i].KeyID == id {
 			return &r.rot.OldKeys[i]
@@ -684,24 +676,25 @@ func (r *run) entry(id string) *OldKey {
 }
 
 // apply runs the plan in order.
-func (r *run) apply(ctx context.Context) error {
+func (r *directRun) apply(ctx context.Context) error {
 	for i := range r.rot.Plan {
 		a := &r.rot.Plan[i]
-		if a.KeyID == "" && r.newKey != nil && a.Kind != ActionClearRecord {
-			a.KeyID = r.newKey.AccessKeyID
+		if a.Resource == "" && r.newKey != nil {
+			a.Resource = r.newKey.AccessKeyID
 		}
 		if err := ctx.Err(); err != nil {
 			return r.fail(ctx, *a, err)
 		}
-		r.log.InfoContext(ctx, "keyrotate step", "step", string(a.Kind), "resource", a.KeyID)
+		r.log.InfoContext(ctx, "keyrotate step", "step", a.Kind, "resource", a.Resource)
 		if err := r.step(ctx, a); err != nil {
 			return r.fail(ctx, *a, err)
 		}
+		a.Done = true
 	}
 	return nil
 }
 
-func (r *run) tag(ctx context.Context, key, value string) error {
+func (r *directRun) tag(ctx context.Context, key, value string) error {
 	_, err := r.api.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(r.user), Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}})
 	if err != nil {
 		return fmt.Errorf("keyrotate: tag user %s with %s: %w", r.user, key, err)
@@ -709,7 +702,7 @@ func (r *run) tag(ctx context.Context, key, value string) error {
 	return nil
 }
 
-func (r *run) deleteKey(ctx context.Context, id string) error {
+func (r *directRun) deleteKey(ctx context.Context, id string) error {
 	_, err := r.api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(r.user), AccessKeyId: aws.String(id)})
 	var nse *types.NoSuchEntityException
 	if errors.As(err, &nse) {
@@ -722,10 +715,10 @@ func (r *run) deleteKey(ctx context.Context, id string) error {
 	return nil
 }
 
-func (r *run) step(ctx context.Context, a *Action) error {
+func (r *directRun) step(ctx context.Context, a *Action) error {
 	switch a.Kind {
 	case ActionDeleteKey:
-		if err := r.deleteKey(ctx, a.KeyID); err != nil {
+		if err := r.deleteKey(ctx, a.Resource); err != nil {
 			return err
 		}
 		r.rot.Applied = true
@@ -733,7 +726,7 @@ func (r *run) step(ctx context.Context, a *Action) error {
 		if strings.HasPrefix(a.Detail, "orphan") {
 			out = OutcomeOrphanDeleted
 		}
-		r.setOutcome(a.KeyID, out)
+		r.setOutcome(a.Resource, out)
 	case ActionRecordIntent:
 		if err := r.tag(ctx, TagRotation, record{Old: r.old}.String()); err != nil {
 			return err
@@ -749,7 +742,7 @@ func (r *run) step(ctx context.Context, a *Action) error {
 		k := out.AccessKey
 		r.newKey = &AccessKey{UserName: r.user, AccessKeyID: aws.ToString(k.AccessKeyId), Secret: Secret(aws.ToString(k.SecretAccessKey)), CreateDate: aws.ToTime(k.CreateDate)}
 		r.rot.NewKey = r.newKey
-		a.KeyID = r.newKey.AccessKeyID
+		a.Resource = r.newKey.AccessKeyID
 	case ActionVerifyKey:
 		polls, err := WaitForKey(ctx, r.c.STS, *r.newKey, r.l.arn, r.o.Verify)
 		r.rot.VerifyPolls += polls
@@ -773,13 +766,13 @@ func (r *run) step(ctx context.Context, a *Action) error {
 			r.log.WarnContext(ctx, "keyrotate: could not record the delivery", "error", err)
 		}
 	case ActionDeactivateKey:
-		if _, err := r.api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(r.user), AccessKeyId: aws.String(a.KeyID), Status: types.StatusTypeInactive}); err != nil {
-			return fmt.Errorf("keyrotate: deactivate key %s: %w", a.KeyID, err)
+		if _, err := r.api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(r.user), AccessKeyId: aws.String(a.Resource), Status: types.StatusTypeInactive}); err != nil {
+			return fmt.Errorf("keyrotate: deactivate key %s: %w", a.Resource, err)
 		}
 		r.rot.Applied = true
 		r.deactAt = r.o.Now().UTC()
-		r.setOutcome(a.KeyID, OutcomeDeactivated)
-		if e := r.entry(a.KeyID); e != nil {
+		r.setOutcome(a.Resource, OutcomeDeactivated)
+		if e := r.entry(a.Resource); e != nil {
 			e.DeactivatedAt = r.deactAt
 		}
 	case ActionRecordDeactivation:
@@ -787,19 +780,19 @@ func (r *run) step(ctx context.Context, a *Action) error {
 		if t.IsZero() {
 			t = r.o.Now().UTC() // deactivated by an interrupted run: count from now
 		}
-		if err := r.tag(ctx, TagDeactivatedPrefix+a.KeyID, t.Format(time.RFC3339Nano)); err != nil {
+		if err := r.tag(ctx, TagDeactivatedPrefix+a.Resource, t.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
 		r.rot.Applied = true
-		r.l.deactivated[a.KeyID] = t
-		if e := r.entry(a.KeyID); e != nil {
+		r.l.deactivated[a.Resource] = t
+		if e := r.entry(a.Resource); e != nil {
 			e.DeactivatedAt = t
 			if e.Outcome == OutcomePlanned {
 				e.Outcome = OutcomeDeactivated
 			}
 		}
 	case ActionDeleteOldKey:
-		return r.deleteOld(ctx, a.KeyID)
+		return r.deleteOld(ctx, a.Resource)
 	case ActionClearRecord:
 		var drop []string
 		for _, k := range r.l.tagKeys {
@@ -840,14 +833,14 @@ func (r *run) step(ctx context.Context, a *Action) error {
 
 // gone reports whether key id no longer exists (never listed, or deleted by
 // this run).
-func (r *run) gone(id string) bool {
+func (r *directRun) gone(id string) bool {
 	_, ok := r.l.key(id)
 	return !ok || slices.Contains(r.deleted, id)
 }
 
 // deleteOld deletes the replaced key unless IAM reports a use after its
 // recorded deactivation.
-func (r *run) deleteOld(ctx context.Context, id string) error {
+func (r *directRun) deleteOld(ctx context.Context, id string) error {
 	out, err := r.api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 	var nse *types.NoSuchEntityException
 	if errors.As(err, &nse) {
@@ -884,10 +877,10 @@ func (r *run) deleteOld(ctx context.Context, id string) error {
 
 // fail turns a step's error into a *StepError, rolling back the new key if
 // it was not yet handed over.
-func (r *run) fail(ctx context.Context, a Action, err error) error {
-	se := &StepError{Step: a.Kind, Resource: a.KeyID, Err: err}
+func (r *directRun) fail(ctx context.Context, a Action, err error) error {
+	se := &StepError{Step: a.Kind, Resource: a.Resource, Err: err}
 	if se.Resource == "" {
-		se.Resource = r.user
+		se.Resource = "new key of " + r.user
 	}
 	switch a.Kind {
 	case ActionDeleteKey, ActionRecordIntent:
@@ -899,15 +892,15 @@ func (r *run) fail(ctx context.Context, a Action, err error) error {
 	case ActionRecordDelivery, ActionDeactivateKey:
 		se.ToDo = fmt.Sprintf("the new key %s is delivered and works; the old key %s is still active: re-run to finish", r.newKeyID(), r.old)
 	case ActionRecordDeactivation:
-		se.ToDo = fmt.Sprintf("the new key %s is delivered; the old key %s is inactive but its deactivation time is not recorded: re-run to finish", r.newKeyID(), a.KeyID)
+		se.ToDo = fmt.Sprintf("the new key %s is delivered; the old key %s is inactive but its deactivation time is not recorded: re-run to finish", r.newKeyID(), a.Resource)
 	case ActionDeleteOldKey:
-		se.ToDo = fmt.Sprintf("the old key %s is inactive and was not deleted: re-run, or delete it later with FinishRotation", a.KeyID)
+		se.ToDo = fmt.Sprintf("the old key %s is inactive and was not deleted: re-run, or delete it later with FinishRotation", a.Resource)
 	}
-	r.log.ErrorContext(ctx, "keyrotate step failed", "step", string(a.Kind), "resource", se.Resource, "error", err)
+	r.log.ErrorContext(ctx, "keyrotate step failed", "step", a.Kind, "resource", se.Resource, "error", err)
 	return se
 }
 
-func (r *run) newKeyID() string {
+func (r *directRun) newKeyID() string {
 	if r.rot.NewKey != nil {
 		return r.rot.NewKey.AccessKeyID
 	}
@@ -916,7 +909,7 @@ func (r *run) newKeyID() string {
 
 // rollback deletes the new key and the rotation record after a failed
 // verification or delivery. It runs even if ctx is cancelled.
-func (r *run) rollback(ctx context.Context, se *StepError) {
+func (r *directRun) rollback(ctx context.Context, se *StepError) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := r.deleteKey(rctx, r.newKey.AccessKeyID); err != nil {
@@ -955,7 +948,7 @@ func FinishRotation(ctx context.Context, api IAM, user string, grace time.Durati
 	if api == nil {
 		return nil, &InputError{Field: "api", Reason: "is required"}
 	}
-	r := &run{c: Clients{IAM: api}, api: api, o: o, user: user, rot: &Rotation{User: user, Plan: []Action{}, OldKeys: []OldKey{}},
+	r := &directRun{c: Clients{IAM: api}, api: api, o: o, user: user, rot: &Rotation{User: user, Plan: []Action{}, OldKeys: []OldKey{}},
 		log: o.Logger.With("operation", "keyrotate.FinishRotation", "user", user, "dry_run", o.DryRun)}
 	l, err := readLive(ctx, api, user)
 	if err != nil {

@@ -29,7 +29,7 @@ func ExampleRotateAccessKey_dryRun() {
 		return
 	}
 	for _, a := range rot.Plan {
-		fmt.Println(strings.TrimSpace(string(a.Kind) + " " + a.KeyID))
+		fmt.Println(strings.TrimSpace(a.Kind + " " + a.Resource))
 	}
 	fmt.Println(rot.Applied)
 	// Output:
@@ -41,7 +41,7 @@ func ExampleRotateAccessKey_dryRun() {
 	// record-delivery
 	// deactivate-key AKIAINUSE00000000001
 	// record-deactivation AKIAINUSE00000000001
-	// clear-record
+	// clear-record alice
 	// false
 }
 

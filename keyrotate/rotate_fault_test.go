@@ -132,7 +132,7 @@ func TestRotateFaultSweep(t *testing.T) {
 				}
 				// A run that failed after the delivery was recorded is
 				// finished by the re-run, not rotated again.
-				if se != nil && slices.Contains([]keyrotate.ActionKind{keyrotate.ActionDeactivateKey, keyrotate.ActionRecordDeactivation,
+				if se != nil && slices.Contains([]string{keyrotate.ActionDeactivateKey, keyrotate.ActionRecordDeactivation,
 					keyrotate.ActionDeleteOldKey, keyrotate.ActionClearRecord}, se.Step) {
 					resumed++
 					if !rot.Resumed || len(w.store) != delivered {

@@ -84,9 +84,9 @@ func TestRotatePlans(t *testing.T) {
 			name: "one active key",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old)},
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionRecordIntent, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -94,10 +94,10 @@ func TestRotatePlans(t *testing.T) {
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAXXXXXXXXXXXXXXXX", types.StatusTypeInactive, old), rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, newer)},
 			opt:  func(o *keyrotate.Options) { o.DeleteOld = true },
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeleteKey, KeyID: "AKIAXXXXXXXXXXXXXXXX"},
-				{Kind: keyrotate.ActionRecordIntent, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionDeleteOldKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIAXXXXXXXXXXXXXXXX"},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionDeleteOldKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -116,10 +116,10 @@ func TestRotatePlans(t *testing.T) {
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			opt:  func(o *keyrotate.Options) { o.InUseKeyID, o.DeleteOldActive = "AKIAAAAAAAAAAAAAAAAA", true },
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeleteKey, KeyID: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordIntent, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -127,10 +127,10 @@ func TestRotatePlans(t *testing.T) {
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			opt:  func(o *keyrotate.Options) { o.DeleteOldActive = true },
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeleteKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordIntent, KeyID: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -159,10 +159,10 @@ func TestRotatePlans(t *testing.T) {
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			tags: []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA")},
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeleteKey, KeyID: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordIntent, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -172,7 +172,7 @@ func TestRotatePlans(t *testing.T) {
 			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
 			resumed: true,
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -182,8 +182,8 @@ func TestRotatePlans(t *testing.T) {
 			opt:     func(o *keyrotate.Options) { o.DeleteOld = true },
 			resumed: true,
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeactivateKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, KeyID: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionDeleteOldKey, KeyID: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord},
+				{Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"},
+				{Kind: keyrotate.ActionDeleteOldKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
@@ -191,7 +191,7 @@ func TestRotatePlans(t *testing.T) {
 			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeInactive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
 			resumed: true,
-			want:    []keyrotate.Action{{Kind: keyrotate.ActionClearRecord}},
+			want:    []keyrotate.Action{{Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
 		},
 	}
 	for _, tt := range tests {
@@ -211,7 +211,7 @@ func TestRotatePlans(t *testing.T) {
 			}
 			got := []keyrotate.Action{}
 			for _, a := range rot.Plan {
-				got = append(got, keyrotate.Action{Kind: a.Kind, KeyID: a.KeyID})
+				got = append(got, keyrotate.Action{Kind: a.Kind, Resource: a.Resource})
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
@@ -270,6 +270,11 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	}
 	if !rot.Applied || rot.VerifyPolls < 1 || rot.Identity != "arn:aws:iam::123456789012:user/app" {
 		t.Errorf("rotation: %+v", rot)
+	}
+	for _, act := range rot.Plan {
+		if !act.Done || act.Resource == "" {
+			t.Errorf("action %+v: not done, or no resource", act)
+		}
 	}
 	if diff := cmp.Diff([]keyrotate.OldKey{{KeyID: a.AccessKeyID, Status: "Active", CreateDate: a.CreateDate, Outcome: keyrotate.OutcomeDeactivated, DeactivatedAt: rot.OldKeys[0].DeactivatedAt}}, rot.OldKeys); diff != "" {
 		t.Errorf("old keys (-want +got):\n%s", diff)
@@ -348,7 +353,7 @@ func TestRotateRollsBack(t *testing.T) {
 		name    string
 		deliver func(*rotWorld) func(context.Context, keyrotate.AccessKey) error
 		badSTS  bool
-		step    keyrotate.ActionKind
+		step    string
 		wantErr error
 	}{
 		{

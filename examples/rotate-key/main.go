@@ -231,7 +231,7 @@ func report(w io.Writer, format string, out output) error {
 		if len(r.Plan) > 0 && !r.Applied {
 			fmt.Fprintf(w, "plan for %s:\n", r.User)
 			for i, a := range r.Plan {
-				id := a.KeyID
+				id := a.Resource
 				if id == "" {
 					id = "(new key)"
 				}
