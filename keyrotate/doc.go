@@ -86,6 +86,11 @@
 // at the end, the rotation succeeds with a warning and the next run removes
 // the record.
 //
+// Run at most one rotation of a user at a time (one job, or
+// RotateAccessKeys, which refuses a user listed twice): a second run started
+// while the first is verifying or delivering takes the first run's new key
+// for an orphan and deletes it.
+//
 // A delivery target must accept being written again with a later key: in
 // the one case where a run dies after delivering but before recording the
 // delivery, and the caller does not name the delivered key in use, the

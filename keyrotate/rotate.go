@@ -275,7 +275,8 @@ type Result struct {
 // RotateAccessKeys rotates the keys of many users, at most
 // Options.Concurrency at once, and returns one Result per user in the order
 // given. Options.Deliver receives each user's key (AccessKey.UserName says
-// whose). The error is non-nil only for bad input, before any call; each
+// whose), from several goroutines at once: it must be safe for concurrent
+// use. The error is non-nil only for bad input, before any call; each
 // user's own failure is in its Result.
 func RotateAccessKeys(ctx context.Context, c Clients, users []string, optFns ...func(*Options)) ([]Result, error) {
 	o := buildOptions(optFns)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/keyrotate"
@@ -514,4 +515,83 @@ func TestRotateAccessKeysAgainstMoto(t *testing.T) {
 			t.Errorf("key of %s: %v", k.UserName, err)
 		}
 	}
+}
+
+// FinishRotation from fake state: what it deletes, records and clears.
+func TestFinishRotationPlans(t *testing.T) {
+	now := rotT0
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	deact := func(id string, at time.Time) types.Tag {
+		return tag(keyrotate.TagDeactivatedPrefix+id, at.Format(time.RFC3339))
+	}
+	grace := 7 * 24 * time.Hour
+	keys := []types.AccessKeyMetadata{
+		rotMeta("AKIAOLDPASTGRACE0001", types.StatusTypeInactive, now.AddDate(0, -6, 0)),
+		rotMeta("AKIAREACTIVATED00001", types.StatusTypeActive, now.AddDate(0, -3, 0)),
+	}
+	t.Run("past grace, reactivated, stale record", func(t *testing.T) {
+		fake := rotFakeState(t, "bob", keys, []types.Tag{
+			deact("AKIAOLDPASTGRACE0001", now.Add(-8*24*time.Hour)),
+			deact("AKIAREACTIVATED00001", now.Add(-time.Hour)),
+			deact("AKIAGONE000000000001", now.Add(-time.Hour)),
+		})
+		var deleted []string
+		var untagged []string
+		fake.getAccessKeyLastUsed = func(*iam.GetAccessKeyLastUsedInput) (*iam.GetAccessKeyLastUsedOutput, error) {
+			return &iam.GetAccessKeyLastUsedOutput{AccessKeyLastUsed: &types.AccessKeyLastUsed{LastUsedDate: aws.Time(now.Add(-9 * 24 * time.Hour)), ServiceName: aws.String("s3")}}, nil
+		}
+		fake.deleteAccessKey = func(in *iam.DeleteAccessKeyInput) (*iam.DeleteAccessKeyOutput, error) {
+			deleted = append(deleted, *in.AccessKeyId)
+			return &iam.DeleteAccessKeyOutput{}, nil
+		}
+		fake.untagUser = func(in *iam.UntagUserInput) (*iam.UntagUserOutput, error) {
+			untagged = append(untagged, in.TagKeys...)
+			return &iam.UntagUserOutput{}, nil
+		}
+		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.Options) { o.Now = func() time.Time { return now } })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"AKIAOLDPASTGRACE0001"}, deleted); diff != "" {
+			t.Errorf("deleted (-want +got):\n%s", diff)
+		}
+		wantUntag := []string{keyrotate.TagDeactivatedPrefix + "AKIAOLDPASTGRACE0001", keyrotate.TagDeactivatedPrefix + "AKIAREACTIVATED00001", keyrotate.TagDeactivatedPrefix + "AKIAGONE000000000001"}
+		if diff := cmp.Diff(wantUntag, untagged, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			t.Errorf("untagged (-want +got):\n%s", diff)
+		}
+		var outcomes []keyrotate.KeyOutcome
+		for _, k := range fin.OldKeys {
+			outcomes = append(outcomes, k.Outcome)
+		}
+		if diff := cmp.Diff([]keyrotate.KeyOutcome{keyrotate.OutcomeDeleted, keyrotate.OutcomeReactivated}, outcomes); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		if lu := fin.OldKeys[0].LastUsed; lu == nil || lu.AfterDeactivation || lu.Service != "s3" {
+			t.Errorf("last use: %+v", lu)
+		}
+	})
+	t.Run("inactive without record starts its grace", func(t *testing.T) {
+		fake := rotFakeState(t, "bob", keys[:1], nil)
+		var tagged []string
+		fake.tagUser = func(in *iam.TagUserInput) (*iam.TagUserOutput, error) {
+			tagged = append(tagged, *in.Tags[0].Key+"="+*in.Tags[0].Value)
+			return &iam.TagUserOutput{}, nil
+		}
+		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.Options) { o.Now = func() time.Time { return now } })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{keyrotate.TagDeactivatedPrefix + "AKIAOLDPASTGRACE0001=" + now.Format(time.RFC3339Nano)}, tagged); diff != "" {
+			t.Errorf("tags (-want +got):\n%s", diff)
+		}
+		if k := fin.OldKeys[0]; k.Outcome != keyrotate.OutcomeInGrace || !k.DeleteAfter.Equal(now.Add(grace)) {
+			t.Errorf("old key: %+v", k)
+		}
+	})
+	t.Run("rotation in progress", func(t *testing.T) {
+		fake := rotFakeState(t, "bob", keys, []types.Tag{tag(keyrotate.TagRotation, "old=AKIAREACTIVATED00001")})
+		if _, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace); !errors.Is(err, keyrotate.ErrRotationInProgress) {
+			t.Errorf("err = %v", err)
+		}
+	})
 }
