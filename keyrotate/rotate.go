@@ -421,14 +421,13 @@ func readLive(ctx context.Context, api IAM, user string) (*live, error) {
 				l.rec = parseRecord(v)
 				l.tagKeys = append(l.tagKeys, k)
 			case strings.HasPrefix(k, TagDeactivatedPrefix):
-				// An unreadable time counts as "now": the grace period
-				// starts over rather than being skipped.
-				ts, err := time.Parse(time.RFC3339Nano, v)
-				if err != nil {
-					ts = time.Time{}
-				}
-				l.deactivated[strings.TrimPrefix(k, TagDeactivatedPrefix)] = ts
+				// An unreadable time counts as no record: FinishRotation
+				// records a new one, so the grace period starts over
+				// rather than being skipped.
 				l.tagKeys = append(l.tagKeys, k)
+				if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
+					l.deactivated[strings.TrimPrefix(k, TagDeactivatedPrefix)] = ts
+				}
 			}
 		}
 	}
@@ -449,6 +448,7 @@ type directRun struct {
 	old         string    // the replaced key
 	deactAt     time.Time // when this run deactivated old
 	deleted     []string  // keys deleted by this run
+	orphans     []string  // keys planned for deletion as orphans
 	wroteRecord bool
 	// reactivatedTags are deactivation records of keys that are active
 	// again (FinishRotation removes them).
@@ -545,6 +545,7 @@ func (r *directRun) planRotation() error {
 					continue
 				}
 				r.add(ActionDeleteKey, k.ID, "orphan of an interrupted rotation: created, never delivered")
+				r.orphans = append(r.orphans, k.ID)
 				r.oldKey(k, OutcomePlanned)
 			}
 			keys = kept
@@ -724,7 +725,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 		}
 		r.rot.Applied = true
 		out := OutcomeDeletedToMakeRoom
-		if strings.HasPrefix(a.Detail, "orphan") {
+		if slices.Contains(r.orphans, a.Resource) {
 			out = OutcomeOrphanDeleted
 		}
 		r.setOutcome(a.Resource, out)
