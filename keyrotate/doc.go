@@ -86,6 +86,10 @@
 // at the end, the rotation succeeds with a warning and the next run removes
 // the record.
 //
+// The records are trusted: whoever may call iam:TagUser on a user can make
+// a re-run take a key for an orphan. Grant TagUser and UntagUser on the
+// awsguard: tag keys (aws:TagKeys) only to the rotation's principal.
+//
 // Run at most one rotation of a user at a time (one job, or
 // RotateAccessKeys, which refuses a user listed twice): a second run started
 // while the first is verifying or delivering takes the first run's new key
