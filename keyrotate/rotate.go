@@ -190,6 +190,10 @@ type Options struct {
 
 var keyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
+// ValidateUserName returns an *InputError unless name is an IAM user name:
+// 1 to 64 of letters, digits and +=,.@_-.
+func ValidateUserName(name string) error { return validateUser(name) }
+
 func validateUser(user string) error {
 	if !userNameRE.MatchString(user) {
 		return &InputError{Field: "user", Reason: fmt.Sprintf("%q is not an IAM user name (1 to 64 of letters, digits and +=,.@_-)", user)}

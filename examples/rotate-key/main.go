@@ -70,7 +70,7 @@ type flags struct {
 func parse(args []string, stderr io.Writer) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for -h
 	fs.StringVar(&f.user, "user", "", "the IAM user whose key to rotate (required)")
 	fs.StringVar(&f.out, "credentials-out", "", "file to write the new key to (0600, replaced atomically)")
 	fs.StringVar(&f.profile, "profile", "default", "profile name in the credentials file")
@@ -83,6 +83,11 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
 	fs.StringVar(&f.format, "format", "text", "output format: text or json")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "usage: rotate-key -user NAME -credentials-out FILE [flags]")
+			fs.PrintDefaults()
+		}
 		return nil, err
 	}
 	switch {
@@ -90,6 +95,8 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case f.user == "":
 		return nil, errors.New("-user is required")
+	case keyrotate.ValidateUserName(f.user) != nil:
+		return nil, keyrotate.ValidateUserName(f.user)
 	case f.format != "text" && f.format != "json":
 		return nil, fmt.Errorf("-format must be text or json, not %q", f.format)
 	case f.grace < 0:
@@ -112,6 +119,9 @@ type output struct {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -199,6 +199,7 @@ func TestRotateKeyCommandRejects(t *testing.T) {
 		{"-user", "app", "-grace", "-1h", "-dry-run"},
 		{"-user", "app", "-finish", "-credentials-out", "x"},
 		{"-user", "app", "-dry-run", "extra"},
+		{"-user", "bad name", "-dry-run"},
 	} {
 		if _, err := parse(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parse(%q) accepted", args)
