@@ -18,7 +18,7 @@
 //     the older, or the one not named by InUseKeyID. The key named in use
 //     is never deleted to make room. With [Options].MaxAge, a key in use
 //     younger than that is left alone (Applied false, Reason says why).
-//  2. Record the intent: tag the user [TagRotation]="old=KEYID".
+//  2. Record the intent: tag the user [TagRotation] = "old=KEYID".
 //  3. Create the new key.
 //  4. Prove it works: poll sts:GetCallerIdentity signed with the new key
 //     ([WaitForKey]) until it authenticates as this user, bounded by
@@ -29,9 +29,9 @@
 //     secret, a file) before anything old is touched. If step 4 or 5
 //     fails, the new key is deleted, the record removed, and the old key
 //     stays active (a [*StepError] lists what was rolled back).
-//  6. Record the delivery: [TagRotation]="old=KEYID new=KEYID".
+//  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID".
 //  7. Deactivate the old key and record when: tag the user
-//     [TagDeactivatedPrefix]+KEYID = the time (RFC 3339, from
+//     [TagDeactivatedPrefix] and the key ID = the time (RFC 3339, from
 //     [Options].Now). IAM itself does not record when a key was
 //     deactivated.
 //  8. With [Options].DeleteOld, delete the old key at once, after reading
