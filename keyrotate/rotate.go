@@ -1008,6 +1008,7 @@ func FinishRotation(ctx context.Context, api IAM, user string, grace time.Durati
 		return r.rot, nil
 	}
 	if o.DryRun {
+		r.rot.Reason = fmt.Sprintf("dry run: %d actions planned, none taken", len(r.rot.Plan))
 		return r.rot, nil
 	}
 	if err := r.apply(ctx); err != nil {
