@@ -1,0 +1,142 @@
+// Package keyrotate rotates IAM access keys: directly, from a program or a
+// scheduled job ([RotateAccessKey], [RotateAccessKeys], [FinishRotation]),
+// and as the Secrets Manager four-step rotation Lambda.
+//
+// # Direct rotation
+//
+// [RotateAccessKey] replaces the key a user's software uses with a new one.
+// It plans from live state and then carries the plan out; with
+// [Options].DryRun it returns the same plan ([Rotation].Plan, Applied false)
+// and makes no mutating call. The steps, each an [Action]:
+//
+//  1. Read the user (GetUser, for its ARN), its keys (ListAccessKeys) and
+//     its tags (ListUserTags). The key in use is [Options].InUseKeyID, or
+//     else the user's only active key. A user holds at most two keys: if it
+//     has two, room is made by deleting the other one if it is Inactive
+//     (ActionDeleteKey). If both are Active, the call fails with
+//     [ErrKeyLimit] unless [Options].DeleteOldActive allows deleting one:
+//     the older, or the one not named by InUseKeyID. The key named in use
+//     is never deleted to make room. With [Options].MaxAge, a key in use
+//     younger than that is left alone (Applied false, Reason says why).
+//  2. Record the intent: tag the user [TagRotation] = "old=KEYID".
+//  3. Create the new key.
+//  4. Prove it works: poll sts:GetCallerIdentity signed with the new key
+//     ([WaitForKey]) until it authenticates as this user, bounded by
+//     [Options].Verify (new IAM keys take seconds to become valid).
+//     Bad-credential answers are classified in one place,
+//     [IsBadCredentials].
+//  5. Hand the new key over with the caller's [Options].Deliver (into a
+//     secret, a file) before anything old is touched. If step 4 or 5
+//     fails, the new key is deleted, the record removed, and the old key
+//     stays active (a [*StepError] lists what was rolled back).
+//  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID".
+//  7. Deactivate the old key and record when: tag the user
+//     [TagDeactivatedPrefix] and the key ID = the time (RFC 3339, from
+//     [Options].Now). IAM itself does not record when a key was
+//     deactivated.
+//  8. With [Options].DeleteOld, delete the old key at once, after reading
+//     its last use (GetAccessKeyLastUsed): a key used after its
+//     deactivation is kept and reported ([OutcomeUsedAfterDeactivation],
+//     [Rotation].Warnings).
+//  9. Remove the [TagRotation] record.
+//
+// The new secret key lives in [AccessKey].Secret, a [Secret] that shows
+// itself as [REDACTED] in %v, JSON, slog and error text; only
+// [Secret.Reveal] returns it. The result is a [Rotation]: the user, the
+// plan, the new key, what happened to every other key ([OldKey]), the
+// verification polls and identity, the last-use report, Applied and Reason.
+//
+// # Grace period
+//
+// A library call does not sleep for days. RotateAccessKey deactivates the
+// old key and returns; [FinishRotation], run later or on a schedule, deletes
+// the user's Inactive keys whose recorded deactivation is older than the
+// grace period it is given, after checking GetAccessKeyLastUsed: a key used
+// after its deactivation is not deleted but reported, because someone still
+// depends on it. An Inactive key without a record gets one when
+// FinishRotation first sees it, so its grace period starts then. A grace of
+// zero deletes at once. FinishRotation is idempotent: a second run finds
+// nothing to do. Note that IAM reports last use with a delay (up to hours)
+// and only for calls that authenticated, so the check finds a key that was
+// re-activated or used while its deactivation propagated; the grace period
+// is what gives that evidence time to show. A new rotation needs the second
+// key slot and deletes an Inactive key to make room even inside its grace
+// period.
+//
+// # Interrupted runs
+//
+// Every step is safe to repeat, and a re-run after an interruption at any
+// point converges, guided by the records on the user:
+//
+//   - TagRotation="old=A" and A still Active: any other key was created by
+//     the interrupted run and never delivered (or its delivery was not
+//     confirmed). It is an orphan whose secret nobody holds; the re-run
+//     deletes it and rotates afresh. If the caller names that other key as
+//     in use (InUseKeyID), it was delivered after all and the re-run
+//     finishes instead. A key the caller names in use is never an orphan.
+//   - TagRotation="old=A new=B", or A already Inactive or gone (A is
+//     touched only after delivery): B is delivered; the re-run finishes
+//     the remaining steps (Resumed true) without creating another key.
+//   - No record: nothing is in progress.
+//
+// The user always keeps a working key: the old key is deactivated only
+// after the new one authenticated and was delivered, an orphan is deleted
+// only while the old key is still Active, and the user never holds more
+// than two keys. If the rotation's only failure is removing its record
+// at the end, the rotation succeeds with a warning and the next run removes
+// the record.
+//
+// The records are trusted: whoever may call iam:TagUser on a user can make
+// a re-run take a key for an orphan. Grant TagUser and UntagUser on the
+// awsguard: tag keys (aws:TagKeys) only to the rotation's principal.
+//
+// Run at most one rotation of a user at a time (one job, or
+// RotateAccessKeys, which refuses a user listed twice): a second run started
+// while the first is verifying or delivering takes the first run's new key
+// for an orphan and deletes it.
+//
+// A delivery target must accept being written again with a later key: in
+// the one case where a run dies after delivering but before recording the
+// delivery, and the caller does not name the delivered key in use, the
+// re-run replaces that key with another and delivers it to the same place.
+//
+// # Rotating one's own key
+//
+// When the caller signs with the key it rotates (a user rotating their own
+// key), AWS rejects that key as soon as it is deactivated. Set
+// [Clients].IAMFor ([SelfClientsFromConfig] does) so that the steps after
+// delivery are signed with the new key; examples/rotate-key does this when
+// the caller's identity is the rotated user.
+//
+// # Many users
+//
+// [RotateAccessKeys] rotates a list of users with bounded concurrency
+// ([Options].Concurrency, default 4) and returns one [Result] per user;
+// one user's failure does not stop the others. On moto about 11 API calls
+// a rotation (10 when no key must make room).
+//
+// # IAM permissions
+//
+// The methods of [IAM] on the rotated user: iam:GetUser,
+// iam:ListAccessKeys, iam:CreateAccessKey, iam:UpdateAccessKey,
+// iam:DeleteAccessKey, iam:GetAccessKeyLastUsed, iam:ListUserTags,
+// iam:TagUser, iam:UntagUser. sts:GetCallerIdentity needs no permission.
+//
+// # Errors
+//
+// Bad input is refused before any call with an [*InputError] that names the
+// field ([ErrInvalidInput]). Live state that forbids a rotation gives
+// [ErrKeyLimit], [ErrNoActiveKey] or [ErrInUseKeyNotFound]; FinishRotation
+// refuses with [ErrRotationInProgress] while a rotation is unfinished. A
+// failed step returns a [*StepError]: the step, the key, the cause
+// (AWS errors wrapped with %w, [ErrKeyNotValid], [ErrWrongIdentity], the
+// delivery function's error), what was rolled back and what the caller
+// must still do.
+//
+// # Secrets Manager rotation
+//
+// (Placeholder: the lead replaces this section with the description of the
+// Secrets Manager four-step rotation handler, SetupRotation and
+// TeardownRotation, written by the engineer who owns handler*.go and
+// setup*.go.)
+package keyrotate

@@ -1,0 +1,175 @@
+package keyrotate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/awsguard/awsguard/internal/fault"
+	"github.com/awsguard/awsguard/keyrotate"
+)
+
+// rotScenario sets up a user before a rotation and returns the options.
+type rotScenario struct {
+	name  string
+	setup func(w *rotWorld)
+	opts  func(w *rotWorld) func(*keyrotate.Options)
+}
+
+var rotScenarios = []rotScenario{
+	{
+		name:  "one key, delete old",
+		setup: func(w *rotWorld) { w.addKey(types.StatusTypeActive) },
+		opts: func(w *rotWorld) func(*keyrotate.Options) {
+			return func(o *keyrotate.Options) { o.Deliver, o.Verify, o.DeleteOld = w.deliver, rotFast, true }
+		},
+	},
+	{
+		name: "inactive key makes room, old kept for grace",
+		setup: func(w *rotWorld) {
+			w.addKey(types.StatusTypeInactive)
+			w.addKey(types.StatusTypeActive)
+		},
+		opts: func(w *rotWorld) func(*keyrotate.Options) {
+			return func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast }
+		},
+	},
+}
+
+// checkSafe asserts what must hold after any fault: at most two keys, and
+// at least one Active key that authenticates with a real signed call.
+func checkSafe(t *testing.T, w *rotWorld, label string) {
+	t.Helper()
+	if n := len(w.keys()); n > 2 {
+		t.Errorf("%s: %d keys", label, n)
+	}
+	if len(w.workingActiveKeys()) == 0 {
+		t.Errorf("%s: no active key authenticates; keys %v", label, w.keys())
+	}
+}
+
+// checkConverged asserts the state after a clean re-run: one Active key,
+// the last delivered, which authenticates; every other key is one we know
+// (no orphan whose secret nobody holds) and Inactive; no rotation record.
+func checkConverged(t *testing.T, w *rotWorld, label string) {
+	t.Helper()
+	last, ok := w.lastDelivered()
+	if !ok {
+		t.Errorf("%s: nothing delivered", label)
+		return
+	}
+	for _, k := range w.keys() {
+		w.mu.Lock()
+		_, known := w.secrets[k.ID]
+		w.mu.Unlock()
+		switch {
+		case !known:
+			t.Errorf("%s: orphan key %s (%s) remains", label, k.ID, k.Status)
+		case k.ID == last.AccessKeyID && k.Status != types.StatusTypeActive:
+			t.Errorf("%s: the delivered key %s is %s", label, k.ID, k.Status)
+		case k.ID != last.AccessKeyID && k.Status != types.StatusTypeInactive:
+			t.Errorf("%s: key %s besides the delivered one is %s", label, k.ID, k.Status)
+		}
+	}
+	if got := w.workingActiveKeys(); len(got) != 1 || got[0] != last.AccessKeyID {
+		t.Errorf("%s: working active keys %v, want [%s]", label, got, last.AccessKeyID)
+	}
+	if v, ok := w.tags()[keyrotate.TagRotation]; ok {
+		t.Errorf("%s: rotation record left: %q", label, v)
+	}
+}
+
+// Every API call of RotateAccessKey fails in turn, with each kind of fault;
+// the user keeps a working key throughout, and a re-run converges.
+func TestRotateFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	kinds := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
+	points, runs, resumed := 0, 0, 0
+	for _, sc := range rotScenarios {
+		// Learn the calls of an undisturbed run.
+		base := newRotWorld(t, "probe")
+		sc.setup(base)
+		probe := fault.New()
+		if _, err := keyrotate.RotateAccessKey(ctx, base.clients(probe), "probe", sc.opts(base)); err != nil {
+			t.Fatalf("%s: probe run: %v", sc.name, err)
+		}
+		calls := probe.Calls()
+		var names []string
+		for _, c := range calls {
+			names = append(names, c.Service+"."+c.Operation)
+		}
+		t.Logf("%s: %d calls: %v", sc.name, len(calls), names)
+		points += len(calls)
+
+		for k := 1; k <= len(calls); k++ {
+			for _, kind := range kinds {
+				label := fmt.Sprintf("%s: call %d (%s) %s", sc.name, k, names[k-1], kind)
+				runs++
+				// A fresh user on the same emulator, cheaper than a reset.
+				user := fmt.Sprintf("app-%d", runs)
+				w := base.sibling(user)
+				sc.setup(w)
+				inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+				_, err := keyrotate.RotateAccessKey(ctx, w.clients(inj), user, sc.opts(w))
+				if got := len(inj.Injected()); got != 1 {
+					t.Errorf("%s: %d faults injected", label, got)
+				}
+				var se *keyrotate.StepError
+				if err != nil && errors.As(err, &se) && se.ToDo == "" {
+					t.Errorf("%s: step error says nothing of what to do: %v", label, err)
+				}
+				checkSafe(t, w, label+" (after the fault)")
+
+				delivered := len(w.store)
+				rot, err := keyrotate.RotateAccessKey(ctx, w.clients(nil), user, sc.opts(w))
+				if err != nil {
+					t.Errorf("%s: re-run: %v", label, err)
+					continue
+				}
+				// A run that failed after the delivery was recorded is
+				// finished by the re-run, not rotated again.
+				if se != nil && slices.Contains([]string{keyrotate.ActionDeactivateKey, keyrotate.ActionRecordDeactivation,
+					keyrotate.ActionDeleteOldKey, keyrotate.ActionClearRecord}, se.Step) {
+					resumed++
+					if !rot.Resumed || len(w.store) != delivered {
+						t.Errorf("%s: re-run resumed %v, delivered %d more keys", label, rot.Resumed, len(w.store)-delivered)
+					}
+				}
+				checkConverged(t, w, label+" (after the re-run)")
+			}
+		}
+	}
+	t.Logf("fault points covered: %d calls x %d kinds = %d faulted runs, each followed by a re-run (%d re-runs finished a delivered rotation)", points, len(kinds), runs, resumed)
+}
+
+// A failed delivery whose rollback also fails leaves an orphan that a
+// re-run removes; the old key stays active throughout.
+func TestRotateRollbackFailsThenReRun(t *testing.T) {
+	ctx := context.Background()
+	w := newRotWorld(t, "app")
+	a := w.addKey(types.StatusTypeActive)
+	inj := fault.New(fault.Rule{Service: "IAM", Operation: "DeleteAccessKey", Nth: 1, Kind: fault.ServerError})
+	failing := func(context.Context, keyrotate.AccessKey) error { return errors.New("vault sealed") }
+	_, err := keyrotate.RotateAccessKey(ctx, w.clients(inj), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = failing, rotFast })
+	var se *keyrotate.StepError
+	if !errors.As(err, &se) || se.Step != keyrotate.ActionDeliverKey || len(se.RolledBack) != 0 {
+		t.Fatalf("err = %v", err)
+	}
+	t.Logf("step error: %v", se)
+	if len(w.keys()) != 2 || w.status(a.AccessKeyID) != types.StatusTypeActive {
+		t.Fatalf("keys after the failed rollback: %v", w.keys())
+	}
+	checkSafe(t, w, "after the failed rollback")
+	rot, err := keyrotate.RotateAccessKey(ctx, w.clients(nil), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rot.OldKeys[0].Outcome != keyrotate.OutcomeOrphanDeleted {
+		t.Errorf("old keys: %+v", rot.OldKeys)
+	}
+	checkConverged(t, w, "after the re-run")
+}
