@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awstest"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+func statuses(r *awsguard.Report) map[string]awsguard.Status {
+	m := map[string]awsguard.Status{}
+	for _, f := range r.Findings {
+		m[f.Check+" "+f.Resource] = f.Status
+	}
+	return m
+}
+
+// The local demo seeds a weak account, fixes it and shows the difference:
+// exactly the findings the fixes address turn from FAIL to PASS.
+func TestLocalDemoJSON(t *testing.T) {
+	awstest.New(t) // skips, or fails under AWSGUARD_REQUIRE_MOTO=1, without moto
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-format", "json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	var out struct {
+		Mode    string           `json:"mode"`
+		Before  *awsguard.Report `json:"before"`
+		Changes []string         `json:"changes"`
+		After   *awsguard.Report `json:"after"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("stdout is not the JSON form: %v\n%s", err, stdout.String())
+	}
+	if out.Mode != "local" || out.After == nil || len(out.Changes) != 2 {
+		t.Fatalf("mode %q, after %v, changes %q", out.Mode, out.After != nil, out.Changes)
+	}
+	before, after := statuses(out.Before), statuses(out.After)
+	changed := map[string]string{}
+	for k, b := range before {
+		if a := after[k]; a != b {
+			changed[k] = string(b) + "->" + string(a)
+		}
+	}
+	const acct = "arn:aws:iam::123456789012:"
+	want := map[string]string{
+		"iam.password_policy " + acct + "account-password-policy":  "FAIL->PASS",
+		"iam.user.access_key_rotation " + acct + "user/ci-deployer": "FAIL->PASS",
+		"iam.user.access_key_unused " + acct + "user/ci-deployer":   "FAIL->PASS",
+	}
+	if diff := cmp.Diff(want, changed); diff != "" {
+		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
+	}
+	// What the demo does not fix stays visible.
+	for _, k := range []string{"iam.user.console_mfa " + acct + "user/alice", "iam.user.direct_policies " + acct + "user/carol"} {
+		if before[k] != awsguard.StatusFail {
+			t.Errorf("%s before = %s, want FAIL", k, before[k])
+		}
+	}
+	if strings.Contains(stdout.String(), "demo-secret") {
+		t.Error("output contains a secret")
+	}
+}
+
+func TestLocalDemoText(t *testing.T) {
+	awstest.New(t)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), nil, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	for _, want := range []string{`Fixes applied:`, `BEFORE\s+AFTER\s+SEVERITY`, `FAIL\s+PASS\s+MEDIUM\s+iam.password_policy .*<- changed`, `before: 23 findings`, `after:  23 findings`} {
+		if !regexp.MustCompile(want).MatchString(stdout.String()) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-fix"}, {"-format", "xml"}, {"extra"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, &stdout, &stderr); err == nil {
+			t.Errorf("run(%q) accepted", args)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("run(%q) wrote to stdout: %s", args, stdout.String())
+		}
+	}
+}
