@@ -117,7 +117,7 @@ var (
 	fixPolicyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 	fixDeviceNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,226}$`)
 	fixPathRE       = regexp.MustCompile(`^(/|/[\x21-\x7E]{1,510}/)$`)
-	fixPolicyARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\x21-\x7E]{1,1900}$`)
+	fixPolicyARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\x21-\x7E]+$`)
 	fixSerialRE     = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
 	fixCodeRE       = regexp.MustCompile(`^[0-9]{6}$`)
 )
@@ -146,6 +146,9 @@ func fixCheckPath(field, v string) error {
 }
 
 func fixCheckPolicyARN(field, v string) error {
+	if len(v) > 2048 {
+		return &InvalidFieldError{Field: field, Value: v[:64] + "...", Want: "a managed policy ARN of at most 2048 characters"}
+	}
 	return fixCheck(fixPolicyARNRE, field, v, `a managed policy ARN, arn:aws:iam::(aws|ACCOUNT):policy/NAME`)
 }
 

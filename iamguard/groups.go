@@ -483,8 +483,12 @@ func MoveUserPoliciesToGroup(ctx context.Context, api UserPoliciesAPI, user, gro
 		case err != nil:
 			return nil, fmt.Errorf("iamguard: get policy %s of group %s: %w", name, group, err)
 		default:
+			graw := fixRawDocument(aws.ToString(gout.PolicyDocument))
+			if graw == raw {
+				break
+			}
 			ud, uerr := ParsePolicyDocument(raw)
-			gd, gerr := ParsePolicyDocument(aws.ToString(gout.PolicyDocument))
+			gd, gerr := ParsePolicyDocument(graw)
 			if uerr != nil || gerr != nil || !ud.Equivalent(gd) {
 				return nil, fmt.Errorf("iamguard: inline policy %s of user %s: group %s has one of that name: %w", name, user, group, ErrPolicyConflict)
 			}
