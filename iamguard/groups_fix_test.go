@@ -151,36 +151,35 @@ func TestEnsureGroupRefusesBadInputFix(t *testing.T) {
 }
 
 func TestEnsureGroupSweepFix(t *testing.T) {
-	var p1 string
-	fixSweep(t, func(t *testing.T, api *iam.Client) {
-		fixUser(t, api, "alice")
-		fixUser(t, api, "bob")
-		p1 = fixPolicy(t, api, "p1", "s3:GetObject")
-	}, func(ctx context.Context, api *iam.Client) (*iamguard.ActionPlan, error) {
-		return iamguard.EnsureGroup(ctx, api, iamguard.Group{Name: "dev", PolicyARNs: []string{p1}, Members: []string{"alice", "bob"}})
-	}, func(t *testing.T, api *iam.Client) {
-		if d := cmp.Diff([]string{"alice", "bob"}, fixMembers(t, api, "dev")); d != "" {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		fixUser(t, api, "alice"+ns)
+		fixUser(t, api, "bob"+ns)
+		fixPolicy(t, api, "p1"+ns, "s3:GetObject")
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		return iamguard.EnsureGroup(ctx, api, iamguard.Group{Name: "dev" + ns, PolicyARNs: []string{fixARN("p1" + ns)}, Members: []string{"alice" + ns, "bob" + ns}})
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		if d := cmp.Diff([]string{"alice" + ns, "bob" + ns}, fixMembers(t, api, "dev"+ns)); d != "" {
 			t.Errorf("members (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff([]string{p1}, fixGroupPolicies(t, api, "dev")); d != "" {
+		if d := cmp.Diff([]string{fixARN("p1" + ns)}, fixGroupPolicies(t, api, "dev"+ns)); d != "" {
 			t.Errorf("policies (-want +got):\n%s", d)
 		}
 	})
 }
 
 func TestRemoveGroupSweepFix(t *testing.T) {
-	fixSweep(t, func(t *testing.T, api *iam.Client) {
-		fixUser(t, api, "alice")
-		p1 := fixPolicy(t, api, "p1", "s3:GetObject")
-		fixMust(iamguard.EnsureGroup(context.Background(), api, iamguard.Group{Name: "dev", PolicyARNs: []string{p1}, Members: []string{"alice"}}))(t)
-		fixMust(iamguard.EnsureSelfServicePolicy(context.Background(), api, "dev"))(t)
-	}, func(ctx context.Context, api *iam.Client) (*iamguard.ActionPlan, error) {
-		return iamguard.RemoveGroup(ctx, api, "dev")
-	}, func(t *testing.T, api *iam.Client) {
-		if fixGroupExists(t, api, "dev") {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		fixUser(t, api, "alice"+ns)
+		p1 := fixPolicy(t, api, "p1"+ns, "s3:GetObject")
+		fixMust(iamguard.EnsureGroup(context.Background(), api, iamguard.Group{Name: "dev" + ns, PolicyARNs: []string{p1}, Members: []string{"alice" + ns}}))(t)
+		fixMust(iamguard.EnsureSelfServicePolicy(context.Background(), api, "dev"+ns))(t)
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		return iamguard.RemoveGroup(ctx, api, "dev"+ns)
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		if fixGroupExists(t, api, "dev"+ns) {
 			t.Error("group still exists")
 		}
-		if gs := fixGroupsOf(t, api, "alice"); len(gs) != 0 {
+		if gs := fixGroupsOf(t, api, "alice"+ns); len(gs) != 0 {
 			t.Errorf("alice still in %v", gs)
 		}
 	})
@@ -253,21 +252,20 @@ func TestMoveUserFix(t *testing.T) {
 // and a re-run finishes the move.
 func TestMoveUserSweepFix(t *testing.T) {
 	var plain *iam.Client
-	fixSweep(t, func(t *testing.T, api *iam.Client) {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		plain = api
-		fixUser(t, api, "alice")
-		fixGroup(t, api, "sales", "alice")
-		fixGroup(t, api, "eng")
-	}, func(ctx context.Context, api *iam.Client) (*iamguard.ActionPlan, error) {
+		fixUser(t, api, "alice"+ns)
+		fixGroup(t, api, "sales"+ns, "alice"+ns)
+		fixGroup(t, api, "eng"+ns)
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		w := fixMoveWatch{Client: api, check: func(op string) {
-			gs := fixGroupsOf(t, plain, "alice")
-			if len(gs) == 0 {
+			if gs := fixGroupsOf(t, plain, "alice"+ns); len(gs) == 0 {
 				t.Errorf("after %s alice is in no group", op)
 			}
 		}}
-		return iamguard.MoveUser(ctx, w, "alice", "sales", "eng")
-	}, func(t *testing.T, api *iam.Client) {
-		if d := cmp.Diff([]string{"eng"}, fixGroupsOf(t, api, "alice")); d != "" {
+		return iamguard.MoveUser(ctx, w, "alice"+ns, "sales"+ns, "eng"+ns)
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		if d := cmp.Diff([]string{"eng" + ns}, fixGroupsOf(t, api, "alice"+ns)); d != "" {
 			t.Errorf("groups (-want +got):\n%s", d)
 		}
 	})
@@ -286,17 +284,17 @@ func fixUserPolicies(t *testing.T, api *iam.Client, user string) (managed, inlin
 
 const fixInlineDoc = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:*:*:a+b"}}`
 
-func fixPoliciesSetup(t *testing.T, api *iam.Client) (p1, p2 string) {
+func fixPoliciesSetup(t *testing.T, api *iam.Client, ns string) (p1, p2 string) {
 	t.Helper()
 	ctx := context.Background()
-	fixUser(t, api, "alice")
-	fixGroup(t, api, "dev")
-	p1 = fixPolicy(t, api, "p1", "s3:GetObject")
-	p2 = fixPolicy(t, api, "p2", "ec2:Describe*")
+	fixUser(t, api, "alice"+ns)
+	fixGroup(t, api, "dev"+ns)
+	p1 = fixPolicy(t, api, "p1"+ns, "s3:GetObject")
+	p2 = fixPolicy(t, api, "p2"+ns, "ec2:Describe*")
 	for _, p := range []string{p1, p2} {
-		fixMust(api.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(p)}))(t)
+		fixMust(api.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("alice" + ns), PolicyArn: aws.String(p)}))(t)
 	}
-	fixMust(api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("queue"), PolicyDocument: aws.String(fixInlineDoc)}))(t)
+	fixMust(api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice" + ns), PolicyName: aws.String("queue"), PolicyDocument: aws.String(fixInlineDoc)}))(t)
 	return p1, p2
 }
 
@@ -322,7 +320,7 @@ func (w fixPolicyWatch) DeleteUserPolicy(ctx context.Context, in *iam.DeleteUser
 func TestMoveUserPoliciesToGroupFix(t *testing.T) {
 	ctx := context.Background()
 	_, api := fixEnv(t)
-	p1, p2 := fixPoliciesSetup(t, api)
+	p1, p2 := fixPoliciesSetup(t, api, "")
 	wantSteps := []string{
 		"iam:AddUserToGroup group/dev user/alice",
 		"iam:AttachGroupPolicy group/dev " + p1,
@@ -340,23 +338,24 @@ func TestMoveUserPoliciesToGroupFix(t *testing.T) {
 	if d := cmp.Diff(wantSteps, fixSteps(p)); d != "" {
 		t.Errorf("applied (-want +got):\n%s", d)
 	}
-	fixCheckPoliciesMoved(t, api, p1, p2)
+	fixCheckPoliciesMoved(t, api, "")
 	fixAssertIdle(t, fixMust(iamguard.MoveUserPoliciesToGroup(ctx, api, "alice", "dev"))(t), nil)
 }
 
-func fixCheckPoliciesMoved(t *testing.T, api *iam.Client, p1, p2 string) {
+func fixCheckPoliciesMoved(t *testing.T, api *iam.Client, ns string) {
 	t.Helper()
-	m, i := fixUserPolicies(t, api, "alice")
+	p1, p2 := fixARN("p1"+ns), fixARN("p2"+ns)
+	m, i := fixUserPolicies(t, api, "alice"+ns)
 	if len(m)+len(i) != 0 {
 		t.Errorf("alice still has direct policies %v %v", m, i)
 	}
-	if d := cmp.Diff([]string{p1, p2}, fixGroupPolicies(t, api, "dev")); d != "" {
+	if d := cmp.Diff([]string{p1, p2}, fixGroupPolicies(t, api, "dev"+ns)); d != "" {
 		t.Errorf("group policies (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"dev"}, fixGroupsOf(t, api, "alice")); d != "" {
+	if d := cmp.Diff([]string{"dev" + ns}, fixGroupsOf(t, api, "alice"+ns)); d != "" {
 		t.Errorf("groups (-want +got):\n%s", d)
 	}
-	out := fixMust(api.GetGroupPolicy(context.Background(), &iam.GetGroupPolicyInput{GroupName: aws.String("dev"), PolicyName: aws.String("queue")}))(t)
+	out := fixMust(api.GetGroupPolicy(context.Background(), &iam.GetGroupPolicyInput{GroupName: aws.String("dev" + ns), PolicyName: aws.String("queue")}))(t)
 	got := fixMust(iamguard.ParsePolicyDocument(aws.ToString(out.PolicyDocument)))(t)
 	want := fixMust(iamguard.ParsePolicyDocument(fixInlineDoc))(t)
 	if fixJSON(t, got) != fixJSON(t, want) {
@@ -367,7 +366,7 @@ func fixCheckPoliciesMoved(t *testing.T, api *iam.Client, p1, p2 string) {
 func TestMoveUserPoliciesConflictFix(t *testing.T) {
 	ctx := context.Background()
 	_, api := fixEnv(t)
-	fixPoliciesSetup(t, api)
+	fixPoliciesSetup(t, api, "")
 	other := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`
 	fixMust(api.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("dev"), PolicyName: aws.String("queue"), PolicyDocument: aws.String(other)}))(t)
 	_, err := iamguard.MoveUserPoliciesToGroup(ctx, api, "alice", "dev")
@@ -382,34 +381,34 @@ func TestMoveUserPoliciesConflictFix(t *testing.T) {
 
 func TestMoveUserPoliciesSweepFix(t *testing.T) {
 	var plain *iam.Client
-	var p1, p2 string
-	fixSweep(t, func(t *testing.T, api *iam.Client) {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		plain = api
-		p1, p2 = fixPoliciesSetup(t, api)
-	}, func(ctx context.Context, api *iam.Client) (*iamguard.ActionPlan, error) {
+		fixPoliciesSetup(t, api, ns)
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		user, group := "alice"+ns, "dev"+ns
 		w := fixPolicyWatch{Client: api, check: func(op string) {
 			// Every permission alice had is still hers: on her, or on a
 			// group she is in.
-			m, i := fixUserPolicies(t, plain, "alice")
-			inDev := len(fixGroupsOf(t, plain, "alice")) == 1
+			m, i := fixUserPolicies(t, plain, user)
+			inDev := len(fixGroupsOf(t, plain, user)) == 1
 			var onGroup []string
 			if inDev {
-				onGroup = fixGroupPolicies(t, plain, "dev")
+				onGroup = fixGroupPolicies(t, plain, group)
 			}
-			for _, p := range []string{p1, p2} {
+			for _, p := range []string{fixARN("p1" + ns), fixARN("p2" + ns)} {
 				if !fixContains(m, p) && !fixContains(onGroup, p) {
 					t.Errorf("after %s alice lost %s", op, p)
 				}
 			}
 			if !fixContains(i, "queue") {
-				if _, err := plain.GetGroupPolicy(context.Background(), &iam.GetGroupPolicyInput{GroupName: aws.String("dev"), PolicyName: aws.String("queue")}); err != nil || !inDev {
+				if _, err := plain.GetGroupPolicy(context.Background(), &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String("queue")}); err != nil || !inDev {
 					t.Errorf("after %s alice lost inline policy queue (%v)", op, err)
 				}
 			}
 		}}
-		return iamguard.MoveUserPoliciesToGroup(ctx, w, "alice", "dev")
-	}, func(t *testing.T, api *iam.Client) {
-		fixCheckPoliciesMoved(t, api, p1, p2)
+		return iamguard.MoveUserPoliciesToGroup(ctx, w, user, group)
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		fixCheckPoliciesMoved(t, api, ns)
 	})
 }
 
