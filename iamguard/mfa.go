@@ -308,7 +308,9 @@ func fixCheckCode(field, code string) error {
 }
 
 // ActivateVirtualMFA enables the virtual MFA device (serial) for the user
-// with two consecutive codes from the authenticator. A device already
+// with two consecutive codes from the authenticator. An empty serial means
+// the device named as in MFAOptions (by default after the user), as
+// CreateVirtualMFA made it. A device already
 // active for the user needs nothing (a re-run after a lost answer is
 // safe). The device must exist and be pending (ErrMFADeviceNotFound) or
 // not belong to another user (ErrMFAAssignedElsewhere); codes must be six
@@ -322,8 +324,10 @@ func ActivateVirtualMFA(ctx context.Context, api MFAAPI, user, serial, code1, co
 	if err != nil {
 		return nil, err
 	}
-	if err := fixCheck(fixSerialRE, "serial", serial, "an MFA device serial number (ARN), 9 to 256 characters"); err != nil {
-		return nil, err
+	if serial != "" {
+		if err := fixCheck(fixSerialRE, "serial", serial, "an MFA device serial number (ARN), 9 to 256 characters"); err != nil {
+			return nil, err
+		}
 	}
 	if err := fixCheckCode("code1", code1); err != nil {
 		return nil, err
@@ -336,18 +340,27 @@ func ActivateVirtualMFA(ctx context.Context, api MFAAPI, user, serial, code1, co
 	if err != nil {
 		return nil, err
 	}
+	match := func(s string) bool { return s == serial }
+	if serial == "" {
+		match = fixByName(o.Path, o.DeviceName)
+	}
 	for _, s := range serials {
-		if s == serial {
+		if match(s) {
 			return plan, plan.run(ctx, fixLogger(o.Logger))
 		}
 	}
-	dev, err := fixFindVirtualMFA(ctx, api, func(s string) bool { return s == serial })
+	dev, err := fixFindVirtualMFA(ctx, api, match)
 	if err != nil {
 		return nil, err
 	}
 	if dev == nil {
-		return nil, fmt.Errorf("iamguard: %s: %w", serial, ErrMFADeviceNotFound)
+		name := serial
+		if name == "" {
+			name = "mfa" + o.Path + o.DeviceName
+		}
+		return nil, fmt.Errorf("iamguard: %s: %w", name, ErrMFADeviceNotFound)
 	}
+	serial = aws.ToString(dev.SerialNumber)
 	if who := fixAssignee(dev); who != "" {
 		return nil, fmt.Errorf("iamguard: virtual MFA device %s: %w (%s)", serial, ErrMFAAssignedElsewhere, who)
 	}
