@@ -17,17 +17,17 @@ import (
 // means the state is already as wanted.
 type ActionPlan struct {
 	// Operation is the function that made the plan, such as "EnforceMFA".
-	Operation string
+	Operation string `json:"operation"`
 	// Resource is what the operation is about, such as "group/dev".
-	Resource string
-	DryRun   bool
+	Resource string `json:"resource"`
+	DryRun   bool   `json:"dry_run"`
 	// Steps are the changes, in the order they are (or would be) made.
-	Steps []PlanStep
+	Steps []PlanStep `json:"steps"`
 	// Applied is true when at least one step was carried out.
-	Applied bool
+	Applied bool `json:"applied"`
 	// Reason says in a few words why Applied is what it is: "already
 	// compliant", "dry run: nothing changed" or "applied 3 steps".
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // NothingToDo reports whether the state already was as wanted.
@@ -36,15 +36,15 @@ func (p *ActionPlan) NothingToDo() bool { return len(p.Steps) == 0 }
 // PlanStep is one change: an IAM API action on one resource.
 type PlanStep struct {
 	// Action is the IAM action the step calls, such as "iam:AttachGroupPolicy".
-	Action string
+	Action string `json:"action"`
 	// Resource is the IAM resource changed, such as "group/dev" or
 	// "user/alice".
-	Resource string
+	Resource string `json:"resource"`
 	// Detail names the other party of the change (a policy ARN, a group,
 	// a device serial), or is empty.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// Done is set once the step was carried out.
-	Done bool
+	Done bool `json:"done"`
 
 	do func(context.Context) error
 }
