@@ -53,7 +53,7 @@ func TestLocalDemoJSON(t *testing.T) {
 	}
 	const acct = "arn:aws:iam::123456789012:"
 	want := map[string]string{
-		"iam.password_policy " + acct + "account-password-policy":  "FAIL->PASS",
+		"iam.password_policy " + acct + "account-password-policy":   "FAIL->PASS",
 		"iam.user.access_key_rotation " + acct + "user/ci-deployer": "FAIL->PASS",
 		"iam.user.access_key_unused " + acct + "user/ci-deployer":   "FAIL->PASS",
 	}

@@ -1,0 +1,214 @@
+package iamguard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/fault"
+)
+
+// fixEnv starts (or resets) moto and returns a plain IAM client.
+func fixEnv(t *testing.T) (*awstest.Env, *iam.Client) {
+	t.Helper()
+	env := awstest.New(t)
+	return env, iam.NewFromConfig(env.Config())
+}
+
+func fixFaultyClient(env *awstest.Env, inj *fault.Injector) *iam.Client {
+	cfg := env.Config()
+	cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
+	return iam.NewFromConfig(cfg)
+}
+
+// fixMust turns a (value, error) pair into the value, failing the test on
+// error: fixMust(api.GetUser(...))(t).
+func fixMust[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func fixUser(t *testing.T, api *iam.Client, name string) {
+	t.Helper()
+	fixMust(api.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+}
+
+func fixGroup(t *testing.T, api *iam.Client, name string, members ...string) {
+	t.Helper()
+	ctx := context.Background()
+	fixMust(api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name)}))(t)
+	for _, m := range members {
+		fixMust(api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(name), UserName: aws.String(m)}))(t)
+	}
+}
+
+// fixPolicy creates a customer managed policy allowing action and returns
+// its ARN.
+func fixPolicy(t *testing.T, api *iam.Client, name, action string) string {
+	t.Helper()
+	doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":%q,"Resource":"*"}]}`, action)
+	out := fixMust(api.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))(t)
+	return aws.ToString(out.Policy.Arn)
+}
+
+// fixARN is the ARN of a customer managed policy in moto's account.
+func fixARN(name string) string { return "arn:aws:iam::123456789012:policy/" + name }
+
+func fixGroupsOf(t *testing.T, api *iam.Client, user string) []string {
+	t.Helper()
+	out := fixMust(api.ListGroupsForUser(context.Background(), &iam.ListGroupsForUserInput{UserName: aws.String(user)}))(t)
+	var gs []string
+	for _, g := range out.Groups {
+		gs = append(gs, aws.ToString(g.GroupName))
+	}
+	sort.Strings(gs)
+	return gs
+}
+
+func fixMembers(t *testing.T, api *iam.Client, group string) []string {
+	t.Helper()
+	out := fixMust(api.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(group)}))(t)
+	var us []string
+	for _, u := range out.Users {
+		us = append(us, aws.ToString(u.UserName))
+	}
+	sort.Strings(us)
+	return us
+}
+
+func fixGroupPolicies(t *testing.T, api *iam.Client, group string) []string {
+	t.Helper()
+	out := fixMust(api.ListAttachedGroupPolicies(context.Background(), &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)}))(t)
+	var ps []string
+	for _, p := range out.AttachedPolicies {
+		ps = append(ps, aws.ToString(p.PolicyArn))
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+func fixGroupExists(t *testing.T, api *iam.Client, group string) bool {
+	t.Helper()
+	_, err := api.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(group)})
+	var nse *types.NoSuchEntityException
+	if errors.As(err, &nse) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+func fixSteps(p *iamguard.ActionPlan) []string {
+	if p == nil {
+		return nil
+	}
+	var s []string
+	for _, st := range p.Steps {
+		s = append(s, st.String())
+	}
+	return s
+}
+
+// fixAssertIdle runs op again and requires that it finds nothing to do.
+func fixAssertIdle(t *testing.T, p *iamguard.ActionPlan, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if !p.NothingToDo() || p.Applied || p.Reason != "already compliant" {
+		t.Fatalf("second run: steps %v, applied %v, reason %q; want nothing to do", fixSteps(p), p.Applied, p.Reason)
+	}
+}
+
+// fixSweepKinds are the faults every workflow is swept with. APIError
+// stands for an unexpected AWS refusal (a service failure or a lost
+// permission).
+var fixSweepKinds = []fault.Rule{
+	{Kind: fault.Throttle},
+	{Kind: fault.ServerError},
+	{Kind: fault.ConnectionReset},
+	{Kind: fault.APIError, Code: "ServiceFailure", Status: 500},
+	{Kind: fault.ResponseLost},
+}
+
+// fixSweep proves that a workflow interrupted at any call, by any kind of
+// fault, finishes when run again and reaches the right state, and that a
+// run after that finds nothing to do. setup builds the starting state;
+// work runs the workflow with the given client; check asserts the final
+// state. Each run works on its own names (ns is a suffix for every name it
+// uses), so the emulator is reset once, not per run. A failed read changes
+// nothing whatever the kind of failure, so reads are swept with one kind
+// and writes with all of fixSweepKinds.
+func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string),
+	work func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error),
+	check func(t *testing.T, api *iam.Client, ns string)) {
+	t.Helper()
+	ctx := context.Background()
+	env, plain := fixEnv(t)
+	setup(t, plain, "0")
+	probe := fault.New()
+	if _, err := work(ctx, fixFaultyClient(env, probe), "0"); err != nil {
+		t.Fatalf("clean run: %v", err)
+	}
+	check(t, plain, "0")
+	calls := probe.Calls()
+	if len(calls) == 0 {
+		t.Fatal("the workflow made no calls")
+	}
+	for k := 1; k <= len(calls); k++ {
+		kinds := fixSweepKinds
+		if op := calls[k-1].Operation; strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Get") {
+			kinds = kinds[:1]
+		}
+		for i, r := range kinds {
+			r.Nth = k
+			ns := fmt.Sprintf("%d-%d", k, i)
+			t.Run(fmt.Sprintf("call%d_%s_%s", k, calls[k-1].Operation, r.Kind), func(t *testing.T) {
+				setup(t, plain, ns)
+				inj := fault.New(r)
+				_, err := work(ctx, fixFaultyClient(env, inj), ns)
+				if got := inj.Injected(); len(got) != 1 {
+					t.Fatalf("injected %v, want one fault at call %d (the workflow's calls changed?)", got, k)
+				}
+				if err == nil {
+					t.Fatalf("fault %v hit but the workflow reported success", r)
+				}
+				if _, err := work(ctx, plain, ns); err != nil {
+					t.Fatalf("re-run after the fault: %v", err)
+				}
+				check(t, plain, ns)
+				p, err := work(ctx, plain, ns)
+				fixAssertIdle(t, p, err)
+			})
+		}
+	}
+}
+
+func fixJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var _ = slices.Contains[[]string]

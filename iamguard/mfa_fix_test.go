@@ -1,0 +1,429 @@
+package iamguard_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/awsguard/awsguard/iamguard"
+)
+
+// mfaCodes returns two consecutive TOTP codes for the seed, as an
+// authenticator app would show them.
+func mfaCodes(t *testing.T, seed iamguard.MFASeed) (string, string) {
+	t.Helper()
+	now := time.Now()
+	c1, err := totp.GenerateCode(seed.Reveal(), now)
+	if err != nil {
+		t.Fatalf("TOTP: %v", err) // err never holds the seed
+	}
+	c2, err := totp.GenerateCode(seed.Reveal(), now.Add(30*time.Second))
+	if err != nil {
+		t.Fatalf("TOTP: %v", err)
+	}
+	return c1, c2
+}
+
+func mfaVirtualDevices(t *testing.T, api *iam.Client) (assigned map[string]string, pending []string) {
+	t.Helper()
+	out := fixMust(api.ListVirtualMFADevices(context.Background(), &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAny}))(t)
+	assigned = map[string]string{}
+	for _, d := range out.VirtualMFADevices {
+		if d.User != nil {
+			assigned[aws.ToString(d.SerialNumber)] = aws.ToString(d.User.UserName)
+		} else {
+			pending = append(pending, aws.ToString(d.SerialNumber))
+		}
+	}
+	return assigned, pending
+}
+
+func mfaUserSerials(t *testing.T, api *iam.Client, user string) []string {
+	t.Helper()
+	out := fixMust(api.ListMFADevices(context.Background(), &iam.ListMFADevicesInput{UserName: aws.String(user)}))(t)
+	var s []string
+	for _, d := range out.MFADevices {
+		s = append(s, aws.ToString(d.SerialNumber))
+	}
+	return s
+}
+
+func TestVirtualMFAEnrolmentFix(t *testing.T) {
+	ctx := context.Background()
+	_, api := fixEnv(t)
+	fixUser(t, api, "alice")
+	serial := "arn:aws:iam::123456789012:mfa/alice"
+
+	dry := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice", func(o *iamguard.MFAOptions) { o.DryRun = true }))(t)
+	if d := cmp.Diff([]string{"iam:CreateVirtualMFADevice mfa/alice"}, fixSteps(dry.Plan)); d != "" {
+		t.Errorf("plan (-want +got):\n%s", d)
+	}
+	if !dry.Seed.IsZero() || dry.SerialNumber != "" {
+		t.Errorf("dry run returned a device: %+v", dry)
+	}
+	if a, p := mfaVirtualDevices(t, api); len(a)+len(p) != 0 {
+		t.Fatalf("dry run created a device: %v %v", a, p)
+	}
+
+	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	if v.SerialNumber != serial || v.Seed.IsZero() || v.QRCode.IsZero() || v.Active {
+		t.Fatalf("CreateVirtualMFA = %+v", v)
+	}
+	// moto's QR code is not a PNG: awsguard renders one from the seed.
+	img, err := png.Decode(bytes.NewReader(v.QRCode.Reveal()))
+	if err != nil || img.Bounds().Dx() < 100 || !v.QRRendered {
+		t.Errorf("QR code: decode err %v, rendered %v", err, v.QRRendered)
+	}
+	c1, c2 := mfaCodes(t, v.Seed)
+	// An empty serial means the device named after the user.
+	act, err := iamguard.ActivateVirtualMFA(ctx, api, "alice", "", c1, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"iam:EnableMFADevice user/alice " + serial}, fixSteps(act)); d != "" {
+		t.Errorf("activation plan (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{serial}, mfaUserSerials(t, api, "alice")); d != "" {
+		t.Errorf("user's MFA devices (-want +got):\n%s", d)
+	}
+	// Both steps are idempotent.
+	fixAssertIdle(t, fixMust(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t), nil)
+	again := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	if !again.Active || again.SerialNumber != serial || !again.Seed.IsZero() {
+		t.Errorf("second CreateVirtualMFA = %+v, want the active device and no seed", again)
+	}
+	fixAssertIdle(t, again.Plan, nil)
+
+	// DeleteVirtualMFA undoes it.
+	del := fixMust(iamguard.DeleteVirtualMFA(ctx, api, "alice"))(t)
+	if d := cmp.Diff([]string{"iam:DeactivateMFADevice user/alice " + serial, "iam:DeleteVirtualMFADevice mfa/alice " + serial}, fixSteps(del)); d != "" {
+		t.Errorf("delete plan (-want +got):\n%s", d)
+	}
+	if a, p := mfaVirtualDevices(t, api); len(a)+len(p) != 0 || len(mfaUserSerials(t, api, "alice")) != 0 {
+		t.Errorf("devices left: %v %v", a, p)
+	}
+	fixAssertIdle(t, fixMust(iamguard.DeleteVirtualMFA(ctx, api, "alice"))(t), nil)
+}
+
+func TestVirtualMFARefusalsFix(t *testing.T) {
+	ctx := context.Background()
+	_, api := fixEnv(t)
+	fixUser(t, api, "alice")
+	fixUser(t, api, "bob")
+	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	c1, c2 := mfaCodes(t, v.Seed)
+	fixMust(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t)
+
+	tests := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"bad user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "a/b"); return err }, iamguard.ErrInvalidField},
+		{"missing user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "ghost"); return err }, iamguard.ErrUserNotFound},
+		{"device of another user", func() error {
+			_, err := iamguard.CreateVirtualMFA(ctx, api, "bob", func(o *iamguard.MFAOptions) { o.DeviceName = "alice" })
+			return err
+		}, iamguard.ErrMFAAssignedElsewhere},
+		{"activate another's device", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "bob", v.SerialNumber, c1, c2)
+			return err
+		}, iamguard.ErrMFAAssignedElsewhere},
+		{"short code", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "bob", v.SerialNumber, "12345", c2)
+			return err
+		}, iamguard.ErrMFACode},
+		{"letters", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "bob", v.SerialNumber, c1, "12a456")
+			return err
+		}, iamguard.ErrMFACode},
+		{"no device", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "bob", "arn:aws:iam::123456789012:mfa/nothing", c1, c2)
+			return err
+		}, iamguard.ErrMFADeviceNotFound},
+		{"delete another's device", func() error {
+			_, err := iamguard.DeleteVirtualMFA(ctx, api, "bob", func(o *iamguard.MFAOptions) { o.DeviceName = "alice" })
+			return err
+		}, iamguard.ErrMFAAssignedElsewhere},
+	}
+	for _, tt := range tests {
+		err := tt.run()
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), c1) || strings.Contains(err.Error(), c2)) {
+			t.Errorf("%s: the error shows a code: %v", tt.name, err)
+		}
+	}
+	if d := cmp.Diff([]string{v.SerialNumber}, mfaUserSerials(t, api, "alice")); d != "" {
+		t.Errorf("alice's devices changed (-want +got):\n%s", d)
+	}
+}
+
+// A pending device left by an interrupted enrolment (its seed lost) is
+// replaced, so no orphan stays.
+func TestVirtualMFAReplacesPendingFix(t *testing.T) {
+	ctx := context.Background()
+	_, api := fixEnv(t)
+	fixUser(t, api, "alice")
+	fixMust(api.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice")}))(t)
+	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	if d := cmp.Diff([]string{
+		"iam:DeleteVirtualMFADevice mfa/alice pending device, seed lost",
+		"iam:CreateVirtualMFADevice mfa/alice",
+	}, fixSteps(v.Plan)); d != "" {
+		t.Errorf("plan (-want +got):\n%s", d)
+	}
+	if _, p := mfaVirtualDevices(t, api); len(p) != 1 || v.Seed.IsZero() {
+		t.Errorf("pending devices %v, seed zero %v", p, v.Seed.IsZero())
+	}
+}
+
+// Interrupted at any call, enrolment finishes on a re-run with exactly one
+// active device and no orphan.
+func TestVirtualMFASweepFix(t *testing.T) {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		fixUser(t, api, "u"+ns)
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		v, err := iamguard.CreateVirtualMFA(ctx, api, "u"+ns)
+		if err != nil || v.Active {
+			if v != nil {
+				return v.Plan, err
+			}
+			return nil, err
+		}
+		c1, c2 := mfaCodes(t, v.Seed)
+		p, err := iamguard.ActivateVirtualMFA(ctx, api, "u"+ns, v.SerialNumber, c1, c2)
+		if err != nil {
+			return nil, err
+		}
+		p.Steps = append(v.Plan.Steps, p.Steps...)
+		return p, nil
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		serial := "arn:aws:iam::123456789012:mfa/u" + ns
+		if d := cmp.Diff([]string{serial}, mfaUserSerials(t, api, "u"+ns)); d != "" {
+			t.Errorf("devices of the user (-want +got):\n%s", d)
+		}
+		assigned, pending := mfaVirtualDevices(t, api)
+		for _, p := range pending {
+			if strings.HasSuffix(p, "/u"+ns) {
+				t.Errorf("orphan pending device %s", p)
+			}
+		}
+		if assigned[serial] != "u"+ns {
+			t.Errorf("device %s assigned to %q", serial, assigned[serial])
+		}
+	})
+}
+
+func TestDeleteVirtualMFASweepFix(t *testing.T) {
+	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		fixUser(t, api, "u"+ns)
+		v := fixMust(iamguard.CreateVirtualMFA(context.Background(), api, "u"+ns))(t)
+		c1, c2 := mfaCodes(t, v.Seed)
+		fixMust(iamguard.ActivateVirtualMFA(context.Background(), api, "u"+ns, v.SerialNumber, c1, c2))(t)
+	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		return iamguard.DeleteVirtualMFA(ctx, api, "u"+ns)
+	}, func(t *testing.T, api *iam.Client, ns string) {
+		if s := mfaUserSerials(t, api, "u"+ns); len(s) != 0 {
+			t.Errorf("user still has %v", s)
+		}
+		assigned, pending := mfaVirtualDevices(t, api)
+		for s := range assigned {
+			if strings.HasSuffix(s, "/u"+ns) {
+				t.Errorf("device %s left", s)
+			}
+		}
+		for _, s := range pending {
+			if strings.HasSuffix(s, "/u"+ns) {
+				t.Errorf("device %s left", s)
+			}
+		}
+	})
+}
+
+const mfaSeedText = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// The seed and the QR code never show in fmt, JSON, slog or errors.
+func TestMFASecretsRedactFix(t *testing.T) {
+	seed := iamguard.NewMFASeed(mfaSeedText)
+	v := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice", Seed: seed}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	log.Info("enrol", "seed", seed, "device", v)
+	log.Info("enrol", slog.Any("v", &v))
+	jb, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := []string{
+		fmt.Sprint(seed), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%X|%d", seed, seed, seed, seed, seed, seed, seed, seed),
+		fmt.Sprintf("%v|%+v|%#v", v, v, &v), seed.String(), seed.GoString(),
+		string(jb), logs.String(), fmt.Errorf("wrapped: %v", seed).Error(),
+		fmt.Sprintf("%v %s", v.QRCode, v.QRCode),
+	}
+	for _, o := range outs {
+		if strings.Contains(o, mfaSeedText) || strings.Contains(strings.ToLower(o), strings.ToLower(mfaSeedText[:8])) {
+			t.Errorf("seed leaked: %s", o)
+		}
+		if !strings.Contains(o, "[REDACTED]") {
+			t.Errorf("no redaction marker in %q", o)
+		}
+	}
+	if seed.Reveal() != mfaSeedText {
+		t.Error("Reveal does not return the seed")
+	}
+	var back map[string]any
+	if err := json.Unmarshal(jb, &back); err != nil || back["seed"] != "[REDACTED]" {
+		t.Errorf("JSON = %s", jb)
+	}
+}
+
+// mfaFake implements MFAAPI with a function field per method; a call
+// without one fails the test.
+type mfaFake struct {
+	t            *testing.T
+	listMFA      func(*iam.ListMFADevicesInput) (*iam.ListMFADevicesOutput, error)
+	listVirtual  func(*iam.ListVirtualMFADevicesInput) (*iam.ListVirtualMFADevicesOutput, error)
+	create       func(*iam.CreateVirtualMFADeviceInput) (*iam.CreateVirtualMFADeviceOutput, error)
+	enable       func(*iam.EnableMFADeviceInput) (*iam.EnableMFADeviceOutput, error)
+	deactivate   func(*iam.DeactivateMFADeviceInput) (*iam.DeactivateMFADeviceOutput, error)
+	deleteDevice func(*iam.DeleteVirtualMFADeviceInput) (*iam.DeleteVirtualMFADeviceOutput, error)
+	calls        []string
+}
+
+var _ iamguard.MFAAPI = (*mfaFake)(nil)
+
+func mfaCall[I, O any](f *mfaFake, ctx context.Context, name string, fn func(I) (O, error), in I) (O, error) {
+	f.calls = append(f.calls, name)
+	var zero O
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	if fn == nil {
+		f.t.Fatalf("unexpected call %s", name)
+	}
+	return fn(in)
+}
+
+func (f *mfaFake) ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	return mfaCall(f, ctx, "ListMFADevices", f.listMFA, in)
+}
+func (f *mfaFake) ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	return mfaCall(f, ctx, "ListVirtualMFADevices", f.listVirtual, in)
+}
+func (f *mfaFake) CreateVirtualMFADevice(ctx context.Context, in *iam.CreateVirtualMFADeviceInput, _ ...func(*iam.Options)) (*iam.CreateVirtualMFADeviceOutput, error) {
+	return mfaCall(f, ctx, "CreateVirtualMFADevice", f.create, in)
+}
+func (f *mfaFake) EnableMFADevice(ctx context.Context, in *iam.EnableMFADeviceInput, _ ...func(*iam.Options)) (*iam.EnableMFADeviceOutput, error) {
+	return mfaCall(f, ctx, "EnableMFADevice", f.enable, in)
+}
+func (f *mfaFake) DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, _ ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error) {
+	return mfaCall(f, ctx, "DeactivateMFADevice", f.deactivate, in)
+}
+func (f *mfaFake) DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, _ ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error) {
+	return mfaCall(f, ctx, "DeleteVirtualMFADevice", f.deleteDevice, in)
+}
+
+const mfaSerial = "arn:aws:iam::111122223333:mfa/alice"
+
+func mfaNone(*iam.ListMFADevicesInput) (*iam.ListMFADevicesOutput, error) {
+	return &iam.ListMFADevicesOutput{}, nil
+}
+
+func mfaPending(*iam.ListVirtualMFADevicesInput) (*iam.ListVirtualMFADevicesOutput, error) {
+	return &iam.ListVirtualMFADevicesOutput{VirtualMFADevices: []types.VirtualMFADevice{{SerialNumber: aws.String(mfaSerial)}}}, nil
+}
+
+// Real IAM refuses wrong codes with InvalidAuthenticationCode (moto
+// accepts any): that maps to ErrMFACode and keeps the AWS error.
+func TestActivateWrongCodeFix(t *testing.T) {
+	f := &mfaFake{t: t, listMFA: mfaNone, listVirtual: mfaPending,
+		enable: func(*iam.EnableMFADeviceInput) (*iam.EnableMFADeviceOutput, error) {
+			return nil, &types.InvalidAuthenticationCodeException{Message: aws.String("Authentication code for device is not valid.")}
+		}}
+	_, err := iamguard.ActivateVirtualMFA(context.Background(), f, "alice", mfaSerial, "123456", "654321")
+	var ice *types.InvalidAuthenticationCodeException
+	var se *iamguard.PlanStepError
+	if !errors.Is(err, iamguard.ErrMFACode) || !errors.As(err, &ice) || !errors.As(err, &se) {
+		t.Fatalf("err = %v, want ErrMFACode wrapping the AWS error in a PlanStepError", err)
+	}
+	if se.Step.Action != "iam:EnableMFADevice" || len(se.Done) != 0 {
+		t.Errorf("step error = %+v", se)
+	}
+	if strings.Contains(err.Error(), "123456") || strings.Contains(err.Error(), "654321") {
+		t.Errorf("codes in the error: %v", err)
+	}
+}
+
+// A CreateVirtualMFADevice whose answer was lost and that the SDK retried
+// gets EntityAlreadyExists: the seed is gone, so the pending device is
+// replaced once and the new seed returned.
+func TestCreateVirtualMFARetriedFix(t *testing.T) {
+	created := 0
+	var deleted []string
+	f := &mfaFake{t: t, listMFA: mfaNone,
+		listVirtual: func(*iam.ListVirtualMFADevicesInput) (*iam.ListVirtualMFADevicesOutput, error) {
+			if created == 0 {
+				return &iam.ListVirtualMFADevicesOutput{}, nil
+			}
+			return mfaPending(nil)
+		},
+		create: func(in *iam.CreateVirtualMFADeviceInput) (*iam.CreateVirtualMFADeviceOutput, error) {
+			created++
+			if created == 1 {
+				return nil, &types.EntityAlreadyExistsException{Message: aws.String("exists")}
+			}
+			return &iam.CreateVirtualMFADeviceOutput{VirtualMFADevice: &types.VirtualMFADevice{
+				SerialNumber: aws.String(mfaSerial), Base32StringSeed: []byte(mfaSeedText), QRCodePNG: []byte("\x89PNG\r\n\x1a\nfake")}}, nil
+		},
+		deleteDevice: func(in *iam.DeleteVirtualMFADeviceInput) (*iam.DeleteVirtualMFADeviceOutput, error) {
+			deleted = append(deleted, aws.ToString(in.SerialNumber))
+			return &iam.DeleteVirtualMFADeviceOutput{}, nil
+		}}
+	v, err := iamguard.CreateVirtualMFA(context.Background(), f, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Seed.Reveal() != mfaSeedText || v.QRRendered || string(v.QRCode.Reveal()) != "\x89PNG\r\n\x1a\nfake" {
+		t.Errorf("result = %+v", v)
+	}
+	if d := cmp.Diff([]string{mfaSerial}, deleted); d != "" {
+		t.Errorf("deleted (-want +got):\n%s", d)
+	}
+	want := []string{"ListMFADevices", "ListVirtualMFADevices", "CreateVirtualMFADevice", "ListVirtualMFADevices", "DeleteVirtualMFADevice", "CreateVirtualMFADevice"}
+	if d := cmp.Diff(want, f.calls); d != "" {
+		t.Errorf("calls (-want +got):\n%s", d)
+	}
+}
+
+// A cancelled context stops before the first change and says so.
+func TestMFACancelledFix(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &mfaFake{t: t, listMFA: func(*iam.ListMFADevicesInput) (*iam.ListMFADevicesOutput, error) {
+		cancel()
+		return &iam.ListMFADevicesOutput{}, nil
+	}}
+	_, err := iamguard.CreateVirtualMFA(ctx, f, "alice")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		t.Errorf("unexpected API error %v", ae)
+	}
+}
