@@ -400,7 +400,7 @@ func (r *run) create(ctx context.Context) error {
 			}
 		}
 		if victim == "" {
-			return r.fail("make room for a new key", "delete or deactivate one of the user's keys by hand, then retry", ErrNoFreeKeySlot)
+			return r.fail("make room for a new key", "delete one of the user's keys by hand, then retry", errors.New("the user holds two access keys and none may be deleted"))
 		}
 		if err := r.deleteKey(ctx, user, victim, "make room: AWSPREVIOUS or inactive key"); err != nil {
 			return err

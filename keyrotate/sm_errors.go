@@ -26,9 +26,6 @@ var (
 	// ErrPendingKeyMissing: the key in the AWSPENDING version no longer
 	// exists in IAM. Clear the label with RepairPending and rotate again.
 	ErrPendingKeyMissing = errors.New("keyrotate: the AWSPENDING version's access key does not exist")
-	// ErrNoFreeKeySlot: the user holds two keys and neither may be deleted
-	// (one is AWSCURRENT's, the other is active and not AWSPREVIOUS's).
-	ErrNoFreeKeySlot = errors.New("keyrotate: the user holds two access keys and none may be deleted")
 	// ErrUserNotDedicated: SetupRotation found keys on the user that the
 	// secret does not hold. The rotation handler deletes such keys, so the
 	// user must serve the secret alone.
@@ -44,7 +41,9 @@ type InputError struct {
 	Reason string
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("keyrotate: invalid %s: %s", e.Field, e.Reason) }
+func (e *InputError) Error() string {
+	return fmt.Sprintf("keyrotate: invalid %s: %s", e.Field, e.Reason)
+}
 
 // RotationError says which step of a Secrets Manager rotation (or of setup,
 // teardown or repair) failed, on which secret and version, which action
