@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -71,36 +73,55 @@ func smToken(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d",
 
 var smFastVerify = keyrotate.VerifyOptions{MaxWait: 2 * time.Second, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 
-// smFixture is a moto account with authentication enforced, a user with
-// one key, and a secret holding that key.
-type smFixture struct {
-	t     *testing.T
+// smWorld is a moto account with authentication enforced.
+type smWorld struct {
 	env   *awstest.Env
 	admin aws.Config
-	iam   *iam.Client
-	sm    *secretsmanager.Client
-	first keyrotate.AccessKey
 }
 
-func newSMFixture(t *testing.T) *smFixture {
+func newSMWorld(t *testing.T) *smWorld {
 	t.Helper()
 	env := awstest.New(t)
 	admin := env.EnforceAuth()
-	f := &smFixture{t: t, env: env, admin: admin, iam: iam.NewFromConfig(admin), sm: secretsmanager.NewFromConfig(admin)}
+	// moto's development server sometimes drops a kept-alive connection
+	// (ECONNRESET, "use of closed network connection"): new connections
+	// every call keep such noise out of the fault sweep.
+	admin.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
+	return &smWorld{env: env, admin: admin}
+}
+
+// smFixture is one user with one key and a secret holding that key, in a
+// smWorld.
+type smFixture struct {
+	t            *testing.T
+	admin        aws.Config
+	iam          *iam.Client
+	sm           *secretsmanager.Client
+	user, secret string
+	first        keyrotate.AccessKey
+}
+
+func newSMFixture(t *testing.T) *smFixture {
+	return newSMWorld(t).newCase(t, smUser, smSecretName)
+}
+
+func (w *smWorld) newCase(t *testing.T, user, secret string) *smFixture {
+	t.Helper()
+	f := &smFixture{t: t, admin: w.admin, iam: iam.NewFromConfig(w.admin), sm: secretsmanager.NewFromConfig(w.admin), user: user, secret: secret}
 	ctx := context.Background()
-	if _, err := f.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(smUser)}); err != nil {
+	if _, err := f.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(smUser)})
+	out, err := f.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.first = keyrotate.AccessKey{UserName: smUser, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
+	f.first = keyrotate.AccessKey{UserName: user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
 	doc, err := keyrotate.EncodeSecretValue(f.first, `{"Note":"kept"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(smSecretName), SecretString: aws.String(doc)}); err != nil {
+	if _, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secret), SecretString: aws.String(doc)}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -119,7 +140,7 @@ func (f *smFixture) handler(token string, apiOptions ...func(*middleware.Stack) 
 }
 
 func (f *smFixture) step(h *keyrotate.Handler, step keyrotate.Step, token string) (*keyrotate.StepResult, error) {
-	return h.Rotate(context.Background(), keyrotate.RotationEvent{Step: step, SecretID: smSecretName, ClientRequestToken: token})
+	return h.Rotate(context.Background(), keyrotate.RotationEvent{Step: step, SecretID: f.secret, ClientRequestToken: token})
 }
 
 func (f *smFixture) mustRotate(token string) {
@@ -135,7 +156,7 @@ func (f *smFixture) mustRotate(token string) {
 // staged reads the key of a stage; ok is false if no version has it.
 func (f *smFixture) staged(stage string) (keyrotate.AccessKey, bool) {
 	f.t.Helper()
-	out, err := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(smSecretName), VersionStage: aws.String(stage)})
+	out, err := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(f.secret), VersionStage: aws.String(stage)})
 	if err != nil {
 		return keyrotate.AccessKey{}, false
 	}
@@ -148,7 +169,7 @@ func (f *smFixture) staged(stage string) (keyrotate.AccessKey, bool) {
 
 func (f *smFixture) stages() map[string][]string {
 	f.t.Helper()
-	out, err := f.sm.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(smSecretName)})
+	out, err := f.sm.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(f.secret)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -158,7 +179,7 @@ func (f *smFixture) stages() map[string][]string {
 // keys returns the user's keys: ID -> status.
 func (f *smFixture) keys() map[string]iamtypes.StatusType {
 	f.t.Helper()
-	out, err := f.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(smUser)})
+	out, err := f.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(f.user)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -175,7 +196,7 @@ func (f *smFixture) authenticates(key keyrotate.AccessKey) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasSuffix(aws.ToString(out.Arn), ":user/"+smUser) {
+	if !strings.HasSuffix(aws.ToString(out.Arn), ":user/"+f.user) {
 		return fmt.Errorf("key %s is %s", key.AccessKeyID, aws.ToString(out.Arn))
 	}
 	return nil
@@ -236,7 +257,7 @@ func TestRotationAgainstMoto(t *testing.T) {
 	if err := f.authenticates(cur); err != nil {
 		t.Errorf("new key does not authenticate: %v", err)
 	}
-	raw, _ := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(smSecretName), VersionStage: aws.String(keyrotate.StageCurrent)})
+	raw, _ := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(f.secret), VersionStage: aws.String(keyrotate.StageCurrent)})
 	if !strings.Contains(aws.ToString(raw.SecretString), `"Note":"kept"`) {
 		t.Errorf("other members of the document were not kept")
 	}
@@ -271,7 +292,7 @@ func TestRotationAgainstMoto(t *testing.T) {
 func versionOf(t *testing.T, f *smFixture, keyID string) string {
 	t.Helper()
 	for v := range f.stages() {
-		out, err := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(smSecretName), VersionId: aws.String(v)})
+		out, err := f.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(f.secret), VersionId: aws.String(v)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,10 +313,10 @@ func TestCreateSecretRetryDeletesOrphan(t *testing.T) {
 	f.mustRotate(smToken(1))
 	tok := smToken(2)
 	prev, _ := f.staged(keyrotate.StagePrevious)
-	if _, err := f.iam.DeleteAccessKey(context.Background(), &iam.DeleteAccessKeyInput{UserName: aws.String(smUser), AccessKeyId: aws.String(prev.AccessKeyID)}); err != nil {
+	if _, err := f.iam.DeleteAccessKey(context.Background(), &iam.DeleteAccessKeyInput{UserName: aws.String(f.user), AccessKeyId: aws.String(prev.AccessKeyID)}); err != nil {
 		t.Fatal(err)
 	}
-	orphan, err := f.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(smUser)})
+	orphan, err := f.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(f.user)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +376,7 @@ func TestRotationRefusals(t *testing.T) {
 			if tt.name == "no such version" {
 				sm.Token = ""
 			}
-			_, err := h.HandleEvent(ctx, tt.step, smSecretName, tt.token, "")
+			_, err := h.HandleEvent(ctx, tt.step, f.secret, tt.token, "")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -414,7 +435,7 @@ func TestRepairPending(t *testing.T) {
 	ctx := context.Background()
 	iamAPI := iam.NewFromConfig(f.admin)
 	before := f.keys()
-	dry, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, smSecretName, func(o *keyrotate.RepairOptions) { o.DryRun = true })
+	dry, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, f.secret, func(o *keyrotate.RepairOptions) { o.DryRun = true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +446,7 @@ func TestRepairPending(t *testing.T) {
 	if diff := cmp.Diff(before, f.keys()); diff != "" {
 		t.Errorf("dry run changed keys:\n%s", diff)
 	}
-	got, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, smSecretName)
+	got, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, f.secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +464,7 @@ func TestRepairPending(t *testing.T) {
 	if err := f.authenticates(cur); err != nil {
 		t.Errorf("AWSCURRENT after repair: %v", err)
 	}
-	again, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, smSecretName)
+	again, err := keyrotate.RepairPending(ctx, f.sm, iamAPI, f.secret)
 	if err != nil || again.LabelRemoved || again.Reason == "" {
 		t.Errorf("second repair = %+v, %v; want nothing to do", again, err)
 	}
