@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -128,6 +129,7 @@ type SetupOptions struct {
 // The kinds of Action.
 const (
 	ActionCreateAccessKey  = "create-access-key"
+	ActionDeleteAccessKey  = "delete-access-key"
 	ActionCreateSecret     = "create-secret"
 	ActionPutSecretValue   = "put-secret-value"
 	ActionPutRolePolicy    = "put-role-policy"
@@ -475,6 +477,20 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 		case cfg.Key != nil && (current == nil || current.AccessKeyID != cfg.Key.AccessKeyID):
 			plan.Actions = append(plan.Actions, Action{Kind: ActionPutSecretValue, Resource: plan.SecretARN, Detail: "store key " + cfg.Key.AccessKeyID + " as AWSCURRENT"})
 			held[cfg.Key.AccessKeyID] = true
+		case current == nil && len(st.secret.VersionIdsToStages) == 0 && aws.ToString(st.secret.Description) == secretDescription(cfg.UserName):
+			// An earlier run created the secret empty and stopped before
+			// storing a new key. Keys made since then are that run's: no
+			// one else can use them, since their secret was never stored.
+			created := aws.ToTime(st.secret.CreatedDate).Truncate(time.Second)
+			for _, k := range keys.AccessKeyMetadata {
+				if id := aws.ToString(k.AccessKeyId); !aws.ToTime(k.CreateDate).Before(created) {
+					held[id] = true
+					plan.Actions = append(plan.Actions, Action{Kind: ActionDeleteAccessKey, Resource: id, Detail: "made by an interrupted run, never stored"})
+				}
+			}
+			plan.Actions = append(plan.Actions,
+				Action{Kind: ActionCreateAccessKey, Resource: plan.UserARN, Detail: "the user's first key"},
+				Action{Kind: ActionPutSecretValue, Resource: plan.SecretARN, Detail: "store the new key as AWSCURRENT"})
 		case current == nil:
 			return nil, &InputError{Field: "Key", Reason: fmt.Sprintf("secret %s holds no access-key document for user %s; pass the key to store", cfg.SecretID, cfg.UserName)}
 		}
@@ -482,19 +498,24 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 		if _, err := arn.Parse(cfg.SecretID); err == nil {
 			return nil, &InputError{Field: "SecretID", Reason: "no such secret; give a name to create it"}
 		}
-		switch {
-		case cfg.Key != nil:
-			held[cfg.Key.AccessKeyID] = true
-		case len(keys.AccessKeyMetadata) == 0:
-			plan.Actions = append(plan.Actions, Action{Kind: ActionCreateAccessKey, Resource: plan.UserARN, Detail: "the user has no key: create its first"})
-		default:
-			return nil, &InputError{Field: "Key", Reason: fmt.Sprintf("user %s already has access keys; pass the one to store (its secret cannot be read back)", cfg.UserName)}
-		}
-		detail := "holding the user's key"
+		detail := "holding key " + keyIDOf(cfg.Key)
 		if kmsKey != "" {
 			detail += ", encrypted with " + kmsKey
 		}
-		plan.Actions = append(plan.Actions, Action{Kind: ActionCreateSecret, Resource: cfg.SecretID, Detail: detail})
+		switch {
+		case cfg.Key != nil:
+			held[cfg.Key.AccessKeyID] = true
+			plan.Actions = append(plan.Actions, Action{Kind: ActionCreateSecret, Resource: cfg.SecretID, Detail: detail})
+		case len(keys.AccessKeyMetadata) == 0:
+			// The secret first, empty: a run cut short after the key is
+			// made finds the secret and knows the key for its own.
+			plan.Actions = append(plan.Actions,
+				Action{Kind: ActionCreateSecret, Resource: cfg.SecretID, Detail: "empty for now" + strings.TrimPrefix(detail, "holding key ")},
+				Action{Kind: ActionCreateAccessKey, Resource: plan.UserARN, Detail: "the user has no key: create its first"},
+				Action{Kind: ActionPutSecretValue, Resource: cfg.SecretID, Detail: "store the new key as AWSCURRENT"})
+		default:
+			return nil, &InputError{Field: "Key", Reason: fmt.Sprintf("user %s already has access keys; pass the one to store (its secret cannot be read back)", cfg.UserName)}
+		}
 	}
 	var stray []string
 	for id := range onUser {
@@ -551,27 +572,24 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 			}
 			key = &AccessKey{UserName: cfg.UserName, AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), Secret: Secret(aws.ToString(out.AccessKey.SecretAccessKey))}
 			a.Detail = "created key " + key.AccessKeyID
-		case ActionCreateSecret:
-			doc, err := EncodeSecretValue(*key, "")
-			if err != nil {
+		case ActionDeleteAccessKey:
+			if _, err := c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(cfg.UserName), AccessKeyId: aws.String(a.Resource)}); err != nil && !notFound(err) {
 				return plan, fail(a.Kind, err)
 			}
-			in := &secretsmanager.CreateSecretInput{Name: aws.String(cfg.SecretID), SecretString: aws.String(doc),
-				Description: aws.String("Access key of IAM user " + cfg.UserName + ", rotated by awsguard keyrotate")}
+		case ActionCreateSecret:
+			in := &secretsmanager.CreateSecretInput{Name: aws.String(cfg.SecretID), Description: aws.String(secretDescription(cfg.UserName))}
+			if key != nil {
+				doc, err := EncodeSecretValue(*key, "")
+				if err != nil {
+					return plan, fail(a.Kind, err)
+				}
+				in.SecretString = aws.String(doc)
+			}
 			if kmsKey != "" {
 				in.KmsKeyId = aws.String(kmsKey)
 			}
 			out, err := c.SecretsManager.CreateSecret(ctx, in)
 			if err != nil {
-				// A key made for this secret must not outlive a secret
-				// that was not created.
-				if cfg.Key == nil {
-					if _, derr := c.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(cfg.SecretID)}); notFound(derr) {
-						if _, derr := c.IAM.DeleteAccessKey(context.WithoutCancel(ctx), &iam.DeleteAccessKeyInput{UserName: aws.String(cfg.UserName), AccessKeyId: aws.String(key.AccessKeyID)}); derr == nil {
-							plan.Actions[0].Detail += " (deleted again)"
-						}
-					}
-				}
 				return plan, fail(a.Kind, err)
 			}
 			plan.SecretARN = aws.ToString(out.ARN)
@@ -583,6 +601,7 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 			if err != nil {
 				return plan, fail(a.Kind, err)
 			}
+			a.Resource = plan.SecretARN
 			if _, err := c.SecretsManager.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(plan.SecretARN), SecretString: aws.String(doc), VersionStages: []string{StageCurrent}}); err != nil {
 				return plan, fail(a.Kind, err)
 			}
@@ -626,6 +645,18 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 		log.Info("applied", "action", a.Kind, "target", a.Resource)
 	}
 	return plan, nil
+}
+
+// secretDescription marks the secrets SetupRotation creates.
+func secretDescription(user string) string {
+	return "Access key of IAM user " + user + ", rotated by awsguard keyrotate"
+}
+
+func keyIDOf(k *AccessKey) string {
+	if k == nil {
+		return ""
+	}
+	return k.AccessKeyID
 }
 
 func setupOptions(optFns []func(*SetupOptions)) SetupOptions {

@@ -230,7 +230,7 @@ func TestSetupAndTeardownAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{keyrotate.ActionCreateAccessKey, keyrotate.ActionCreateSecret, keyrotate.ActionPutRolePolicy, keyrotate.ActionAddPermission, keyrotate.ActionEnableRotation}
+	want := []string{keyrotate.ActionCreateSecret, keyrotate.ActionCreateAccessKey, keyrotate.ActionPutSecretValue, keyrotate.ActionPutRolePolicy, keyrotate.ActionAddPermission, keyrotate.ActionEnableRotation}
 	if diff := cmp.Diff(want, kinds(plan)); diff != "" {
 		t.Fatalf("dry-run plan (-want +got):\n%s", diff)
 	}
@@ -432,44 +432,59 @@ func TestSetupRefusals(t *testing.T) {
 }
 
 // A fault at any call of SetupRotation, then a re-run: the re-run
-// completes the setup, and a third run finds nothing to do.
+// completes the setup, the secret holds the user's only key, and a third
+// run finds nothing to do. Two starting points: a key given to store, and
+// a user without keys (SetupRotation makes the key).
 func TestSetupFaultSweep(t *testing.T) {
 	w := newSMSetupWorld(t)
 	ctx := context.Background()
 	n := 0
-	prepare := func() keyrotate.RotationConfig {
-		n++
-		name := fmt.Sprintf("f%d", n)
-		fn := w.deploy(name)
-		key := w.newKey(name)
-		return keyrotate.RotationConfig{SecretID: name + "/key", UserName: name, FunctionARN: fn, Schedule: "rate(7 days)", Key: &key}
-	}
-	probe := fault.New()
-	if _, err := keyrotate.SetupRotation(ctx, w.clients(probe.APIOption), prepare()); err != nil {
-		t.Fatal(err)
-	}
-	calls := probe.Calls()
 	points := 0
-	for _, kind := range []fault.Kind{fault.ServerError, fault.ResponseLost} {
-		for k := 1; k <= len(calls); k++ {
-			t.Run(fmt.Sprintf("%s.%s#%d/%s", calls[k-1].Service, calls[k-1].Operation, k, kind), func(t *testing.T) {
-				cfg := prepare()
-				inj := fault.New(fault.Rule{Nth: k, Kind: kind})
-				if _, err := keyrotate.SetupRotation(ctx, w.clients(inj.APIOption), cfg); err == nil {
-					t.Fatal("no error from the faulted run")
-				}
-				if _, err := keyrotate.SetupRotation(ctx, w.clients(), cfg); err != nil {
-					t.Fatalf("re-run: %v", err)
-				}
-				plan, err := keyrotate.SetupRotation(ctx, w.clients(), cfg)
-				if err != nil || len(plan.Actions) != 0 {
-					t.Fatalf("third run = %v, %v", kinds(plan), err)
-				}
-				if got := w.current(cfg.SecretID); got != *cfg.Key {
-					t.Errorf("AWSCURRENT = %s", got.AccessKeyID)
-				}
-			})
-			points++
+	for _, giveKey := range []bool{true, false} {
+		prepare := func() keyrotate.RotationConfig {
+			n++
+			name := fmt.Sprintf("f%d", n)
+			cfg := keyrotate.RotationConfig{SecretID: name + "/key", UserName: name, FunctionARN: w.deploy(name), Schedule: "rate(7 days)"}
+			if giveKey {
+				key := w.newKey(name)
+				cfg.Key = &key
+			}
+			return cfg
+		}
+		probe := fault.New()
+		if _, err := keyrotate.SetupRotation(ctx, w.clients(probe.APIOption), prepare()); err != nil {
+			t.Fatal(err)
+		}
+		calls := probe.Calls()
+		for _, kind := range smFaultKinds {
+			for k := 1; k <= len(calls); k++ {
+				t.Run(fmt.Sprintf("key=%v/%s.%s#%d/%s", giveKey, calls[k-1].Service, calls[k-1].Operation, k, kind), func(t *testing.T) {
+					cfg := prepare()
+					inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+					if _, err := keyrotate.SetupRotation(ctx, w.clients(inj.APIOption), cfg); err == nil {
+						t.Fatal("no error from the faulted run")
+					}
+					if _, err := keyrotate.SetupRotation(ctx, w.clients(), cfg); err != nil {
+						t.Fatalf("re-run: %v", err)
+					}
+					plan, err := keyrotate.SetupRotation(ctx, w.clients(), cfg)
+					if err != nil || len(plan.Actions) != 0 {
+						t.Fatalf("third run = %v, %v", kinds(plan), err)
+					}
+					got := w.current(cfg.SecretID)
+					if cfg.Key != nil && got != *cfg.Key {
+						t.Errorf("AWSCURRENT = %s", got.AccessKeyID)
+					}
+					keys, err := w.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != got.AccessKeyID {
+						t.Errorf("user keys %d, secret holds %s", len(keys.AccessKeyMetadata), got.AccessKeyID)
+					}
+				})
+				points++
+			}
 		}
 	}
 	t.Logf("setup fault points covered: %d", points)

@@ -81,7 +81,9 @@ func TestHandleAgainstMoto(t *testing.T) {
 	cfg := admin.Copy()
 	cfg.APIOptions = append(cfg.APIOptions, calls.APIOption)
 	h := keyrotate.NewHandler(&smStartedRotation{c: secretsmanager.NewFromConfig(cfg), token: token}, iam.NewFromConfig(cfg), keyrotate.STSFromConfig(cfg),
-		func(o *keyrotate.HandlerOptions) { o.Verify.MaxWait, o.Verify.MinDelay = 5*time.Second, 10*time.Millisecond })
+		func(o *keyrotate.HandlerOptions) {
+			o.Verify.MaxWait, o.Verify.MinDelay = 5*time.Second, 10*time.Millisecond
+		})
 	fn := handle(h)
 
 	err = fn(ctx, events.SecretsManagerSecretRotationEvent{Step: "rotateSecret", SecretID: "app", ClientRequestToken: token})

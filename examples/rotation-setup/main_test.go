@@ -148,7 +148,7 @@ func TestRunDryRunJSON(t *testing.T) {
 	for _, a := range plan.Actions {
 		kinds = append(kinds, a.Kind)
 	}
-	want := []string{"create-access-key", "create-secret", "put-role-policy", "add-permission", "enable-rotation"}
+	want := []string{"create-secret", "create-access-key", "put-secret-value", "put-role-policy", "add-permission", "enable-rotation"}
 	if diff := cmp.Diff(want, kinds); diff != "" || !plan.DryRun || plan.Applied || plan.RoleName != "rotator-role" {
 		t.Errorf("plan %+v (-want +got kinds):\n%s", plan, diff)
 	}
