@@ -85,7 +85,8 @@ type SetupClients struct {
 }
 
 // RotationConfig says which secret rotates which user's key with which
-// function on which schedule.
+// function on which schedule. TeardownRotation reads only SecretID and
+// FunctionARN.
 type RotationConfig struct {
 	// SecretID is the secret's name (needed to create it) or ARN.
 	SecretID string
@@ -178,8 +179,6 @@ func (c RotationConfig) validate(setup bool) error {
 		return &InputError{Field: "SecretID", Reason: "empty"}
 	case len(c.SecretID) > 2048:
 		return &InputError{Field: "SecretID", Reason: "longer than 2048 characters"}
-	case !userNameRE.MatchString(c.UserName):
-		return &InputError{Field: "UserName", Reason: "want 1 to 64 of letters, digits and +=,.@_-"}
 	}
 	a, err := arn.Parse(c.FunctionARN)
 	if err != nil || a.Service != "lambda" || !strings.HasPrefix(a.Resource, "function:") {
@@ -187,6 +186,9 @@ func (c RotationConfig) validate(setup bool) error {
 	}
 	if !setup {
 		return nil
+	}
+	if !userNameRE.MatchString(c.UserName) {
+		return &InputError{Field: "UserName", Reason: "want 1 to 64 of letters, digits and +=,.@_-"}
 	}
 	if !scheduleRE.MatchString(c.Schedule) {
 		return &InputError{Field: "Schedule", Reason: `want "rate(N days)", "rate(N hours)" or "cron(...)"`}
