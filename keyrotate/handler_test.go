@@ -79,7 +79,7 @@ type smWorld struct {
 	admin aws.Config
 }
 
-func newSMWorld(t *testing.T) *smWorld {
+func newSMWorld(t testing.TB) *smWorld {
 	t.Helper()
 	env := awstest.New(t)
 	admin := env.EnforceAuth()
@@ -93,7 +93,7 @@ func newSMWorld(t *testing.T) *smWorld {
 // smFixture is one user with one key and a secret holding that key, in a
 // smWorld.
 type smFixture struct {
-	t            *testing.T
+	t            testing.TB
 	admin        aws.Config
 	iam          *iam.Client
 	sm           *secretsmanager.Client
@@ -105,7 +105,7 @@ func newSMFixture(t *testing.T) *smFixture {
 	return newSMWorld(t).newCase(t, smUser, smSecretName)
 }
 
-func (w *smWorld) newCase(t *testing.T, user, secret string) *smFixture {
+func (w *smWorld) newCase(t testing.TB, user, secret string) *smFixture {
 	t.Helper()
 	f := &smFixture{t: t, admin: w.admin, iam: iam.NewFromConfig(w.admin), sm: secretsmanager.NewFromConfig(w.admin), user: user, secret: secret}
 	ctx := context.Background()
