@@ -450,6 +450,9 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 			if _, err := arn.Parse(id); err != nil {
 				return nil, refuse("read secret's KMS key", fmt.Errorf("the secret's KMS key %q is not an ARN; re-point the secret at the key's ARN", id))
 			}
+			if kmsKey != "" && kmsKey != id {
+				return nil, &InputError{Field: "KMSKeyID", Reason: "the existing secret uses " + id + "; SetupRotation does not re-encrypt it"}
+			}
 			kmsKey = id
 		} else if kmsKey != "" {
 			return nil, &InputError{Field: "KMSKeyID", Reason: "the existing secret uses the AWS managed key; SetupRotation does not re-encrypt it"}
@@ -548,7 +551,7 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 		plan.Actions = append(plan.Actions, Action{Kind: ActionAddPermission, Resource: cfg.FunctionARN, Detail: "statement " + st.statementID + ": secretsmanager.amazonaws.com may invoke, SourceAccount " + account + " and SourceArn the secret"})
 	}
 	if st.secret == nil || !aws.ToBool(st.secret.RotationEnabled) || aws.ToString(st.secret.RotationLambdaARN) != cfg.FunctionARN ||
-		st.secret.RotationRules == nil || aws.ToString(st.secret.RotationRules.ScheduleExpression) != cfg.Schedule {
+		!sameSchedule(st.secret.RotationRules, cfg.Schedule) {
 		plan.Actions = append(plan.Actions, Action{Kind: ActionEnableRotation, Resource: cfg.SecretID, Detail: "rotate with " + cfg.FunctionARN + " on " + cfg.Schedule})
 	}
 	if len(plan.Actions) == 0 {
@@ -647,6 +650,19 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 		log.Info("applied", "action", a.Kind, "target", a.Resource)
 	}
 	return plan, nil
+}
+
+// sameSchedule reports whether the secret's rotation rules are schedule.
+// Secrets Manager may report "rate(N days)" as AutomaticallyAfterDays N.
+func sameSchedule(r *smtypes.RotationRulesType, schedule string) bool {
+	if r == nil {
+		return false
+	}
+	if e := aws.ToString(r.ScheduleExpression); e != "" {
+		return e == schedule
+	}
+	days := aws.ToInt64(r.AutomaticallyAfterDays)
+	return days > 0 && (schedule == fmt.Sprintf("rate(%d days)", days) || (days == 1 && schedule == "rate(1 day)"))
 }
 
 // secretDescription marks the secrets SetupRotation creates.

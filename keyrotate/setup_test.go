@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
@@ -488,4 +489,25 @@ func TestSetupFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("setup fault points covered: %d", points)
+}
+
+func TestSameScheduleFromDays(t *testing.T) {
+	// Secrets Manager may answer a rate in days as AutomaticallyAfterDays;
+	// setup then finds nothing to change.
+	w := newSMSetupWorld(t)
+	fn := w.deploy("d")
+	ctx := context.Background()
+	key := w.newKey("d")
+	cfg := keyrotate.RotationConfig{SecretID: "d", UserName: "d", FunctionARN: fn, Schedule: "rate(10 days)", Key: &key}
+	c := w.clients()
+	if _, err := keyrotate.SetupRotation(ctx, c, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for arn, in := range w.sm.enabled {
+		w.sm.enabled[arn] = &secretsmanager.RotateSecretInput{RotationLambdaARN: in.RotationLambdaARN, RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(10)}}
+	}
+	plan, err := keyrotate.SetupRotation(ctx, c, cfg)
+	if err != nil || len(plan.Actions) != 0 {
+		t.Errorf("plan %v, %v; want nothing to do", kinds(plan), err)
+	}
 }
