@@ -1,0 +1,593 @@
+package keyrotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+)
+
+// Step is a step of a Secrets Manager rotation.
+type Step string
+
+// The four rotation steps, spelled as Secrets Manager sends them.
+const (
+	StepCreateSecret Step = "createSecret"
+	StepSetSecret    Step = "setSecret"
+	StepTestSecret   Step = "testSecret"
+	StepFinishSecret Step = "finishSecret"
+)
+
+// Steps lists the rotation steps in the order Secrets Manager runs them.
+var Steps = []Step{StepCreateSecret, StepSetSecret, StepTestSecret, StepFinishSecret}
+
+// ParseStep maps the event's plain string to a Step. An unknown step gives
+// ErrUnknownStep.
+func ParseStep(s string) (Step, error) {
+	if slices.Contains(Steps, Step(s)) {
+		return Step(s), nil
+	}
+	return "", fmt.Errorf("%w %q (want createSecret, setSecret, testSecret or finishSecret)", ErrUnknownStep, s)
+}
+
+// The staging labels Secrets Manager uses.
+const (
+	StageCurrent  = "AWSCURRENT"
+	StagePending  = "AWSPENDING"
+	StagePrevious = "AWSPREVIOUS"
+)
+
+// SecretsManagerAPI is the part of *secretsmanager.Client that the rotation
+// handler and RepairPending call. The Lambda's role needs
+// secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and
+// UpdateSecretVersionStage on the secret's ARN (and kms:Decrypt,
+// kms:GenerateDataKey on its key if it is a customer managed key).
+type SecretsManagerAPI interface {
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
+}
+
+var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
+
+// HandlerIAM is the part of *iam.Client that the rotation handler and
+// RepairPending call. The Lambda's role needs iam:ListAccessKeys,
+// CreateAccessKey, UpdateAccessKey and DeleteAccessKey on the user's ARN.
+type HandlerIAM interface {
+	ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
+	CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error)
+	UpdateAccessKey(context.Context, *iam.UpdateAccessKeyInput, ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error)
+	DeleteAccessKey(context.Context, *iam.DeleteAccessKeyInput, ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
+}
+
+var _ HandlerIAM = (*iam.Client)(nil)
+
+// HandlerOptions tune the rotation handler. The zero value is ready.
+type HandlerOptions struct {
+	// Logger receives one record per change and per refusal; default
+	// discards. Secrets never reach it.
+	Logger *slog.Logger
+	// Verify bounds testSecret's wait for the new key to authenticate.
+	Verify VerifyOptions
+}
+
+// RotationEvent is what Secrets Manager sends the rotation function,
+// with Step already parsed (see ParseStep).
+type RotationEvent struct {
+	Step               Step
+	SecretID           string
+	ClientRequestToken string
+	// RotationToken, if Secrets Manager sent one, is passed on to
+	// PutSecretValue.
+	RotationToken string
+}
+
+// StepResult is what a step did. A step run again after it completed
+// reports Changed false.
+type StepResult struct {
+	Step      Step
+	SecretARN string
+	Token     string
+	// Changed is false when the step found nothing to do.
+	Changed bool
+	// CreatedKeyID is the key createSecret made and stored as AWSPENDING.
+	CreatedKeyID string `json:",omitempty"`
+	// DeletedKeyIDs are the orphaned keys and the AWSPREVIOUS key that
+	// createSecret deleted to stay within two keys.
+	DeletedKeyIDs []string `json:",omitempty"`
+	// ActivatedKeyID is the AWSPENDING key setSecret found inactive and
+	// activated.
+	ActivatedKeyID string `json:",omitempty"`
+	// Polls is how many sts:GetCallerIdentity calls testSecret made.
+	Polls int `json:",omitempty"`
+	// Promoted is true when finishSecret moved AWSCURRENT to the version.
+	Promoted bool `json:",omitempty"`
+	// DeactivatedKeyID is the previous key finishSecret deactivated.
+	DeactivatedKeyID string `json:",omitempty"`
+}
+
+// Handler runs the four steps of a Secrets Manager rotation of an IAM
+// user's access key. Build it with NewHandler; it is safe for concurrent
+// use.
+type Handler struct {
+	sm     SecretsManagerAPI
+	iam    HandlerIAM
+	newSTS STSFactory
+	opts   HandlerOptions
+}
+
+// NewHandler returns a handler that reads and stages versions through sm,
+// manages keys through iamAPI, and tests new keys with STS clients from
+// newSTS (STSFromConfig(cfg) in a Lambda).
+func NewHandler(sm SecretsManagerAPI, iamAPI HandlerIAM, newSTS STSFactory, optFns ...func(*HandlerOptions)) *Handler {
+	var o HandlerOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{sm: sm, iam: iamAPI, newSTS: newSTS, opts: o}
+}
+
+// HandleEvent parses the step of a raw event and runs it.
+func (h *Handler) HandleEvent(ctx context.Context, step, secretID, token, rotationToken string) (*StepResult, error) {
+	s, err := ParseStep(step)
+	if err != nil {
+		return nil, err
+	}
+	return h.Rotate(ctx, RotationEvent{Step: s, SecretID: secretID, ClientRequestToken: token, RotationToken: rotationToken})
+}
+
+// Rotate runs one step. Every step is idempotent on the event's
+// ClientRequestToken: Secrets Manager may run any step again, and a step
+// cut short by a crash or a lost response completes when run again.
+//
+// Every step first checks that rotation is enabled and that the token
+// names a version staged AWSPENDING (or, once finishSecret has promoted it,
+// AWSCURRENT); otherwise it fails with ErrRotationDisabled or ErrNotPending
+// and changes nothing.
+func (h *Handler) Rotate(ctx context.Context, ev RotationEvent) (*StepResult, error) {
+	if err := h.validate(ev); err != nil {
+		return nil, err
+	}
+	log := h.opts.Logger.With("operation", "keyrotate.Rotate", "step", string(ev.Step), "resource", ev.SecretID, "version", ev.ClientRequestToken)
+	r := &run{h: h, ev: ev, log: log, res: &StepResult{Step: ev.Step, Token: ev.ClientRequestToken}}
+	var err error
+	switch ev.Step {
+	case StepCreateSecret:
+		err = r.create(ctx)
+	case StepSetSecret:
+		err = r.set(ctx)
+	case StepTestSecret:
+		err = r.test(ctx)
+	case StepFinishSecret:
+		err = r.finish(ctx)
+	}
+	if err != nil {
+		log.Warn("rotation step failed", "error", err)
+		return r.res, err
+	}
+	log.Info("rotation step done", "changed", r.res.Changed)
+	return r.res, nil
+}
+
+func (h *Handler) validate(ev RotationEvent) error {
+	switch {
+	case h == nil || h.sm == nil:
+		return &InputError{Field: "Handler.SecretsManager", Reason: "nil client; use NewHandler"}
+	case h.iam == nil:
+		return &InputError{Field: "Handler.IAM", Reason: "nil client; use NewHandler"}
+	case h.newSTS == nil && ev.Step == StepTestSecret:
+		return &InputError{Field: "Handler.NewSTS", Reason: "nil STS factory; use STSFromConfig"}
+	case ev.SecretID == "":
+		return &InputError{Field: "SecretID", Reason: "empty"}
+	case len(ev.ClientRequestToken) < 32 || len(ev.ClientRequestToken) > 64:
+		return &InputError{Field: "ClientRequestToken", Reason: fmt.Sprintf("length %d, want 32 to 64", len(ev.ClientRequestToken))}
+	}
+	if _, err := ParseStep(string(ev.Step)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// run is one invocation of one step.
+type run struct {
+	h   *Handler
+	ev  RotationEvent
+	log *slog.Logger
+	res *StepResult
+
+	arn      string
+	stages   map[string][]string
+	current  string // version ID staged AWSCURRENT
+	previous string // version ID staged AWSPREVIOUS
+}
+
+func (r *run) fail(action, remedy string, err error) error {
+	return &RotationError{Step: r.ev.Step, SecretID: r.ev.SecretID, Token: r.ev.ClientRequestToken, Action: action, Remedy: remedy, Err: err}
+}
+
+// remedyFor says what to do after a failed AWS call: transient and
+// unknown-outcome failures are retried by Secrets Manager.
+func remedyFor(err error) string {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return RemedyRetry
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient &&
+		!retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool() {
+		return "fix the cause (permissions, the secret, the user), then retry the step"
+	}
+	return RemedyRetry
+}
+
+// describe reads the secret's staging and checks the preconditions every
+// step shares. It reports whether the token's version is already
+// AWSCURRENT.
+func (r *run) describe(ctx context.Context) (isCurrent bool, err error) {
+	out, err := r.h.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(r.ev.SecretID)})
+	if err != nil {
+		return false, r.fail("describe secret", remedyFor(err), err)
+	}
+	r.arn = aws.ToString(out.ARN)
+	r.res.SecretARN = r.arn
+	r.stages = out.VersionIdsToStages
+	for v, st := range out.VersionIdsToStages {
+		if slices.Contains(st, StageCurrent) {
+			r.current = v
+		}
+		if slices.Contains(st, StagePrevious) {
+			r.previous = v
+		}
+	}
+	if !aws.ToBool(out.RotationEnabled) {
+		return false, r.fail("check rotation", RemedyNothingChanged, ErrRotationDisabled)
+	}
+	st, ok := out.VersionIdsToStages[r.ev.ClientRequestToken]
+	if !ok {
+		return false, r.fail("check version", RemedyNothingChanged, fmt.Errorf("%w: the secret has no version %s", ErrNotPending, r.ev.ClientRequestToken))
+	}
+	if slices.Contains(st, StageCurrent) {
+		return true, nil
+	}
+	if !slices.Contains(st, StagePending) {
+		return false, r.fail("check version", RemedyNothingChanged, fmt.Errorf("%w: version %s has stages %v", ErrNotPending, r.ev.ClientRequestToken, st))
+	}
+	if r.current == "" {
+		return false, r.fail("check version", RemedyNothingChanged, fmt.Errorf("%w: no version is staged AWSCURRENT", ErrSecretValue))
+	}
+	return false, nil
+}
+
+// value reads one version, by stage or by version ID and stage. found is
+// false when the version has no value (ResourceNotFoundException).
+func (r *run) value(ctx context.Context, versionID, stage string) (key AccessKey, raw string, found bool, err error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(r.arn)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	if stage != "" {
+		in.VersionStage = aws.String(stage)
+	}
+	out, err := r.h.sm.GetSecretValue(ctx, in)
+	var rnf *smtypes.ResourceNotFoundException
+	if errors.As(err, &rnf) {
+		return AccessKey{}, "", false, nil
+	}
+	what := "read " + stage
+	if versionID != "" {
+		what = "read version " + versionID
+	}
+	if err != nil {
+		return AccessKey{}, "", false, r.fail(what, remedyFor(err), err)
+	}
+	raw = aws.ToString(out.SecretString)
+	key, err = DecodeSecretValue(raw)
+	if err != nil {
+		return AccessKey{}, "", true, r.fail(what, "store a document with UserName, AccessKeyId and SecretAccessKey (SetupRotation does)", err)
+	}
+	return key, raw, true, nil
+}
+
+func (r *run) listKeys(ctx context.Context, user string) ([]iamtypes.AccessKeyMetadata, error) {
+	var keys []iamtypes.AccessKeyMetadata
+	p := iam.NewListAccessKeysPaginator(r.h.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, r.fail("list access keys of "+user, remedyFor(err), err)
+		}
+		keys = append(keys, out.AccessKeyMetadata...)
+	}
+	return keys, nil
+}
+
+func (r *run) deleteKey(ctx context.Context, user, id, why string) error {
+	_, err := r.h.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	var nse *iamtypes.NoSuchEntityException
+	if err != nil && !errors.As(err, &nse) {
+		return r.fail("delete access key "+id+" ("+why+")", remedyFor(err), err)
+	}
+	r.res.DeletedKeyIDs = append(r.res.DeletedKeyIDs, id)
+	r.res.Changed = true
+	r.log.Info("deleted access key", "key_id", id, "reason", why)
+	return nil
+}
+
+// create makes a new key and stores it as the AWSPENDING version. Before
+// it creates anything it deletes the user's keys that no staged version
+// holds (orphans of an earlier attempt that created a key and crashed
+// before storing it), then, if the user still holds two keys, the key of
+// AWSPREVIOUS (or another inactive key), never AWSCURRENT's.
+func (r *run) create(ctx context.Context) error {
+	isCurrent, err := r.describe(ctx)
+	if err != nil || isCurrent {
+		return err
+	}
+	cur, curRaw, found, err := r.value(ctx, "", StageCurrent)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return r.fail("read AWSCURRENT", RemedyNothingChanged, fmt.Errorf("%w: AWSCURRENT has no value", ErrSecretValue))
+	}
+	pend, _, havePending, err := r.value(ctx, r.ev.ClientRequestToken, StagePending)
+	if err != nil {
+		return err
+	}
+	prevKeyID := ""
+	if r.previous != "" && r.previous != r.ev.ClientRequestToken {
+		prev, _, ok, err := r.value(ctx, "", StagePrevious)
+		if err != nil && !errors.Is(err, ErrSecretValue) {
+			return err
+		}
+		if ok && err == nil && prev.UserName == cur.UserName {
+			prevKeyID = prev.AccessKeyID
+		}
+	}
+	if havePending && pend.UserName != cur.UserName {
+		return r.fail("check AWSPENDING", RemedyRepair, fmt.Errorf("%w: AWSPENDING is for user %s, AWSCURRENT for %s", ErrSecretValue, pend.UserName, cur.UserName))
+	}
+	user := cur.UserName
+	keys, err := r.listKeys(ctx, user)
+	if err != nil {
+		return err
+	}
+	var kept []iamtypes.AccessKeyMetadata
+	pendingExists := false
+	for _, k := range keys {
+		id := aws.ToString(k.AccessKeyId)
+		switch {
+		case id == cur.AccessKeyID, id == prevKeyID:
+			kept = append(kept, k)
+		case havePending && id == pend.AccessKeyID:
+			kept = append(kept, k)
+			pendingExists = true
+		default:
+			if err := r.deleteKey(ctx, user, id, "orphan: no staged version holds it"); err != nil {
+				return err
+			}
+		}
+	}
+	if havePending {
+		if !pendingExists {
+			return r.fail("check AWSPENDING key", RemedyRepair, fmt.Errorf("%w: %s", ErrPendingKeyMissing, pend.AccessKeyID))
+		}
+		r.log.Info("AWSPENDING already holds a key", "key_id", pend.AccessKeyID)
+		return nil
+	}
+	if len(kept) >= 2 {
+		victim := ""
+		for _, k := range kept {
+			id := aws.ToString(k.AccessKeyId)
+			if id == cur.AccessKeyID {
+				continue
+			}
+			if id == prevKeyID || k.Status == iamtypes.StatusTypeInactive {
+				victim = id
+				break
+			}
+		}
+		if victim == "" {
+			return r.fail("make room for a new key", "delete one of the user's keys by hand, then retry", errors.New("the user holds two access keys and none may be deleted"))
+		}
+		if err := r.deleteKey(ctx, user, victim, "make room: AWSPREVIOUS or inactive key"); err != nil {
+			return err
+		}
+	}
+	out, err := r.h.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		return r.fail("create access key", remedyFor(err), err)
+	}
+	key := AccessKey{UserName: user, AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), Secret: Secret(aws.ToString(out.AccessKey.SecretAccessKey)), CreateDate: aws.ToTime(out.AccessKey.CreateDate)}
+	r.res.Changed = true
+	r.log.Info("created access key", "key_id", key.AccessKeyID)
+	doc, err := EncodeSecretValue(key, curRaw)
+	if err != nil {
+		return r.fail("encode AWSPENDING value", RemedyRetry, err)
+	}
+	in := &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(r.arn),
+		ClientRequestToken: aws.String(r.ev.ClientRequestToken),
+		SecretString:       aws.String(doc),
+		VersionStages:      []string{StagePending},
+	}
+	if r.ev.RotationToken != "" {
+		in.RotationToken = aws.String(r.ev.RotationToken)
+	}
+	if _, err := r.h.sm.PutSecretValue(ctx, in); err != nil {
+		// Roll back only when the put surely did not happen; otherwise the
+		// key may be stored, and a retry tells (an unstored key is then an
+		// orphan and is deleted).
+		if surelyRejected(err) {
+			if _, derr := r.h.iam.DeleteAccessKey(context.WithoutCancel(ctx), &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(key.AccessKeyID)}); derr == nil {
+				r.log.Info("rolled back access key", "key_id", key.AccessKeyID)
+				return r.fail("store AWSPENDING (the new key was deleted again)", remedyFor(err), err)
+			}
+		}
+		return r.fail("store AWSPENDING (a retry deletes the unstored key "+key.AccessKeyID+")", remedyFor(err), err)
+	}
+	r.res.CreatedKeyID = key.AccessKeyID
+	r.log.Info("stored AWSPENDING", "key_id", key.AccessKeyID)
+	return nil
+}
+
+// surelyRejected reports whether err is an answer from the service that
+// refused the request (throttling or another client fault), so that the
+// request took no effect.
+func surelyRejected(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool() {
+		return true
+	}
+	return ae.ErrorFault() == smithy.FaultClient
+}
+
+// pendingKey reads the AWSPENDING version's key and the user's keys.
+func (r *run) pendingKey(ctx context.Context) (AccessKey, *iamtypes.AccessKeyMetadata, error) {
+	pend, _, found, err := r.value(ctx, r.ev.ClientRequestToken, "")
+	if err != nil {
+		return AccessKey{}, nil, err
+	}
+	if !found {
+		return AccessKey{}, nil, r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
+	}
+	keys, err := r.listKeys(ctx, pend.UserName)
+	if err != nil {
+		return AccessKey{}, nil, err
+	}
+	for i := range keys {
+		if aws.ToString(keys[i].AccessKeyId) == pend.AccessKeyID {
+			return pend, &keys[i], nil
+		}
+	}
+	return pend, nil, nil
+}
+
+// set makes sure the AWSPENDING key exists and is active. IAM needs no
+// other setting: the key is live from its creation.
+func (r *run) set(ctx context.Context) error {
+	isCurrent, err := r.describe(ctx)
+	if err != nil || isCurrent {
+		return err
+	}
+	pend, meta, err := r.pendingKey(ctx)
+	if err != nil {
+		return err
+	}
+	if meta == nil {
+		return r.fail("check AWSPENDING key", RemedyRepair, fmt.Errorf("%w: %s", ErrPendingKeyMissing, pend.AccessKeyID))
+	}
+	if meta.Status == iamtypes.StatusTypeActive {
+		return nil
+	}
+	if _, err := r.h.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(pend.UserName), AccessKeyId: aws.String(pend.AccessKeyID), Status: iamtypes.StatusTypeActive}); err != nil {
+		return r.fail("activate access key "+pend.AccessKeyID, remedyFor(err), err)
+	}
+	r.res.Changed = true
+	r.res.ActivatedKeyID = pend.AccessKeyID
+	r.log.Info("activated access key", "key_id", pend.AccessKeyID)
+	return nil
+}
+
+// test polls sts:GetCallerIdentity signed with the AWSPENDING key until it
+// authenticates (WaitForKey).
+func (r *run) test(ctx context.Context) error {
+	isCurrent, err := r.describe(ctx)
+	if err != nil || isCurrent {
+		return err
+	}
+	pend, _, found, err := r.value(ctx, r.ev.ClientRequestToken, "")
+	if err != nil {
+		return err
+	}
+	if !found {
+		return r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
+	}
+	polls, err := WaitForKey(ctx, r.h.newSTS, pend, "", r.h.opts.Verify)
+	r.res.Polls = polls
+	if err != nil {
+		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRetry, err)
+	}
+	r.log.Info("AWSPENDING key authenticates", "key_id", pend.AccessKeyID, "polls", polls)
+	return nil
+}
+
+// finish moves AWSCURRENT to the token's version (Secrets Manager moves
+// AWSPREVIOUS to the version it leaves), removes AWSPENDING and
+// deactivates the previous key.
+func (r *run) finish(ctx context.Context) error {
+	isCurrent, err := r.describe(ctx)
+	if err != nil {
+		return err
+	}
+	// Read the new value before promoting it: a version without a valid
+	// document must never become AWSCURRENT.
+	pend, _, found, err := r.value(ctx, r.ev.ClientRequestToken, "")
+	if err != nil {
+		return err
+	}
+	if !found {
+		return r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
+	}
+	if !isCurrent {
+		if _, err := r.h.sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId:            aws.String(r.arn),
+			VersionStage:        aws.String(StageCurrent),
+			MoveToVersionId:     aws.String(r.ev.ClientRequestToken),
+			RemoveFromVersionId: aws.String(r.current),
+		}); err != nil {
+			return r.fail("move AWSCURRENT", remedyFor(err), err)
+		}
+		r.res.Changed, r.res.Promoted = true, true
+		r.log.Info("moved AWSCURRENT", "from", r.current)
+	}
+	if slices.Contains(r.stages[r.ev.ClientRequestToken], StagePending) {
+		if _, err := r.h.sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId:            aws.String(r.arn),
+			VersionStage:        aws.String(StagePending),
+			RemoveFromVersionId: aws.String(r.ev.ClientRequestToken),
+		}); err != nil {
+			return r.fail("remove AWSPENDING", remedyFor(err), err)
+		}
+		r.res.Changed = true
+	}
+	prev, _, ok, err := r.value(ctx, "", StagePrevious)
+	if errors.Is(err, ErrSecretValue) {
+		r.log.Warn("AWSPREVIOUS is not an access-key document; no key to deactivate")
+		return nil
+	}
+	if err != nil || !ok || prev.AccessKeyID == pend.AccessKeyID || prev.UserName != pend.UserName {
+		return err
+	}
+	keys, err := r.listKeys(ctx, prev.UserName)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if aws.ToString(k.AccessKeyId) != prev.AccessKeyID || k.Status != iamtypes.StatusTypeActive {
+			continue
+		}
+		if _, err := r.h.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(prev.UserName), AccessKeyId: aws.String(prev.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
+			return r.fail("deactivate previous access key "+prev.AccessKeyID, remedyFor(err), err)
+		}
+		r.res.Changed = true
+		r.res.DeactivatedKeyID = prev.AccessKeyID
+		r.log.Info("deactivated previous access key", "key_id", prev.AccessKeyID)
+	}
+	return nil
+}

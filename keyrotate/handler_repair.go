@@ -1,0 +1,136 @@
+package keyrotate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// StepRepair names RepairPending in a RotationError.
+const StepRepair Step = "repair"
+
+// RepairOptions tune RepairPending. The zero value is ready.
+type RepairOptions struct {
+	// DryRun reports what would be done and changes nothing.
+	DryRun bool
+	// KeepKey leaves the AWSPENDING version's access key in IAM (by
+	// default it is deleted: nothing reads it, and it takes a key slot).
+	KeepKey bool
+	Logger  *slog.Logger
+}
+
+// Repair is what RepairPending found and did (or, in a dry run, would do).
+type Repair struct {
+	SecretARN string
+	// VersionID is the version that carried the orphaned AWSPENDING label;
+	// empty when there was none.
+	VersionID string `json:",omitempty"`
+	// KeyID is that version's access key, if it held one.
+	KeyID string `json:",omitempty"`
+	// KeyDeleted and LabelRemoved say what was (or would be) done.
+	KeyDeleted   bool
+	LabelRemoved bool
+	DryRun       bool
+	// Reason explains a repair that had nothing to do.
+	Reason string `json:",omitempty"`
+}
+
+// RepairPending clears an orphaned AWSPENDING label: one left on a version
+// other than AWSCURRENT's by a rotation that failed for good. While it
+// stays, Secrets Manager refuses to start a rotation. The access key that
+// version holds is deleted first (unless KeepKey, or unless it is the key
+// of AWSCURRENT or AWSPREVIOUS), then the label is removed; run again, it
+// finds nothing to do. Run it only when no rotation is in progress
+// (Secrets Manager has given up retrying).
+//
+// Permissions: secretsmanager:DescribeSecret, GetSecretValue,
+// UpdateSecretVersionStage on the secret; iam:ListAccessKeys and
+// iam:DeleteAccessKey on the user.
+func RepairPending(ctx context.Context, sm SecretsManagerAPI, iamAPI HandlerIAM, secretID string, optFns ...func(*RepairOptions)) (*Repair, error) {
+	var o RepairOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case sm == nil:
+		return nil, &InputError{Field: "sm", Reason: "nil client"}
+	case iamAPI == nil:
+		return nil, &InputError{Field: "iamAPI", Reason: "nil client"}
+	case secretID == "":
+		return nil, &InputError{Field: "secretID", Reason: "empty"}
+	}
+	log := o.Logger.With("operation", "keyrotate.RepairPending", "resource", secretID, "dry_run", o.DryRun)
+	r := &run{h: &Handler{sm: sm, iam: iamAPI}, ev: RotationEvent{Step: StepRepair, SecretID: secretID}, log: log, res: &StepResult{}}
+	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID)})
+	if err != nil {
+		return nil, r.fail("describe secret", RemedyNothingChanged, err)
+	}
+	r.arn = aws.ToString(out.ARN)
+	rep := &Repair{SecretARN: r.arn, DryRun: o.DryRun}
+	for v, st := range out.VersionIdsToStages {
+		if slices.Contains(st, StagePending) && !slices.Contains(st, StageCurrent) {
+			rep.VersionID = v
+		}
+	}
+	if rep.VersionID == "" {
+		rep.Reason = "no orphaned AWSPENDING label"
+		return rep, nil
+	}
+	r.ev.ClientRequestToken = rep.VersionID
+	pend, _, found, err := r.value(ctx, rep.VersionID, "")
+	if err != nil && !errors.Is(err, ErrSecretValue) {
+		return rep, err
+	}
+	if found && err == nil && !o.KeepKey {
+		rep.KeyID = pend.AccessKeyID
+		held := false
+		for _, stage := range []string{StageCurrent, StagePrevious} {
+			k, _, ok, err := r.value(ctx, "", stage)
+			if err != nil && !errors.Is(err, ErrSecretValue) {
+				return rep, err
+			}
+			if ok && err == nil && k.AccessKeyID == pend.AccessKeyID {
+				held = true
+			}
+		}
+		if !held {
+			keys, err := r.listKeys(ctx, pend.UserName)
+			if err != nil {
+				return rep, err
+			}
+			if slices.ContainsFunc(keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == pend.AccessKeyID }) {
+				rep.KeyDeleted = true
+				if !o.DryRun {
+					_, err := iamAPI.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(pend.UserName), AccessKeyId: aws.String(pend.AccessKeyID)})
+					var nse *iamtypes.NoSuchEntityException
+					if err != nil && !errors.As(err, &nse) {
+						return rep, r.fail("delete access key "+pend.AccessKeyID, "run RepairPending again", err)
+					}
+					log.Info("deleted AWSPENDING access key", "key_id", pend.AccessKeyID)
+				}
+			}
+		}
+	}
+	rep.LabelRemoved = true
+	if o.DryRun {
+		return rep, nil
+	}
+	if _, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:            aws.String(r.arn),
+		VersionStage:        aws.String(StagePending),
+		RemoveFromVersionId: aws.String(rep.VersionID),
+	}); err != nil {
+		return rep, r.fail("remove AWSPENDING", "run RepairPending again", err)
+	}
+	log.Info("removed orphaned AWSPENDING label", "version", rep.VersionID)
+	return rep, nil
+}
