@@ -135,8 +135,70 @@
 //
 // # Secrets Manager rotation
 //
-// (Placeholder: the lead replaces this section with the description of the
-// Secrets Manager four-step rotation handler, SetupRotation and
-// TeardownRotation, written by the engineer who owns handler*.go and
-// setup*.go.)
+// Handler runs the four steps that Secrets Manager sends a rotation
+// function, for a secret whose value is the JSON document
+//
+//	{"UserName": "app", "AccessKeyId": "AKIA...", "SecretAccessKey": "..."}
+//
+// Other members are kept when a new version is written. The secret access
+// key is stored in clear, since that is the secret's purpose, but the Go
+// types holding it redact themselves. Every step first checks that rotation
+// is enabled and that the ClientRequestToken names a version staged
+// AWSPENDING (or already AWSCURRENT); otherwise it fails with
+// ErrRotationDisabled or ErrNotPending and changes nothing. An unknown step
+// gives ErrUnknownStep. Every step may run again with the same token and
+// then completes or reports Changed false.
+//
+//   - createSecret deletes the user's keys that no staged version holds:
+//     orphans of an attempt that created a key and stopped before storing
+//     it. If the user still holds two keys, it deletes AWSPREVIOUS's key (or
+//     an Inactive one), never AWSCURRENT's. It then creates a key and stores
+//     it as AWSPENDING. If the store is refused outright the key is deleted
+//     at once; otherwise the next try removes it.
+//   - setSecret checks that the pending key exists and activates it if it
+//     is Inactive.
+//   - testSecret polls sts:GetCallerIdentity with the pending key
+//     (WaitForKey, bounded by HandlerOptions.Verify). Set the function's
+//     timeout above Verify.MaxWait, which defaults to 2 minutes.
+//   - finishSecret checks the pending value, moves AWSCURRENT to it
+//     (AWSPREVIOUS follows), removes AWSPENDING and deactivates the previous
+//     key. Clients that cache the old value longer than a rotation are then
+//     refused.
+//
+// Failures are *RotationError values naming the step, the action and the
+// remedy; most say "retry with the same token", which Secrets Manager does
+// by itself. RepairPending clears an AWSPENDING label left on a non-current
+// version by a rotation that failed for good, and deletes the key that
+// version held; it honours DryRun.
+//
+// The IAM user must serve the secret alone: rotation deletes keys that no
+// version holds, so SetupRotation refuses a user holding other keys
+// (ErrUserNotDedicated).
+//
+// Permissions of the function's role (RotationPolicy writes them):
+// secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and
+// UpdateSecretVersionStage on the secret's ARN; iam:ListAccessKeys,
+// CreateAccessKey, UpdateAccessKey and DeleteAccessKey on the user's ARN;
+// for a customer managed KMS key, kms:Decrypt and kms:GenerateDataKey on
+// that key with kms:ViaService secretsmanager.<region>.amazonaws.com.
+//
+// # Setup and teardown
+//
+// SetupRotation plans from live state, then applies in order:
+//
+//  1. The secret. A user without keys gets one; the secret is created empty
+//     first, so that a run cut short after the key is made resumes. A given
+//     key is stored as AWSCURRENT.
+//  2. An inline policy on the deployed function's execution role, scoped to
+//     the secret, the user and the secret's KMS key.
+//  3. The invoke permission for secretsmanager.amazonaws.com, with
+//     SourceAccount and SourceArn against the confused-deputy problem.
+//  4. Rotation on the schedule (RotateSecret; not immediate unless
+//     RotateImmediately).
+//
+// DryRun returns the plan; a second run reports "already configured". It
+// does not deploy the function: examples/rotation-lambda documents the
+// build. TeardownRotation reverses it: cancel rotation, remove the
+// permission, delete the policy, and only with DeleteSecret schedule the
+// secret's deletion. Keys stay.
 package keyrotate
