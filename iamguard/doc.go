@@ -78,6 +78,45 @@
 // violation; it makes no call. The presets' Policy fields are policies that
 // meet them.
 //
+// # MFA, groups and self-service
+//
+// CreateVirtualMFA creates a user's virtual MFA device (named after the
+// user) and returns its serial, Base32 seed and QR PNG. The seed and the QR
+// live in MFASeed and MFAQRCode, which redact themselves in every fmt verb,
+// JSON, text and slog output; only Reveal returns them. ActivateVirtualMFA
+// enables the device with two consecutive TOTP codes; DeleteVirtualMFA
+// deactivates and deletes it. IAM never returns a seed twice, so a device
+// that was created but never activated (an interrupted enrolment) is deleted
+// and created again by the next run: no orphan device stays behind.
+//
+// EnforceMFA keeps the customer managed policy awsguard-enforce-mfa in
+// place (AWS's "BlockMostAccessUnlessSignedInWithMFA" plus changing one's
+// own password): it denies every action except MFA self-enrolment, password
+// change and sts:GetSessionToken unless the caller signed in with MFA
+// (BoolIfExists aws:MultiFactorAuthPresent false). A policy edited by hand
+// is restored as a new default version, and it is attached to the given
+// groups. Members then lose access with long-term keys unless they get an
+// MFA session, so never attach it to the group of the automation itself.
+// RemoveEnforceMFA detaches it and deletes the policy once nothing uses it.
+//
+// EnsureGroup creates a group and attaches policies and members (adding
+// only, unless the Exclusive fields are set); RemoveGroup empties and
+// deletes it. MoveUser adds the user to the new group before removing them
+// from the old one, so the user is never in neither. MoveUserPoliciesToGroup
+// moves a user's direct managed and inline policies onto a group (CIS 1.15,
+// ISMS-P 2.5.1): it attaches and copies everything first and detaches only
+// after that, and stops with ErrPolicyConflict before any change if the
+// group already has a different inline policy of the same name. It has no
+// reverse on purpose: that would put policies back on the user.
+//
+// EnsureSelfServicePolicy puts the inline policy
+// awsguard-self-service-credentials on a group: each member may manage only
+// their own password, access keys and MFA device (${aws:username});
+// deactivating MFA needs an MFA session. PolicyDocument is a typed IAM
+// policy document that keeps the string-or-list and single-statement forms
+// on a JSON round trip, accepts IAM's URL-encoded form and refuses unknown
+// elements. Resource ARNs in the generated policies use the aws partition.
+//
 // # Dry run and idempotency
 //
 // EnablePasswordPolicy validates the wanted policy before any call
@@ -93,6 +132,15 @@
 // policy when there was none. A run interrupted at any call converges when
 // run again.
 //
+// The MFA, group and self-service operations return an *ActionPlan: the
+// ordered steps, marked Done as they are carried out. Input is checked
+// before the first call (a bad value gives an error naming the field and
+// nothing changes); missing users and groups are found while planning.
+// DryRun returns the same plan that apply carries out; a second run finds
+// nothing to do (Reason "already compliant"). A run that fails part-way
+// returns a *PlanStepError saying which step failed and keeps what it did;
+// running it again finishes the job.
+//
 // Audit and VerifyUser only read.
 //
 // # IAM permissions
@@ -105,6 +153,10 @@
 //	                       iam:ListGroupsForUser
 //	EnablePasswordPolicy   iam:GetAccountPasswordPolicy, iam:UpdateAccountPasswordPolicy
 //	RestorePasswordPolicy  the above and iam:DeleteAccountPasswordPolicy
+//
+// The MFA, group and self-service operations list their permissions in
+// their own documentation; their interfaces (MFAAPI, EnforceMFAAPI,
+// GroupAPI, MoveUserAPI, UserPoliciesAPI, SelfServiceAPI) are those lists.
 //
 // Each operation takes the narrowest interface of the calls it makes
 // (AuditAPI, CredentialReportAPI, VerifyUserAPI, PasswordPolicyAPI,
