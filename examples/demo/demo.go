@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *format != cli.FormatJSON {
 			fmt.Fprintf(stdout, "Local AWS emulator (moto_server) at %s; nothing outside this machine is touched.\n", srv.URL)
 			fmt.Fprintln(stdout, "The emulator cannot back-date keys, so the first audit runs with a clock 120 days ahead: the seeded key counts as old.")
+			fmt.Fprintln(stdout, "Root MFA cannot be enabled through the API: iam.root.mfa stays FAIL until someone enrols it in the console.")
 		}
 		for _, s := range scenarios {
 			if s.seed == nil {

@@ -41,7 +41,7 @@ func TestLocalDemoJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("stdout is not the JSON form: %v\n%s", err, stdout.String())
 	}
-	if out.Mode != "local" || out.After == nil || len(out.Changes) != 2 {
+	if out.Mode != "local" || out.After == nil || len(out.Changes) != 8 {
 		t.Fatalf("mode %q, after %v, changes %q", out.Mode, out.After != nil, out.Changes)
 	}
 	before, after := statuses(out.Before), statuses(out.After)
@@ -56,15 +56,16 @@ func TestLocalDemoJSON(t *testing.T) {
 		"iam.password_policy " + acct + "account-password-policy":   "FAIL->PASS",
 		"iam.user.access_key_rotation " + acct + "user/ci-deployer": "FAIL->PASS",
 		"iam.user.access_key_unused " + acct + "user/ci-deployer":   "FAIL->PASS",
+		"iam.user.console_mfa " + acct + "user/alice":               "FAIL->PASS",
+		"iam.user.console_mfa " + acct + "user/bob":                 "FAIL->PASS",
+		"iam.user.direct_policies " + acct + "user/carol":           "FAIL->PASS",
 	}
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
 	}
-	// What the demo does not fix stays visible.
-	for _, k := range []string{"iam.user.console_mfa " + acct + "user/alice", "iam.user.direct_policies " + acct + "user/carol"} {
-		if before[k] != awsguard.StatusFail {
-			t.Errorf("%s before = %s, want FAIL", k, before[k])
-		}
+	// What the API cannot fix stays visible.
+	if k := "iam.root.mfa " + acct + "root"; before[k] != awsguard.StatusFail || after[k] != awsguard.StatusFail {
+		t.Errorf("%s: before %s, after %s; want FAIL, FAIL", k, before[k], after[k])
 	}
 	if strings.Contains(stdout.String(), "demo-secret") {
 		t.Error("output contains a secret")
@@ -93,5 +94,27 @@ func TestUsageErrors(t *testing.T) {
 		if stdout.Len() != 0 {
 			t.Errorf("run(%q) wrote to stdout: %s", args, stdout.String())
 		}
+	}
+}
+
+// A local dry run plans the fixes and changes nothing: no after report.
+func TestLocalDemoDryRun(t *testing.T) {
+	awstest.New(t)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-dry-run", "-format", "json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	var out struct {
+		Changes []string         `json:"changes"`
+		After   *awsguard.Report `json:"after"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.After != nil {
+		t.Error("a dry run printed an after report")
+	}
+	if len(out.Changes) == 0 || !strings.Contains(out.Changes[0], "dry run") {
+		t.Errorf("changes = %q, want the password policy plan first, marked dry run", out.Changes)
 	}
 }
