@@ -16,8 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -26,22 +24,11 @@ import (
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
+
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "audit:", strings.ReplaceAll(err.Error(), "\n", " "))
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
-
-var errUsage = errors.New("usage")
+func main() { cli.Main("audit", run) }
 
 // auditFunc runs one package's audit. New read-only audits are added here
 // as they land.
@@ -66,10 +53,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	baselineName := fs.String("baseline", "kisa", "password policy baseline: kisa or cis")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		return fmt.Errorf("%w: unexpected argument %q", cli.ErrUsage, fs.Arg(0))
 	}
 	write, ok := map[string]func(*awsguard.Report, io.Writer) error{
 		"table": (*awsguard.Report).WriteTable,
@@ -77,11 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"csv":   (*awsguard.Report).WriteCSV,
 	}[*format]
 	if !ok {
-		return fmt.Errorf("%w: -format %q: want table, json or csv", errUsage, *format)
+		return fmt.Errorf("%w: -format %q: want table, json or csv", cli.ErrUsage, *format)
 	}
 	baseline, err := iamguard.BaselineByName(*baselineName)
 	if err != nil {
-		return fmt.Errorf("%w: -baseline: %v", errUsage, err)
+		return fmt.Errorf("%w: -baseline: %v", cli.ErrUsage, err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -121,7 +122,7 @@ func TestAuditTableAndCSV(t *testing.T) {
 func TestAuditBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-format", "xml"}, {"-baseline", "nist"}, {"extra"}, {"-nope"}} {
 		out, _, err := runAudit(t, args...)
-		if !errors.Is(err, errUsage) || out != "" {
+		if !errors.Is(err, cli.ErrUsage) || out != "" {
 			t.Errorf("%v: err = %v, stdout = %q", args, err, out)
 		}
 	}

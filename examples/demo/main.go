@@ -17,18 +17,7 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-
 	"github.com/awsguard/awsguard/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		stop()
-		os.Exit(cli.Fail(os.Stderr, "demo", err))
-	}
-}
+func main() { cli.Main("demo", run) }

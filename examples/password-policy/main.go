@@ -15,12 +15,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -28,22 +25,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsguard/awsguard/iamguard"
+
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "password-policy:", strings.ReplaceAll(err.Error(), "\n", " "))
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
-
-var errUsage = errors.New("usage")
+func main() { cli.Main("password-policy", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("password-policy", flag.ContinueOnError)
@@ -54,17 +40,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "text", "output format: text or json")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		return fmt.Errorf("%w: unexpected argument %q", cli.ErrUsage, fs.Arg(0))
 	}
 	if *format != "text" && *format != "json" {
-		return fmt.Errorf("%w: -format %q: want text or json", errUsage, *format)
+		return fmt.Errorf("%w: -format %q: want text or json", cli.ErrUsage, *format)
 	}
 	baseline, err := iamguard.BaselineByName(*preset)
 	if err != nil {
-		return fmt.Errorf("%w: -preset: %v", errUsage, err)
+		return fmt.Errorf("%w: -preset: %v", cli.ErrUsage, err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

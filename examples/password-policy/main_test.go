@@ -14,6 +14,7 @@ import (
 
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -82,7 +83,7 @@ func TestPasswordPolicyFlow(t *testing.T) {
 func TestPasswordPolicyBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-preset", "nist"}, {"-format", "xml"}, {"x"}} {
 		var out bytes.Buffer
-		if err := run(context.Background(), args, &out, &bytes.Buffer{}); !errors.Is(err, errUsage) || out.Len() != 0 {
+		if err := run(context.Background(), args, &out, &bytes.Buffer{}); !errors.Is(err, cli.ErrUsage) || out.Len() != 0 {
 			t.Errorf("%v: err = %v, stdout = %q", args, err, out.String())
 		}
 	}

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -33,18 +32,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/awsguard/awsguard/keyrotate"
+
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
 // SecretEnv names the environment variable that holds the secret half of
 // -access-key-id (never a flag: flags show in process listings).
 const SecretEnv = "AWSGUARD_SECRET_ACCESS_KEY"
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "rotation-setup:", strings.Join(strings.Fields(err.Error()), " "))
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("rotation-setup", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runWith(ctx, args, stdout, stderr, func(cfg aws.Config) keyrotate.SetupClients {

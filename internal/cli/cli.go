@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,25 +77,37 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Fail writes "name: err" on one line to stderr and returns the exit code
-// 1, or 2 for a usage error (flag.ErrHelp or an *UsageError).
+// Main runs an example program: run gets the arguments, stdout and stderr
+// and a context cancelled by an interrupt; its error is reported by Fail
+// and becomes the exit code.
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		os.Exit(Fail(os.Stderr, name, err))
+	}
+}
+
+// Fail writes "name: err" on one line to stderr and returns the exit code:
+// 2 for a usage error (ErrUsage), 0 for -h (flag.ErrHelp, whose usage the
+// flag package has already printed), 1 otherwise.
 func Fail(stderr io.Writer, name string, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
-		return 2
+		return 0
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
-	var ue *UsageError
-	if errors.As(err, &ue) {
+	if errors.Is(err, ErrUsage) {
 		return 2
 	}
 	return 1
 }
 
-// UsageError is a bad command line.
-type UsageError struct{ Msg string }
+// ErrUsage marks a bad command line.
+var ErrUsage = errors.New("usage")
 
-func (e *UsageError) Error() string { return e.Msg }
-
-// Usagef returns a *UsageError.
-func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+// Usagef returns an error wrapping ErrUsage.
+func Usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}

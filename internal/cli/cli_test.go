@@ -21,11 +21,11 @@ func TestFail(t *testing.T) {
 		t.Errorf("stderr = %q, want one line", got)
 	}
 	buf.Reset()
-	if code := cli.Fail(&buf, "tool", cli.Usagef("bad flag %s", "-x")); code != 2 || buf.String() != "tool: bad flag -x\n" {
+	if code := cli.Fail(&buf, "tool", cli.Usagef("bad flag %s", "-x")); code != 2 || buf.String() != "tool: usage: bad flag -x\n" {
 		t.Errorf("usage: code %d, stderr %q", code, buf.String())
 	}
 	buf.Reset()
-	if code := cli.Fail(&buf, "tool", flag.ErrHelp); code != 2 || buf.Len() != 0 {
+	if code := cli.Fail(&buf, "tool", flag.ErrHelp); code != 0 || buf.Len() != 0 {
 		t.Errorf("help: code %d, stderr %q", code, buf.String())
 	}
 }
