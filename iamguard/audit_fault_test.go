@@ -74,7 +74,7 @@ func TestAuditFaultSweep(t *testing.T) {
 				for _, f := range rep.Findings {
 					if f.Status == awsguard.StatusError {
 						errs++
-						if f.Evidence == nil || len(f.Evidence) == 0 {
+						if len(f.Evidence) == 0 {
 							t.Errorf("ERROR without evidence: %+v", f)
 						}
 						continue

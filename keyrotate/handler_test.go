@@ -131,9 +131,7 @@ func (w *smWorld) newCase(t testing.TB, user, secret string) *smFixture {
 // given API options, plus the rotation simulator it reads through.
 func (f *smFixture) handler(token string, apiOptions ...func(*middleware.Stack) error) (*keyrotate.Handler, *smMotoRotation) {
 	cfg := f.admin.Copy()
-	for _, o := range apiOptions {
-		cfg.APIOptions = append(cfg.APIOptions, o)
-	}
+	cfg.APIOptions = append(cfg.APIOptions, apiOptions...)
 	sm := &smMotoRotation{c: secretsmanager.NewFromConfig(cfg), Token: token}
 	h := keyrotate.NewHandler(sm, iam.NewFromConfig(cfg), keyrotate.STSFromConfig(cfg), func(o *keyrotate.HandlerOptions) { o.Verify = smFastVerify })
 	return h, sm
