@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsguard/awsguard"
@@ -37,11 +36,12 @@ type auditFunc func(ctx context.Context, cfg auditConfig) (*awsguard.Report, err
 type auditConfig struct {
 	iam      *iam.Client
 	baseline iamguard.Baseline
+	account  string
 }
 
 var audits = []auditFunc{
 	func(ctx context.Context, c auditConfig) (*awsguard.Report, error) {
-		return iamguard.Audit(ctx, c.iam, func(o *iamguard.AuditOptions) { o.Baseline = c.baseline })
+		return iamguard.Audit(ctx, c.iam, func(o *iamguard.AuditOptions) { o.Baseline, o.Account = c.baseline, c.account })
 	},
 }
 
@@ -73,11 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := cli.LoadConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return err
 	}
-	ac := auditConfig{iam: iam.NewFromConfig(cfg), baseline: baseline}
+	account, err := cli.AccountID(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ac := auditConfig{iam: iam.NewFromConfig(cfg), baseline: baseline, account: account}
 
 	var reports []*awsguard.Report
 	var errs []error

@@ -33,8 +33,9 @@ type scenario struct {
 
 // demoEnv is what the scenarios work with.
 type demoEnv struct {
-	cfg   aws.Config
-	local bool
+	cfg     aws.Config
+	account string
+	local   bool
 	// now is the clock the audits use. Locally it runs 120 days ahead, so
 	// that keys made by the seed are old enough to fail the age checks:
 	// the emulator cannot back-date them.
@@ -70,14 +71,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	e := &demoEnv{now: time.Now}
+	var err error
 	out := Output{Mode: "local"}
 	applyFixes := true
 	if *useAWS {
-		cfg, err := cli.LoadConfig(ctx)
-		if err != nil {
+		if e.cfg, err = cli.LoadConfig(ctx); err != nil {
 			return err
 		}
-		e.cfg = cfg
 		out.Mode = "aws"
 		applyFixes = *fix
 	} else {
@@ -109,6 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if e.account, err = cli.AccountID(ctx, e.cfg); err != nil {
+		return err
+	}
 	before, err := auditAll(ctx, e)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/awsguard/awsguard"
@@ -116,5 +118,77 @@ func TestLocalDemoDryRun(t *testing.T) {
 	}
 	if len(out.Changes) == 0 || !strings.Contains(out.Changes[0], "dry run") {
 		t.Errorf("changes = %q, want the password policy plan first, marked dry run", out.Changes)
+	}
+}
+
+// -aws reads the account of the standard configuration chain and changes
+// nothing; -aws -fix -dry-run plans; -aws -fix applies only the fixes that
+// are safe in any account (the password policy, tightened only).
+func TestAWSMode(t *testing.T) {
+	env := awstest.New(t)
+	t.Setenv("AWS_ENDPOINT_URL", env.Server.URL)
+	t.Setenv("AWS_REGION", awstest.DefaultRegion)
+	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	ctx := context.Background()
+	api := iam.NewFromConfig(env.Config())
+	if _, err := api.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(6)}); err != nil {
+		t.Fatal(err)
+	}
+	minLength := func() int32 {
+		out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToInt32(out.PasswordPolicy.MinimumPasswordLength)
+	}
+	type output struct {
+		Mode    string           `json:"mode"`
+		Before  *awsguard.Report `json:"before"`
+		Changes []string         `json:"changes"`
+		After   *awsguard.Report `json:"after"`
+	}
+	runJSON := func(args ...string) output {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := run(ctx, append(args, "-format", "json"), &stdout, &stderr); err != nil {
+			t.Fatalf("run %q: %v\nstderr: %s", args, err, stderr.String())
+		}
+		var out output
+		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	out := runJSON("-aws")
+	if out.Mode != "aws" || len(out.Changes) != 0 || out.After != nil {
+		t.Errorf("read-only run: mode %q, changes %q, after %v", out.Mode, out.Changes, out.After != nil)
+	}
+	if statuses(out.Before)["iam.password_policy arn:aws:iam::123456789012:account-password-policy"] != awsguard.StatusFail {
+		t.Errorf("weak password policy not reported as FAIL")
+	}
+	if got := minLength(); got != 6 {
+		t.Fatalf("read-only run changed the policy: MinimumPasswordLength %d", got)
+	}
+
+	out = runJSON("-aws", "-fix", "-dry-run")
+	if len(out.Changes) == 0 || out.After != nil || minLength() != 6 {
+		t.Errorf("dry run: changes %q, after %v, length %d", out.Changes, out.After != nil, minLength())
+	}
+
+	out = runJSON("-aws", "-fix")
+	if out.After == nil || minLength() < 8 {
+		t.Fatalf("fix: after %v, length %d", out.After != nil, minLength())
+	}
+	if statuses(out.After)["iam.password_policy arn:aws:iam::123456789012:account-password-policy"] != awsguard.StatusPass {
+		t.Errorf("password policy not PASS after -fix")
+	}
+	users, err := api.ListUsers(ctx, &iam.ListUsersInput{})
+	if err != nil || len(users.Users) != 0 {
+		t.Errorf("-aws -fix created users or groups in the caller's account: %v %v", users, err)
 	}
 }

@@ -52,7 +52,7 @@ var iamScenario = scenario{
 	},
 	audit: func(ctx context.Context, e *demoEnv) (*awsguard.Report, error) {
 		r, err := iamguard.Audit(ctx, iam.NewFromConfig(e.cfg), func(o *iamguard.AuditOptions) {
-			o.Now = e.now
+			o.Now, o.Account = e.now, e.account
 			if e.local {
 				o.PollMinDelay, o.PollMaxDelay = 10e6, 100e6 // the emulator's report is ready at once
 			}

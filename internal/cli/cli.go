@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsguard/awsguard"
 )
@@ -110,4 +111,15 @@ var ErrUsage = errors.New("usage")
 // Usagef returns an error wrapping ErrUsage.
 func Usagef(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// AccountID returns the account of cfg's credentials (sts:GetCallerIdentity,
+// which needs no permission), for findings about an account that may have
+// no IAM users to read it from.
+func AccountID(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("identify the account: %w", err)
+	}
+	return aws.ToString(out.Account), nil
 }
