@@ -135,6 +135,9 @@ func ForEachAccount[T any](ctx context.Context, cfg aws.Config, stsAPI AssumeRol
 	if o.Duration != 0 && (o.Duration < 15*time.Minute || o.Duration > 12*time.Hour) {
 		return nil, fmt.Errorf("%w: Duration %s must be between 15m and 12h", ErrInvalidTarget, o.Duration)
 	}
+	if stsAPI == nil && slices.ContainsFunc(accounts, func(a string) bool { return a != o.Self }) {
+		return nil, fmt.Errorf("%w: an STS client is needed to assume roles in other accounts", ErrInvalidTarget)
+	}
 	targets := make([]Result[T], len(accounts))
 	for i, a := range accounts {
 		targets[i].Account, targets[i].Region = a, cfg.Region
