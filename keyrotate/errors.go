@@ -77,6 +77,14 @@ var (
 	// ErrPendingKeyMissing: the key in the AWSPENDING version no longer
 	// exists in IAM. Clear the label with RepairPending and rotate again.
 	ErrPendingKeyMissing = errors.New("keyrotate: the AWSPENDING version's access key does not exist")
+	// ErrPendingKeyInactive: the key in the AWSPENDING version is inactive
+	// when finishSecret would promote it. Nothing was changed; clear the
+	// label with RepairPending and rotate again.
+	ErrPendingKeyInactive = errors.New("keyrotate: the AWSPENDING version's access key is inactive")
+	// ErrCurrentKeyMissing: the key in the AWSCURRENT version is not on the
+	// user: the secret is stale. createSecret refuses, because every other
+	// key of the user could be the one really in use. Nothing was changed.
+	ErrCurrentKeyMissing = errors.New("keyrotate: the AWSCURRENT version's access key is not on the user")
 	// ErrUserNotDedicated: SetupRotation found keys on the user that the
 	// secret does not hold. The rotation handler deletes such keys, so the
 	// user must serve the secret alone.

@@ -329,7 +329,9 @@ func (r *run) deleteKey(ctx context.Context, user, id, why string) error {
 // it creates anything it deletes the user's keys that no staged version
 // holds (orphans of an earlier attempt that created a key and crashed
 // before storing it), then, if the user still holds two keys, the key of
-// AWSPREVIOUS (or another inactive key), never AWSCURRENT's.
+// AWSPREVIOUS (or another inactive key), never AWSCURRENT's. If
+// AWSCURRENT's key is not on the user it deletes nothing and fails with
+// ErrCurrentKeyMissing.
 func (r *run) create(ctx context.Context) error {
 	isCurrent, err := r.describe(ctx)
 	if err != nil || isCurrent {
@@ -363,6 +365,12 @@ func (r *run) create(ctx context.Context) error {
 	keys, err := r.listKeys(ctx, user)
 	if err != nil {
 		return err
+	}
+	// A key no staged version holds is an orphan only if the secret is
+	// sound: when AWSCURRENT's key is not on the user, the secret is stale
+	// and one of the other keys may be the one really in use.
+	if !slices.ContainsFunc(keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == cur.AccessKeyID }) {
+		return r.fail("check AWSCURRENT key", "nothing was changed; store the user's working key as AWSCURRENT by hand (or with SetupRotation and Key), or delete the stale secret, then rotate again", fmt.Errorf("%w: %s is not a key of %s", ErrCurrentKeyMissing, cur.AccessKeyID, user))
 	}
 	var kept []iamtypes.AccessKeyMetadata
 	pendingExists := false
@@ -505,7 +513,8 @@ func (r *run) set(ctx context.Context) error {
 }
 
 // test polls sts:GetCallerIdentity signed with the AWSPENDING key until it
-// authenticates (WaitForKey).
+// authenticates (WaitForKey), and requires the identity to be the IAM user
+// the value names (ErrWrongIdentity otherwise).
 func (r *run) test(ctx context.Context) error {
 	isCurrent, err := r.describe(ctx)
 	if err != nil || isCurrent {
@@ -518,8 +527,13 @@ func (r *run) test(ctx context.Context) error {
 	if !found {
 		return r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
 	}
-	polls, err := WaitForKey(ctx, r.h.newSTS, pend, "", r.h.opts.Verify)
+	// The key must authenticate as this user: a valid key of another
+	// identity in the AWSPENDING value must never become AWSCURRENT.
+	polls, err := waitForKey(ctx, r.h.newSTS, pend, func(id string) bool { return isUserARN(id, pend.UserName) }, "IAM user "+pend.UserName, r.h.opts.Verify)
 	r.res.Polls = polls
+	if errors.Is(err, ErrWrongIdentity) {
+		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRepair, err)
+	}
 	if err != nil {
 		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRetry, err)
 	}
@@ -529,7 +543,9 @@ func (r *run) test(ctx context.Context) error {
 
 // finish moves AWSCURRENT to the token's version (Secrets Manager moves
 // AWSPREVIOUS to the version it leaves), removes AWSPENDING and
-// deactivates the previous key.
+// deactivates the previous key. It first checks that the token's key is on
+// the user and active; otherwise it changes nothing and fails with
+// ErrPendingKeyMissing or ErrPendingKeyInactive.
 func (r *run) finish(ctx context.Context) error {
 	isCurrent, err := r.describe(ctx)
 	if err != nil {
@@ -543,6 +559,17 @@ func (r *run) finish(ctx context.Context) error {
 	}
 	if !found {
 		return r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
+	}
+	// Check IAM before moving any label: a late or retried finishSecret
+	// whose key was deleted or deactivated since testSecret (by
+	// RepairPending, or by hand) must not make a dead key AWSCURRENT and
+	// then deactivate the working previous key.
+	keys, err := r.listKeys(ctx, pend.UserName)
+	if err != nil {
+		return err
+	}
+	if err := r.checkPendingUsable(pend, keys, isCurrent); err != nil {
+		return err
 	}
 	if !isCurrent {
 		if _, err := r.h.sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
@@ -574,10 +601,7 @@ func (r *run) finish(ctx context.Context) error {
 	if err != nil || !ok || prev.AccessKeyID == pend.AccessKeyID || prev.UserName != pend.UserName {
 		return err
 	}
-	keys, err := r.listKeys(ctx, prev.UserName)
-	if err != nil {
-		return err
-	}
+	// keys, read above, are the keys of prev.UserName too.
 	for _, k := range keys {
 		if aws.ToString(k.AccessKeyId) != prev.AccessKeyID || k.Status != iamtypes.StatusTypeActive {
 			continue
@@ -590,4 +614,24 @@ func (r *run) finish(ctx context.Context) error {
 		r.log.Info("deactivated previous access key", "key_id", prev.AccessKeyID)
 	}
 	return nil
+}
+
+// checkPendingUsable fails unless the AWSPENDING key is on the user and
+// active. Nothing has been changed when it fails.
+func (r *run) checkPendingUsable(pend AccessKey, keys []iamtypes.AccessKeyMetadata, isCurrent bool) error {
+	remedy := RemedyRepair
+	if isCurrent {
+		// The label has already moved: RepairPending cannot help.
+		remedy = "AWSCURRENT holds a key that cannot authenticate: move AWSCURRENT back to the AWSPREVIOUS version by hand (UpdateSecretVersionStage), then rotate again"
+	}
+	for _, k := range keys {
+		if aws.ToString(k.AccessKeyId) != pend.AccessKeyID {
+			continue
+		}
+		if k.Status != iamtypes.StatusTypeActive {
+			return r.fail("check AWSPENDING key", remedy, fmt.Errorf("%w: %s is %s", ErrPendingKeyInactive, pend.AccessKeyID, k.Status))
+		}
+		return nil
+	}
+	return r.fail("check AWSPENDING key", remedy, fmt.Errorf("%w: %s", ErrPendingKeyMissing, pend.AccessKeyID))
 }

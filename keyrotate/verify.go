@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -120,6 +121,27 @@ var ErrWrongIdentity = errors.New("keyrotate: the access key belongs to another 
 // not empty the identity must be that ARN. It returns the number of polls
 // made.
 func WaitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, wantARN string, o VerifyOptions) (int, error) {
+	var want func(string) bool
+	if wantARN != "" {
+		want = func(got string) bool { return got == wantARN }
+	}
+	return waitForKey(ctx, newSTS, key, want, wantARN, o)
+}
+
+// isUserARN reports whether identity is the ARN of the IAM user named
+// user, under any path (arn:PARTITION:iam::ACCOUNT:user/PATH/NAME).
+func isUserARN(identity, user string) bool {
+	a, err := arn.Parse(identity)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "user/") {
+		return false
+	}
+	return user != "" && a.Resource[strings.LastIndex(a.Resource, "/")+1:] == user
+}
+
+// waitForKey is WaitForKey with the identity check as a function: want,
+// if not nil, must accept the identity's ARN; wantDesc describes it in
+// the error.
+func waitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, want func(string) bool, wantDesc string, o VerifyOptions) (int, error) {
 	o = o.withDefaults()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.MaxWait)
@@ -132,8 +154,8 @@ func WaitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, wantARN s
 		polls++
 		out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err == nil {
-			if wantARN != "" && aws.ToString(out.Arn) != wantARN {
-				return polls, fmt.Errorf("%w: key %s is %s, want %s", ErrWrongIdentity, key.AccessKeyID, aws.ToString(out.Arn), wantARN)
+			if want != nil && !want(aws.ToString(out.Arn)) {
+				return polls, fmt.Errorf("%w: key %s is %s, want %s", ErrWrongIdentity, key.AccessKeyID, aws.ToString(out.Arn), wantDesc)
 			}
 			return polls, nil
 		}

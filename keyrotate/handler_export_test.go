@@ -1,0 +1,4 @@
+package keyrotate
+
+// IsUserARN exposes isUserARN to the external tests.
+var IsUserARN = isUserARN
