@@ -355,23 +355,35 @@ func readCommon(ctx context.Context, c SetupClients, cfg RotationConfig, step St
 		st.policy = doc
 	}
 
-	lp, err := c.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(cfg.FunctionARN)})
-	switch {
-	case notFound(err):
-	case err != nil:
+	st.statement, err = readStatement(ctx, c.Lambda, cfg.FunctionARN, st.statementID)
+	if err != nil {
 		return nil, setupFail(step, cfg, "read function policy", err)
-	default:
-		var doc struct{ Statement []lambdaStatement }
-		if err := json.Unmarshal([]byte(aws.ToString(lp.Policy)), &doc); err != nil {
-			return nil, setupFail(step, cfg, "read function policy", err)
-		}
-		for i := range doc.Statement {
-			if doc.Statement[i].Sid == st.statementID {
-				st.statement = &doc.Statement[i]
-			}
-		}
 	}
 	return st, nil
+}
+
+// readStatement reads the function's resource policy and returns the
+// statement sid, or nil if the function has no policy or no such
+// statement.
+func readStatement(ctx context.Context, api LambdaAPI, function, sid string) (*lambdaStatement, error) {
+	lp, err := api.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(function)})
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc struct{ Statement []lambdaStatement }
+	if err := json.Unmarshal([]byte(aws.ToString(lp.Policy)), &doc); err != nil {
+		return nil, err
+	}
+	var found *lambdaStatement
+	for i := range doc.Statement {
+		if doc.Statement[i].Sid == sid {
+			found = &doc.Statement[i]
+		}
+	}
+	return found, nil
 }
 
 // permissionMatches reports whether an invoke statement grants Secrets
@@ -631,8 +643,17 @@ func SetupRotation(ctx context.Context, c SetupClients, cfg RotationConfig, optF
 				if !errors.As(err, &conflict) {
 					return plan, fail(a.Kind, err)
 				}
-				// A lost response: the statement is there. The next run
-				// checks it.
+				// A conflict means either that the statement ID is taken
+				// (an earlier request whose answer was lost, or another
+				// writer) or that a function update is in progress and
+				// nothing was added. Only the live policy tells.
+				s, rerr := readStatement(ctx, c.Lambda, cfg.FunctionARN, st.statementID)
+				if rerr != nil {
+					return plan, fail(a.Kind, fmt.Errorf("re-read the function policy after %w: %w", err, rerr))
+				}
+				if !permissionMatches(s, plan.SecretARN, account) {
+					return plan, fail(a.Kind, fmt.Errorf("statement %s is missing or differs after a conflict (a function update may be in progress): %w", st.statementID, err))
+				}
 			}
 		case ActionEnableRotation:
 			in := &secretsmanager.RotateSecretInput{
