@@ -149,7 +149,10 @@
 // gives ErrUnknownStep. Every step may run again with the same token and
 // then completes or reports Changed false.
 //
-//   - createSecret deletes the user's keys that no staged version holds:
+//   - createSecret first checks that AWSCURRENT's key is on the user;
+//     if not, the secret is stale and it deletes nothing and fails with
+//     ErrCurrentKeyMissing (fix the secret by hand). It then deletes the
+//     user's keys that no staged version holds:
 //     orphans of an attempt that created a key and stopped before storing
 //     it. If the user still holds two keys, it deletes AWSPREVIOUS's key (or
 //     an Inactive one), never AWSCURRENT's. It then creates a key and stores
@@ -158,9 +161,13 @@
 //   - setSecret checks that the pending key exists and activates it if it
 //     is Inactive.
 //   - testSecret polls sts:GetCallerIdentity with the pending key
-//     (WaitForKey, bounded by HandlerOptions.Verify). Set the function's
+//     (WaitForKey, bounded by HandlerOptions.Verify) and requires the
+//     identity to be the IAM user the value names (any path); another
+//     identity fails with ErrWrongIdentity. Set the function's
 //     timeout above Verify.MaxWait, which defaults to 2 minutes.
-//   - finishSecret checks the pending value, moves AWSCURRENT to it
+//   - finishSecret checks the pending value and that its key is on the
+//     user and Active (else ErrPendingKeyMissing or ErrPendingKeyInactive,
+//     nothing changed: run RepairPending), then moves AWSCURRENT to it
 //     (AWSPREVIOUS follows), removes AWSPENDING and deactivates the previous
 //     key. Clients that cache the old value longer than a rotation are then
 //     refused.
@@ -192,7 +199,10 @@
 //  2. An inline policy on the deployed function's execution role, scoped to
 //     the secret, the user and the secret's KMS key.
 //  3. The invoke permission for secretsmanager.amazonaws.com, with
-//     SourceAccount and SourceArn against the confused-deputy problem.
+//     SourceAccount and SourceArn against the confused-deputy problem. A
+//     ResourceConflictException counts as done only if the re-read policy
+//     holds that statement (a function update in progress gives the same
+//     error): otherwise the step fails and a re-run adds it.
 //  4. Rotation on the schedule (RotateSecret; not immediate unless
 //     RotateImmediately).
 //
