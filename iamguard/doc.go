@@ -36,7 +36,9 @@
 // Check IDs are stable and never renamed. One finding per check and
 // resource; user checks are about each IAM user's ARN, root checks about
 // arn:aws:iam::ACCOUNT:root, the password policy check about
-// arn:aws:iam::ACCOUNT:account-password-policy.
+// arn:aws:iam::ACCOUNT:account-password-policy. When the account is
+// unknown (no IAM user and no AuditOptions.Account), these are "root" and
+// "account-password-policy".
 //
 //	| check ID                     | severity | passes when                                           | ISMS-P (KISA) | CIS v3.0 | remediation                   |
 //	|------------------------------|----------|-------------------------------------------------------|---------------|----------|-------------------------------|
@@ -60,8 +62,9 @@
 //     for the two key-age checks. A key never used counts as unused since
 //     its creation. CIS 1.12 asks for 45 days: set UnusedKeyAge.
 //   - Users created after the credential report (or whose name was reused
-//     since) get StatusError for the report's checks: re-check them with
-//     VerifyUser. Users deleted since the report are not reported.
+//     or path changed since) get StatusError for the report's checks, with
+//     a title that says which: re-check them with VerifyUser. Users deleted
+//     since the report are not reported.
 //   - iam.password_policy evidence lists every parameter of the policy and
 //     each violation. "No policy" is a FAIL, not an error. Its controls
 //     are ISMS-P:2.5.4 against KISA, plus CIS:1.8 and CIS:1.9 against CIS.
@@ -76,7 +79,10 @@
 // one. CIS asks for a minimum length of 14 (1.8) and reuse prevention of 24
 // (1.9). Evaluate measures any policy against any Baseline and returns each
 // violation; it makes no call. The presets' Policy fields are policies that
-// meet them.
+// meet them. The exported presets KISA and CIS are copies: changing them
+// does not change the defaults (AuditOptions' zero Baseline is KISA as
+// defined by this package) nor what BaselineByName returns. A custom
+// Baseline must have a Name.
 //
 // # MFA, groups and self-service
 //
