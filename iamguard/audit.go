@@ -47,7 +47,7 @@ type CheckInfo struct {
 var auditChecks = []CheckInfo{
 	{CheckRootMFA, awsguard.SeverityCritical, []string{"ISMS-P:2.5.3", "ISMS-P:2.5.5", "CIS:1.5"}, "", "the root user has MFA"},
 	{CheckRootAccessKeys, awsguard.SeverityCritical, []string{"ISMS-P:2.5.5", "CIS:1.4"}, "", "the root user has no access keys"},
-	{CheckConsoleMFA, awsguard.SeverityHigh, []string{"ISMS-P:2.5.3", "CIS:1.10"}, "iamguard.EnforceMFA", "every user with a console password has an MFA device"},
+	{CheckConsoleMFA, awsguard.SeverityHigh, []string{"ISMS-P:2.5.3", "CIS:1.10"}, "iamguard.CreateVirtualMFA", "every user with a console password has an MFA device"},
 	{CheckAccessKeyRotation, awsguard.SeverityMedium, []string{"ISMS-P:2.7.2", "CIS:1.14"}, "keyrotate.RotateAccessKey", "every active access key is younger than MaxKeyAge"},
 	{CheckAccessKeyUnused, awsguard.SeverityMedium, []string{"ISMS-P:2.5.1", "CIS:1.12"}, "", "no active access key is unused for longer than UnusedKeyAge"},
 	{CheckTwoActiveKeys, awsguard.SeverityLow, []string{"CIS:1.13"}, "", "no user has two active access keys"},

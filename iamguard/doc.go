@@ -17,8 +17,10 @@
 //     GetAccountAuthorizationDetails (users only, 1,000 a page).
 //
 //  2. Fix what fails with the remediation each finding names:
-//     EnablePasswordPolicy here, iamguard.EnforceMFA for console MFA,
-//     keyrotate.RotateAccessKey for old keys.
+//     EnablePasswordPolicy here, iamguard.CreateVirtualMFA (then
+//     ActivateVirtualMFA) to enrol a console user without MFA,
+//     keyrotate.RotateAccessKey for old keys. EnforceMFA, a deny policy for
+//     groups, keeps members without an MFA session out; it enrols nobody.
 //
 //  3. Re-check a fixed user at once with VerifyUser. AWS serves the same
 //     credential report for up to 4 hours, so Audit's findings drawn from
@@ -44,7 +46,7 @@
 //	|------------------------------|----------|-------------------------------------------------------|---------------|----------|-------------------------------|
 //	| iam.root.mfa                 | CRITICAL | the root user has MFA                                 | 2.5.3, 2.5.5  | 1.5      |                               |
 //	| iam.root.access_keys         | CRITICAL | the root user has no access keys                      | 2.5.5         | 1.4      |                               |
-//	| iam.user.console_mfa         | HIGH     | every user with a console password has MFA            | 2.5.3         | 1.10     | iamguard.EnforceMFA           |
+//	| iam.user.console_mfa         | HIGH     | every user with a console password has MFA            | 2.5.3         | 1.10     | iamguard.CreateVirtualMFA     |
 //	| iam.user.access_key_rotation | MEDIUM   | every active key is younger than MaxKeyAge (90 days)  | 2.7.2         | 1.14     | keyrotate.RotateAccessKey     |
 //	| iam.user.access_key_unused   | MEDIUM   | no active key unused longer than UnusedKeyAge (90 d.) | 2.5.1         | 1.12     |                               |
 //	| iam.user.two_active_keys     | LOW      | no user has two active keys                           |               | 1.13     |                               |
