@@ -91,7 +91,8 @@
 // CreateVirtualMFA creates a user's virtual MFA device (named after the
 // user) and returns its serial, Base32 seed and QR PNG. The seed and the QR
 // live in MFASeed and MFAQRCode, which redact themselves in every fmt verb,
-// JSON, text and slog output; only Reveal returns them. ActivateVirtualMFA
+// JSON, text and slog output; only Reveal returns them. A VirtualMFA
+// decoded from JSON has neither ("[REDACTED]" decodes to the zero value). ActivateVirtualMFA
 // enables the device with two consecutive TOTP codes; DeleteVirtualMFA
 // deactivates and deletes it. IAM never returns a seed twice, so a device
 // that was created but never activated (an interrupted enrolment) is deleted

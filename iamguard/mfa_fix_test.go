@@ -427,3 +427,35 @@ func TestMFACancelledFix(t *testing.T) {
 		t.Errorf("unexpected API error %v", ae)
 	}
 }
+
+// A VirtualMFA written as JSON reads back, without its secrets; a value
+// other than the redaction marker is refused without being quoted.
+func TestVirtualMFAJSONRoundTripFix(t *testing.T) {
+	in := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice",
+		Seed: iamguard.NewMFASeed(mfaSeedText), Active: true}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got iamguard.VirtualMFA
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	want := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice", Active: true}
+	if got.User != want.User || got.SerialNumber != want.SerialNumber || got.Active != want.Active || !got.Seed.IsZero() || !got.QRCode.IsZero() {
+		t.Errorf("decoded %+v, want %+v with no seed or QR", got, want)
+	}
+	for _, ok := range []string{`{"seed":"[REDACTED]","qr_code":"[REDACTED]"}`, `{"seed":"","qr_code":""}`, `{"seed":null,"qr_code":null}`} {
+		var v iamguard.VirtualMFA
+		if err := json.Unmarshal([]byte(ok), &v); err != nil || !v.Seed.IsZero() || !v.QRCode.IsZero() {
+			t.Errorf("decode %s: %v, seed zero %v", ok, err, v.Seed.IsZero())
+		}
+	}
+	for _, bad := range []string{`{"seed":"` + mfaSeedText + `"}`, `{"qr_code":"` + mfaSeedText + `"}`, `{"seed":42}`} {
+		var v iamguard.VirtualMFA
+		err := json.Unmarshal([]byte(bad), &v)
+		if err == nil || strings.Contains(err.Error(), mfaSeedText) {
+			t.Errorf("decode %s: err = %v, want a refusal that does not quote the value", bad, err)
+		}
+	}
+}
