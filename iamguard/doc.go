@@ -102,9 +102,12 @@
 // place (AWS's "BlockMostAccessUnlessSignedInWithMFA" plus changing one's
 // own password): it denies every action except MFA self-enrolment, password
 // change and sts:GetSessionToken unless the caller signed in with MFA
-// (BoolIfExists aws:MultiFactorAuthPresent false). A policy edited by hand
-// is restored as a new default version, and it is attached to the given
-// groups. Members then lose access with long-term keys unless they get an
+// (BoolIfExists aws:MultiFactorAuthPresent false). It tags the policy it
+// creates awsguard:managed=true; a policy of that name and path without
+// the tag (or awsguard's description) is someone else's, and EnforceMFA and
+// RemoveEnforceMFA stop with ErrPolicyConflict before any change. Its own
+// policy edited by hand is restored as a new default version, and it is
+// attached to the given groups. Members then lose access with long-term keys unless they get an
 // MFA session, so never attach it to the group of the automation itself.
 // RemoveEnforceMFA detaches it and deletes the policy once nothing uses it.
 //
