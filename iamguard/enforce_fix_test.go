@@ -186,7 +186,7 @@ func TestEnforceMFASweepFix(t *testing.T) {
 	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		fixGroup(t, api, "a"+ns)
 		fixGroup(t, api, "b"+ns)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.EnforceMFA(ctx, api, []string{"a" + ns, "b" + ns}, opt(ns))
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		for _, g := range []string{"a" + ns, "b" + ns} {
@@ -209,7 +209,7 @@ func TestRemoveEnforceMFASweepFix(t *testing.T) {
 		fixGroup(t, api, "a"+ns)
 		fixGroup(t, api, "b"+ns)
 		fixMust(iamguard.EnforceMFA(context.Background(), api, []string{"a" + ns, "b" + ns}, opt(ns)))(t)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.RemoveEnforceMFA(ctx, api, []string{"a" + ns, "b" + ns}, opt(ns))
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		for _, g := range []string{"a" + ns, "b" + ns} {
