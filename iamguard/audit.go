@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ type CheckInfo struct {
 var auditChecks = []CheckInfo{
 	{CheckRootMFA, awsguard.SeverityCritical, []string{"ISMS-P:2.5.3", "ISMS-P:2.5.5", "CIS:1.5"}, "", "the root user has MFA"},
 	{CheckRootAccessKeys, awsguard.SeverityCritical, []string{"ISMS-P:2.5.5", "CIS:1.4"}, "", "the root user has no access keys"},
-	{CheckConsoleMFA, awsguard.SeverityHigh, []string{"ISMS-P:2.5.3", "CIS:1.10"}, "iamguard.EnforceMFA", "every user with a console password has an MFA device"},
+	{CheckConsoleMFA, awsguard.SeverityHigh, []string{"ISMS-P:2.5.3", "CIS:1.10"}, "iamguard.CreateVirtualMFA", "every user with a console password has an MFA device"},
 	{CheckAccessKeyRotation, awsguard.SeverityMedium, []string{"ISMS-P:2.7.2", "CIS:1.14"}, "keyrotate.RotateAccessKey", "every active access key is younger than MaxKeyAge"},
 	{CheckAccessKeyUnused, awsguard.SeverityMedium, []string{"ISMS-P:2.5.1", "CIS:1.12"}, "", "no active access key is unused for longer than UnusedKeyAge"},
 	{CheckTwoActiveKeys, awsguard.SeverityLow, []string{"CIS:1.13"}, "", "no user has two active access keys"},
@@ -86,8 +87,8 @@ type AuditOptions struct {
 	// used counts from its creation) before it fails CheckAccessKeyUnused;
 	// default 90 days. (CIS 1.12 asks for 45.)
 	UnusedKeyAge time.Duration
-	// Baseline is the password policy baseline; a Baseline with an empty
-	// Name means the default, KISA.
+	// Baseline is the password policy baseline; the zero Baseline means
+	// the default, KISA. A custom baseline must have a Name.
 	Baseline Baseline
 	// Account is the account ID written into findings. By default it is
 	// read from the ARNs in the credential report and the authorization
@@ -127,8 +128,11 @@ func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
 	if o.UnusedKeyAge == 0 {
 		o.UnusedKeyAge = 90 * oneDay
 	}
-	if o.Baseline.Name == "" {
-		o.Baseline = cloneBaseline(KISA)
+	switch {
+	case reflect.ValueOf(o.Baseline).IsZero():
+		o.Baseline = cloneBaseline(kisa)
+	case o.Baseline.Name == "":
+		return o, fmt.Errorf("%w: Baseline.Name is empty, want a name for a custom baseline (or a zero Baseline for the default, KISA)", ErrInvalidAuditOptions)
 	}
 	if o.PollMinDelay == 0 {
 		o.PollMinDelay = time.Second
@@ -304,7 +308,15 @@ func (a *auditor) finding(check, resource string, st awsguard.Status, title stri
 	return f
 }
 
-func (a *auditor) rootARN() string { return "arn:aws:iam::" + a.account + ":root" }
+// rootARN is the resource of the root checks: the root user's ARN, or
+// "root" when the account is unknown (an ARN without an account is not an
+// ARN).
+func (a *auditor) rootARN() string {
+	if a.account == "" {
+		return "root"
+	}
+	return "arn:aws:iam::" + a.account + ":root"
+}
 
 func (a *auditor) accountResource() string {
 	if a.account == "" {
@@ -389,9 +401,15 @@ func (a *auditor) findings() []awsguard.Finding {
 		}
 		if row == nil {
 			ev := a.reportEvidence(map[string]string{"user_creation_time": fmtReportTime(u.created), "reason": "user not in the credential report"})
+			title := fmt.Sprintf("User %s is not in the credential report: re-check with iamguard.VerifyUser", u.name)
+			if !u.created.IsZero() && u.created.After(a.report.GeneratedAt) {
+				title = fmt.Sprintf("User %s is newer than the credential report: re-check with iamguard.VerifyUser", u.name)
+			} else if rows[u.name] != nil {
+				ev["reason"] = "the report's row of that name is about another user (name reused or path changed)"
+				title = fmt.Sprintf("User %s's credential report row is about another user of that name: re-check with iamguard.VerifyUser", u.name)
+			}
 			for _, c := range credentialChecks {
-				out = append(out, a.finding(c, u.arn, awsguard.StatusError,
-					fmt.Sprintf("User %s is newer than the credential report: re-check with iamguard.VerifyUser", u.name), cloneEvidence(ev)))
+				out = append(out, a.finding(c, u.arn, awsguard.StatusError, title, cloneEvidence(ev)))
 			}
 			continue
 		}
@@ -506,8 +524,12 @@ func (a *auditor) sourceErrors(ev map[string]string) map[string]string {
 }
 
 // PasswordPolicyResource is the resource of CheckPasswordPolicy findings
-// for an account.
+// for an account: arn:aws:iam::ACCOUNT:account-password-policy, or
+// "account-password-policy" when the account is unknown ("").
 func PasswordPolicyResource(account string) string {
+	if account == "" {
+		return "account-password-policy"
+	}
 	return "arn:aws:iam::" + account + ":account-password-policy"
 }
 

@@ -165,7 +165,7 @@ func TestAuditScenarioWithFakes(t *testing.T) {
 		t.Errorf("bob's unused evidence = %v", unused.Evidence)
 	}
 	mfa := auditFindingOf(t, rep, "iam.user.console_mfa", auditUserARN("alice"))
-	if mfa.Remediation != "iamguard.EnforceMFA" || mfa.Severity != awsguard.SeverityHigh {
+	if mfa.Remediation != "iamguard.CreateVirtualMFA" || mfa.Severity != awsguard.SeverityHigh {
 		t.Errorf("alice console MFA finding = %+v", mfa)
 	}
 	direct := auditFindingOf(t, rep, "iam.user.direct_policies", auditUserARN("alice"))

@@ -66,11 +66,13 @@ type ReportCert struct {
 }
 
 // The credential report columns that ParseCredentialReport requires; the
-// others are read when present.
+// others are read when present. The last-used dates are required: without
+// them every key would look never used, and keys in daily use would fail
+// CheckAccessKeyUnused.
 var requiredColumns = []string{
 	"user", "arn", "user_creation_time", "password_enabled", "mfa_active",
-	"access_key_1_active", "access_key_1_last_rotated",
-	"access_key_2_active", "access_key_2_last_rotated",
+	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
 }
 
 // notADate lists the values the report writes where there is no date (or

@@ -62,8 +62,8 @@ func TestParseCredentialReport(t *testing.T) {
 
 // Columns are read by header name: reordered and extra columns do not matter.
 func TestParseCredentialReportColumnsByName(t *testing.T) {
-	content := "extra,mfa_active,access_key_2_last_rotated,access_key_2_active,access_key_1_last_rotated,access_key_1_active,password_enabled,user_creation_time,arn,user\n" +
-		"x,true,N/A,false,2026-01-01T00:00:00+00:00,true,true,2025-01-01T00:00:00+00:00,arn:aws:iam::1:user/bob,bob\n"
+	content := "extra,access_key_2_last_used_date,mfa_active,access_key_2_last_rotated,access_key_2_active,access_key_1_last_used_date,access_key_1_last_rotated,access_key_1_active,password_enabled,user_creation_time,arn,user\n" +
+		"x,N/A,true,N/A,false,no_information,2026-01-01T00:00:00+00:00,true,true,2025-01-01T00:00:00+00:00,arn:aws:iam::1:user/bob,bob\n"
 	got, err := iamguard.ParseCredentialReport([]byte(content), auditReportTime)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +84,9 @@ func TestParseCredentialReportErrors(t *testing.T) {
 	}{
 		{"empty", "", "empty"},
 		{"missing column", strings.Replace(string(good), "mfa_active", "mfa", 1), `"mfa_active" missing`},
+		// Without the last-used dates every key would look never used.
+		{"missing key 1 last used", strings.Replace(string(good), "access_key_1_last_used_date", "access_key_1_last_used", 1), `"access_key_1_last_used_date" missing`},
+		{"missing key 2 last used", strings.Replace(string(good), "access_key_2_last_used_date", "access_key_2_last_used", 1), `"access_key_2_last_used_date" missing`},
 		{"bad date", strings.Replace(string(good), "2020-01-01T00:00:00+00:00", "yesterday", 1), "user_creation_time"},
 		{"bad bool", auditReportHeader + "\n" + auditReportRow{user: "a", mfa: "maybe"}.csv(), "mfa_active"},
 		{"short row", auditReportHeader + "\na,b\n", "wrong number of fields"},
@@ -203,7 +206,9 @@ func TestFetchCredentialReportBounded(t *testing.T) {
 	t.Run("report wait", func(t *testing.T) {
 		f := &auditFake{}
 		inProgress(f)
-		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll, func(o *iamguard.AuditOptions) { o.ReportWait = 20 * time.Millisecond })
+		// 500 ms: long enough under load for the first answer (INPROGRESS)
+		// to arrive before the wait ends.
+		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll, func(o *iamguard.AuditOptions) { o.ReportWait = 500 * time.Millisecond })
 		if !errors.Is(err, iamguard.ErrCredentialReportTimeout) || !strings.Contains(err.Error(), "INPROGRESS") {
 			t.Fatalf("err = %v, want ErrCredentialReportTimeout naming the last state", err)
 		}

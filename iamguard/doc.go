@@ -17,8 +17,10 @@
 //     GetAccountAuthorizationDetails (users only, 1,000 a page).
 //
 //  2. Fix what fails with the remediation each finding names:
-//     EnablePasswordPolicy here, iamguard.EnforceMFA for console MFA,
-//     keyrotate.RotateAccessKey for old keys.
+//     EnablePasswordPolicy here, iamguard.CreateVirtualMFA (then
+//     ActivateVirtualMFA) to enrol a console user without MFA,
+//     keyrotate.RotateAccessKey for old keys. EnforceMFA, a deny policy for
+//     groups, keeps members without an MFA session out; it enrols nobody.
 //
 //  3. Re-check a fixed user at once with VerifyUser. AWS serves the same
 //     credential report for up to 4 hours, so Audit's findings drawn from
@@ -36,13 +38,15 @@
 // Check IDs are stable and never renamed. One finding per check and
 // resource; user checks are about each IAM user's ARN, root checks about
 // arn:aws:iam::ACCOUNT:root, the password policy check about
-// arn:aws:iam::ACCOUNT:account-password-policy.
+// arn:aws:iam::ACCOUNT:account-password-policy. When the account is
+// unknown (no IAM user and no AuditOptions.Account), these are "root" and
+// "account-password-policy".
 //
 //	| check ID                     | severity | passes when                                           | ISMS-P (KISA) | CIS v3.0 | remediation                   |
 //	|------------------------------|----------|-------------------------------------------------------|---------------|----------|-------------------------------|
 //	| iam.root.mfa                 | CRITICAL | the root user has MFA                                 | 2.5.3, 2.5.5  | 1.5      |                               |
 //	| iam.root.access_keys         | CRITICAL | the root user has no access keys                      | 2.5.5         | 1.4      |                               |
-//	| iam.user.console_mfa         | HIGH     | every user with a console password has MFA            | 2.5.3         | 1.10     | iamguard.EnforceMFA           |
+//	| iam.user.console_mfa         | HIGH     | every user with a console password has MFA            | 2.5.3         | 1.10     | iamguard.CreateVirtualMFA     |
 //	| iam.user.access_key_rotation | MEDIUM   | every active key is younger than MaxKeyAge (90 days)  | 2.7.2         | 1.14     | keyrotate.RotateAccessKey     |
 //	| iam.user.access_key_unused   | MEDIUM   | no active key unused longer than UnusedKeyAge (90 d.) | 2.5.1         | 1.12     |                               |
 //	| iam.user.two_active_keys     | LOW      | no user has two active keys                           |               | 1.13     |                               |
@@ -60,8 +64,9 @@
 //     for the two key-age checks. A key never used counts as unused since
 //     its creation. CIS 1.12 asks for 45 days: set UnusedKeyAge.
 //   - Users created after the credential report (or whose name was reused
-//     since) get StatusError for the report's checks: re-check them with
-//     VerifyUser. Users deleted since the report are not reported.
+//     or path changed since) get StatusError for the report's checks, with
+//     a title that says which: re-check them with VerifyUser. Users deleted
+//     since the report are not reported.
 //   - iam.password_policy evidence lists every parameter of the policy and
 //     each violation. "No policy" is a FAIL, not an error. Its controls
 //     are ISMS-P:2.5.4 against KISA, plus CIS:1.8 and CIS:1.9 against CIS.
@@ -76,14 +81,18 @@
 // one. CIS asks for a minimum length of 14 (1.8) and reuse prevention of 24
 // (1.9). Evaluate measures any policy against any Baseline and returns each
 // violation; it makes no call. The presets' Policy fields are policies that
-// meet them.
+// meet them. The exported presets KISA and CIS are copies: changing them
+// does not change the defaults (AuditOptions' zero Baseline is KISA as
+// defined by this package) nor what BaselineByName returns. A custom
+// Baseline must have a Name.
 //
 // # MFA, groups and self-service
 //
 // CreateVirtualMFA creates a user's virtual MFA device (named after the
 // user) and returns its serial, Base32 seed and QR PNG. The seed and the QR
 // live in MFASeed and MFAQRCode, which redact themselves in every fmt verb,
-// JSON, text and slog output; only Reveal returns them. ActivateVirtualMFA
+// JSON, text and slog output; only Reveal returns them. A VirtualMFA
+// decoded from JSON has neither ("[REDACTED]" decodes to the zero value). ActivateVirtualMFA
 // enables the device with two consecutive TOTP codes; DeleteVirtualMFA
 // deactivates and deletes it. IAM never returns a seed twice, so a device
 // that was created but never activated (an interrupted enrolment) is deleted
@@ -93,9 +102,12 @@
 // place (AWS's "BlockMostAccessUnlessSignedInWithMFA" plus changing one's
 // own password): it denies every action except MFA self-enrolment, password
 // change and sts:GetSessionToken unless the caller signed in with MFA
-// (BoolIfExists aws:MultiFactorAuthPresent false). A policy edited by hand
-// is restored as a new default version, and it is attached to the given
-// groups. Members then lose access with long-term keys unless they get an
+// (BoolIfExists aws:MultiFactorAuthPresent false). It tags the policy it
+// creates awsguard:managed=true; a policy of that name and path without
+// the tag (or awsguard's description) is someone else's, and EnforceMFA and
+// RemoveEnforceMFA stop with ErrPolicyConflict before any change. Its own
+// policy edited by hand is restored as a new default version, and it is
+// attached to the given groups. Members then lose access with long-term keys unless they get an
 // MFA session, so never attach it to the group of the automation itself.
 // RemoveEnforceMFA detaches it and deletes the policy once nothing uses it.
 //

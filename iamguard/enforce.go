@@ -60,6 +60,7 @@ func EnforceMFAPolicyDocument() *PolicyDocument {
 // RemoveEnforceMFA call.
 type EnforceMFAAPI interface {
 	ListPolicies(ctx context.Context, in *iam.ListPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListPoliciesOutput, error)
+	GetPolicy(ctx context.Context, in *iam.GetPolicyInput, optFns ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
 	GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, optFns ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
 	ListPolicyVersions(ctx context.Context, in *iam.ListPolicyVersionsInput, optFns ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error)
 	CreatePolicy(ctx context.Context, in *iam.CreatePolicyInput, optFns ...func(*iam.Options)) (*iam.CreatePolicyOutput, error)
@@ -119,6 +120,41 @@ func enforceOptions(groups []string, optFns []func(*EnforceMFAOptions)) (Enforce
 	return o, gs, nil
 }
 
+// The marks of a managed policy that awsguard created: the tag
+// ManagedTagKey=ManagedTagValue (set at creation since this version) or
+// the description that EnforceMFA has always set. ListPolicies returns
+// neither; GetPolicy returns both.
+const (
+	// ManagedTagKey and ManagedTagValue are the tag that awsguard puts on
+	// the managed policies it creates; EnforceMFA and RemoveEnforceMFA
+	// change only a policy that carries it (or awsguard's description).
+	ManagedTagKey   = "awsguard:managed"
+	ManagedTagValue = "true"
+
+	enforceMFADescription = "awsguard: deny everything but MFA self-management unless signed in with MFA"
+)
+
+// fixCheckOwnPolicy returns ErrPolicyConflict unless the managed policy
+// arn was created by awsguard.
+func fixCheckOwnPolicy(ctx context.Context, api EnforceMFAAPI, arn string) error {
+	out, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if err != nil {
+		return fmt.Errorf("iamguard: get policy %s: %w", arn, err)
+	}
+	if out.Policy != nil {
+		for _, t := range out.Policy.Tags {
+			if aws.ToString(t.Key) == ManagedTagKey && aws.ToString(t.Value) == ManagedTagValue {
+				return nil
+			}
+		}
+		if aws.ToString(out.Policy.Description) == enforceMFADescription {
+			return nil
+		}
+	}
+	return fmt.Errorf("iamguard: policy %s exists and was not created by awsguard (no tag %s=%s): %w; choose another PolicyName or Path",
+		arn, ManagedTagKey, ManagedTagValue, ErrPolicyConflict)
+}
+
 // fixManagedPolicy finds a customer managed policy by path and name.
 func fixManagedPolicy(ctx context.Context, api EnforceMFAAPI, path, name string) (*types.Policy, error) {
 	p := iam.NewListPoliciesPaginator(api, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal, PathPrefix: aws.String(path)})
@@ -163,7 +199,11 @@ func fixGroupHasPolicy(ctx context.Context, api interface {
 // EnforceMFA ensures the customer managed policy EnforceMFAPolicyDocument
 // (named EnforceMFAPolicyName under "/" unless Options say otherwise)
 // exists with exactly that document as its default version, and is
-// attached to each group. A policy of that name with another document gets
+// attached to each group. It creates the policy with the tag
+// awsguard:managed=true (ManagedTagKey) and awsguard's description, and
+// changes only a policy that carries one of them: a policy of that name
+// and path that awsguard did not create gives ErrPolicyConflict before
+// any change. Its own policy with another document (edited by hand) gets
 // a new default version (the oldest non-default version is deleted first
 // when the policy already has the maximum of five). Every group must exist
 // (ErrGroupNotFound, nothing changed). A second run changes nothing.
@@ -172,10 +212,10 @@ func fixGroupHasPolicy(ctx context.Context, api interface {
 // including API calls with long-term access keys (use sts:GetSessionToken
 // with MFA). Do not attach it to the group of the automation itself.
 //
-// IAM permissions: iam:ListPolicies, iam:GetPolicyVersion,
-// iam:ListPolicyVersions, iam:CreatePolicy, iam:CreatePolicyVersion,
-// iam:DeletePolicyVersion, iam:ListAttachedGroupPolicies,
-// iam:AttachGroupPolicy.
+// IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:GetPolicyVersion,
+// iam:ListPolicyVersions, iam:CreatePolicy, iam:TagPolicy (to tag it at
+// creation), iam:CreatePolicyVersion, iam:DeletePolicyVersion,
+// iam:ListAttachedGroupPolicies, iam:AttachGroupPolicy.
 func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*ActionPlan, error) {
 	o, groups, err := enforceOptions(groups, optFns)
 	if err != nil {
@@ -196,12 +236,16 @@ func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns 
 		plan.add("iam:CreatePolicy", plan.Resource, "", func(ctx context.Context) error {
 			out, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{
 				PolicyName: aws.String(o.PolicyName), Path: aws.String(o.Path), PolicyDocument: aws.String(doc),
-				Description: aws.String("awsguard: deny everything but MFA self-management unless signed in with MFA"),
+				Description: aws.String(enforceMFADescription),
+				Tags:        []types.Tag{{Key: aws.String(ManagedTagKey), Value: aws.String(ManagedTagValue)}},
 			})
-			if fixIsAlreadyExists(err) { // created by a retried call
+			if fixIsAlreadyExists(err) { // created by a retried call, or by someone else meanwhile
 				p, ferr := fixManagedPolicy(ctx, api, o.Path, o.PolicyName)
 				if ferr != nil || p == nil {
 					return err
+				}
+				if cerr := fixCheckOwnPolicy(ctx, api, aws.ToString(p.Arn)); cerr != nil {
+					return cerr
 				}
 				arn = aws.ToString(p.Arn)
 				return nil
@@ -214,6 +258,9 @@ func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns 
 		})
 	} else {
 		arn = aws.ToString(pol.Arn)
+		if err := fixCheckOwnPolicy(ctx, api, arn); err != nil {
+			return nil, err
+		}
 		if err := fixPlanPolicyVersion(ctx, api, plan, arn, aws.ToString(pol.DefaultVersionId), want, doc); err != nil {
 			return nil, err
 		}
@@ -295,9 +342,11 @@ func fixPlanPolicyVersion(ctx context.Context, api EnforceMFAAPI, plan *ActionPl
 // policy from each of them, then, unless KeepPolicy is set, deletes the
 // policy (its non-default versions first) when no user, group or role has
 // it attached any more. Groups that do not exist or do not have it attached
-// need nothing. A second run changes nothing.
+// need nothing. A policy of that name and path that awsguard did not
+// create is left alone (ErrPolicyConflict, nothing changed). A second run
+// changes nothing.
 //
-// IAM permissions: iam:ListPolicies, iam:ListAttachedGroupPolicies,
+// IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:ListAttachedGroupPolicies,
 // iam:DetachGroupPolicy, iam:ListEntitiesForPolicy, iam:ListPolicyVersions,
 // iam:DeletePolicyVersion, iam:DeletePolicy.
 func RemoveEnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*ActionPlan, error) {
@@ -314,6 +363,9 @@ func RemoveEnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, o
 		return plan, plan.run(ctx, fixLogger(o.Logger))
 	}
 	arn := aws.ToString(pol.Arn)
+	if err := fixCheckOwnPolicy(ctx, api, arn); err != nil {
+		return nil, err
+	}
 	detached := map[string]bool{}
 	for _, g := range groups {
 		attached, err := fixGroupHasPolicy(ctx, api, g, func(a, _ string) bool { return a == arn })

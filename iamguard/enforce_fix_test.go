@@ -3,6 +3,7 @@ package iamguard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -161,7 +162,8 @@ func TestEnforceMFAVersionLimitFix(t *testing.T) {
 	ctx := context.Background()
 	_, api := fixEnv(t)
 	fixGroup(t, api, "dev")
-	arn := fixPolicy(t, api, iamguard.EnforceMFAPolicyName, "s3:GetObject")
+	fixMust(iamguard.EnforceMFA(ctx, api, nil))(t) // awsguard's policy, v1
+	arn := fixARN(iamguard.EnforceMFAPolicyName)
 	for _, a := range []string{"s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "sqs:SendMessage"} {
 		fixMust(api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), SetAsDefault: true,
 			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + a + `","Resource":"*"}]}`)}))(t)
@@ -184,7 +186,7 @@ func TestEnforceMFASweepFix(t *testing.T) {
 	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		fixGroup(t, api, "a"+ns)
 		fixGroup(t, api, "b"+ns)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.EnforceMFA(ctx, api, []string{"a" + ns, "b" + ns}, opt(ns))
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		for _, g := range []string{"a" + ns, "b" + ns} {
@@ -207,7 +209,7 @@ func TestRemoveEnforceMFASweepFix(t *testing.T) {
 		fixGroup(t, api, "a"+ns)
 		fixGroup(t, api, "b"+ns)
 		fixMust(iamguard.EnforceMFA(context.Background(), api, []string{"a" + ns, "b" + ns}, opt(ns)))(t)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.RemoveEnforceMFA(ctx, api, []string{"a" + ns, "b" + ns}, opt(ns))
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		for _, g := range []string{"a" + ns, "b" + ns} {
@@ -219,4 +221,74 @@ func TestRemoveEnforceMFASweepFix(t *testing.T) {
 			t.Error("policy still exists")
 		}
 	})
+}
+
+// A policy of the wanted name and path that awsguard did not create is not
+// taken over: EnforceMFA and RemoveEnforceMFA stop with ErrPolicyConflict
+// and change nothing. One awsguard created (tag, or the description of
+// earlier versions) is managed.
+func TestEnforceMFAForeignPolicyFix(t *testing.T) {
+	ctx := context.Background()
+	_, api := fixEnv(t)
+	fixGroup(t, api, "dev")
+	arn := fixPolicy(t, api, iamguard.EnforceMFAPolicyName, "s3:GetObject")
+	for _, a := range []string{"s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "sqs:SendMessage"} {
+		fixMust(api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), SetAsDefault: true,
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + a + `","Resource":"*"}]}`)}))(t)
+	}
+	fixMust(api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("dev"), PolicyArn: aws.String(arn)}))(t)
+	versions := func() []string {
+		vs := fixMust(api.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)}))(t)
+		var out []string
+		for _, v := range vs.Versions {
+			out = append(out, fmt.Sprintf("%s default=%v", aws.ToString(v.VersionId), v.IsDefaultVersion))
+		}
+		slices.Sort(out)
+		return out
+	}
+	before := versions()
+
+	for _, dry := range []bool{true, false} {
+		p, err := iamguard.EnforceMFA(ctx, api, []string{"dev"}, func(o *iamguard.EnforceMFAOptions) { o.DryRun = dry })
+		if !errors.Is(err, iamguard.ErrPolicyConflict) || p != nil {
+			t.Fatalf("EnforceMFA (dry run %v) = %v, %v; want ErrPolicyConflict", dry, p, err)
+		}
+		if !strings.Contains(err.Error(), arn) || !strings.Contains(err.Error(), "awsguard:managed") {
+			t.Errorf("error should name the policy and the marker: %v", err)
+		}
+	}
+	if _, err := iamguard.RemoveEnforceMFA(ctx, api, []string{"dev"}); !errors.Is(err, iamguard.ErrPolicyConflict) {
+		t.Fatalf("RemoveEnforceMFA err = %v, want ErrPolicyConflict", err)
+	}
+	if d := cmp.Diff(before, versions()); d != "" {
+		t.Errorf("versions changed (-before +after):\n%s", d)
+	}
+	if d := cmp.Diff([]string{arn}, fixGroupPolicies(t, api, "dev")); d != "" {
+		t.Errorf("dev policies (-want +got):\n%s", d)
+	}
+
+	// A policy created by an earlier awsguard (its description, no tag) is
+	// awsguard's.
+	const old = "old-enforce"
+	oldARN := aws.ToString(fixMust(api.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(old),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`),
+		Description:    aws.String("awsguard: deny everything but MFA self-management unless signed in with MFA")}))(t).Policy.Arn)
+	p := fixMust(iamguard.EnforceMFA(ctx, api, []string{"dev"}, func(o *iamguard.EnforceMFAOptions) { o.PolicyName = old }))(t)
+	if d := cmp.Diff([]string{
+		"iam:CreatePolicyVersion policy/old-enforce set as default",
+		"iam:AttachGroupPolicy group/dev " + oldARN,
+	}, fixSteps(p)); d != "" {
+		t.Errorf("plan for awsguard's older policy (-want +got):\n%s", d)
+	}
+
+	// The policy EnforceMFA creates carries the tag.
+	fixMust(iamguard.EnforceMFA(ctx, api, nil, func(o *iamguard.EnforceMFAOptions) { o.PolicyName = "fresh" }))(t)
+	got := fixMust(api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(fixARN("fresh"))}))(t)
+	var tags []string
+	for _, tg := range got.Policy.Tags {
+		tags = append(tags, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	if d := cmp.Diff([]string{"awsguard:managed=true"}, tags); d != "" {
+		t.Errorf("tags (-want +got):\n%s", d)
+	}
 }

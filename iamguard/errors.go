@@ -72,8 +72,11 @@ var (
 	ErrGroupNotFound = errors.New("group not found")
 	// ErrUserNotFound marks a user that must exist and does not.
 	ErrUserNotFound = errors.New("user not found")
-	// ErrPolicyConflict marks an inline policy of the same name that holds
-	// a different document, which awsguard will not overwrite.
+	// ErrPolicyConflict marks a policy awsguard will not overwrite: an
+	// inline policy of the same name that holds a different document, or a
+	// customer managed policy of the wanted name and path that awsguard did
+	// not create (it has neither the tag awsguard:managed=true nor
+	// awsguard's description).
 	ErrPolicyConflict = errors.New("policy name already used by a different document")
 	// ErrPolicyDocument marks a policy document that does not parse or is
 	// not a valid IAM policy.

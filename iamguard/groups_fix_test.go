@@ -155,7 +155,7 @@ func TestEnsureGroupSweepFix(t *testing.T) {
 		fixUser(t, api, "alice"+ns)
 		fixUser(t, api, "bob"+ns)
 		fixPolicy(t, api, "p1"+ns, "s3:GetObject")
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.EnsureGroup(ctx, api, iamguard.Group{Name: "dev" + ns, PolicyARNs: []string{fixARN("p1" + ns)}, Members: []string{"alice" + ns, "bob" + ns}})
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		if d := cmp.Diff([]string{"alice" + ns, "bob" + ns}, fixMembers(t, api, "dev"+ns)); d != "" {
@@ -173,7 +173,7 @@ func TestRemoveGroupSweepFix(t *testing.T) {
 		p1 := fixPolicy(t, api, "p1"+ns, "s3:GetObject")
 		fixMust(iamguard.EnsureGroup(context.Background(), api, iamguard.Group{Name: "dev" + ns, PolicyARNs: []string{p1}, Members: []string{"alice" + ns}}))(t)
 		fixMust(iamguard.EnsureSelfServicePolicy(context.Background(), api, "dev"+ns))(t)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.RemoveGroup(ctx, api, "dev"+ns)
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		if fixGroupExists(t, api, "dev"+ns) {
@@ -257,7 +257,7 @@ func TestMoveUserSweepFix(t *testing.T) {
 		fixUser(t, api, "alice"+ns)
 		fixGroup(t, api, "sales"+ns, "alice"+ns)
 		fixGroup(t, api, "eng"+ns)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		w := fixMoveWatch{Client: api, check: func(op string) {
 			if gs := fixGroupsOf(t, plain, "alice"+ns); len(gs) == 0 {
 				t.Errorf("after %s alice is in no group", op)
@@ -384,7 +384,7 @@ func TestMoveUserPoliciesSweepFix(t *testing.T) {
 	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		plain = api
 		fixPoliciesSetup(t, api, ns)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		user, group := "alice"+ns, "dev"+ns
 		w := fixPolicyWatch{Client: api, check: func(op string) {
 			// Every permission alice had is still hers: on her, or on a

@@ -152,20 +152,23 @@ var fixSweepKinds = []fault.Rule{
 // fixSweep proves that a workflow interrupted at any call, by any kind of
 // fault, finishes when run again and reaches the right state, and that a
 // run after that finds nothing to do. setup builds the starting state;
-// work runs the workflow with the given client; check asserts the final
+// work runs the workflow with the given client and the running test's t
+// (the subtest's, in a sweep run: helpers called from work must use it,
+// not the parent's, so that a failure is reported where it happens and
+// never on a finished parent); check asserts the final
 // state. Each run works on its own names (ns is a suffix for every name it
 // uses), so the emulator is reset once, not per run. A failed read changes
 // nothing whatever the kind of failure, so reads are swept with one kind
 // and writes with all of fixSweepKinds.
 func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string),
-	work func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error),
+	work func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error),
 	check func(t *testing.T, api *iam.Client, ns string)) {
 	t.Helper()
 	ctx := context.Background()
 	env, plain := fixEnv(t)
 	setup(t, plain, "0")
 	probe := fault.New()
-	if _, err := work(ctx, fixFaultyClient(env, probe), "0"); err != nil {
+	if _, err := work(ctx, t, fixFaultyClient(env, probe), "0"); err != nil {
 		t.Fatalf("clean run: %v", err)
 	}
 	check(t, plain, "0")
@@ -184,18 +187,18 @@ func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string)
 			t.Run(fmt.Sprintf("call%d_%s_%s", k, calls[k-1].Operation, r.Kind), func(t *testing.T) {
 				setup(t, plain, ns)
 				inj := fault.New(r)
-				_, err := work(ctx, fixFaultyClient(env, inj), ns)
+				_, err := work(ctx, t, fixFaultyClient(env, inj), ns)
 				if got := inj.Injected(); len(got) != 1 {
 					t.Fatalf("injected %v, want one fault at call %d (the workflow's calls changed?)", got, k)
 				}
 				if err == nil {
 					t.Fatalf("fault %v hit but the workflow reported success", r)
 				}
-				if _, err := work(ctx, plain, ns); err != nil {
+				if _, err := work(ctx, t, plain, ns); err != nil {
 					t.Fatalf("re-run after the fault: %v", err)
 				}
 				check(t, plain, ns)
-				p, err := work(ctx, plain, ns)
+				p, err := work(ctx, t, plain, ns)
 				fixAssertIdle(t, p, err)
 			})
 		}

@@ -42,6 +42,18 @@ func (MFASeed) MarshalJSON() ([]byte, error) { return json.Marshal(fixRedacted) 
 func (MFASeed) MarshalText() ([]byte, error) { return []byte(fixRedacted), nil }
 func (MFASeed) LogValue() slog.Value         { return slog.StringValue(fixRedacted) }
 
+// UnmarshalJSON decodes what MarshalJSON writes: "[REDACTED]", "" or null
+// decode to the zero MFASeed (the seed is never in JSON, so a VirtualMFA
+// read back has none). Any other value is refused, so that a seed put in
+// JSON by other means is not taken up silently.
+func (s *MFASeed) UnmarshalJSON(b []byte) error {
+	if err := unmarshalRedacted(b, "MFASeed"); err != nil {
+		return err
+	}
+	*s = MFASeed{}
+	return nil
+}
+
 // MFAQRCode is the PNG of a QR code that encodes a virtual MFA device's
 // seed; it redacts itself like MFASeed. Only Reveal returns the bytes.
 type MFAQRCode struct{ png []byte }
@@ -58,6 +70,32 @@ func (MFAQRCode) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(fixRedact
 func (MFAQRCode) MarshalJSON() ([]byte, error) { return json.Marshal(fixRedacted) }
 func (MFAQRCode) MarshalText() ([]byte, error) { return []byte(fixRedacted), nil }
 func (MFAQRCode) LogValue() slog.Value         { return slog.StringValue(fixRedacted) }
+
+// UnmarshalJSON decodes what MarshalJSON writes ("[REDACTED]", "" or null)
+// to the zero MFAQRCode, like MFASeed's.
+func (q *MFAQRCode) UnmarshalJSON(b []byte) error {
+	if err := unmarshalRedacted(b, "MFAQRCode"); err != nil {
+		return err
+	}
+	*q = MFAQRCode{}
+	return nil
+}
+
+// unmarshalRedacted accepts the JSON that a redacted secret marshals to:
+// "[REDACTED]", "" or null. The error never quotes the value.
+func unmarshalRedacted(b []byte, typ string) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("iamguard: %s: want a JSON string", typ)
+	}
+	if v != "" && v != fixRedacted {
+		return fmt.Errorf("iamguard: %s: JSON holds a value other than %q; seeds are never read from JSON", typ, fixRedacted)
+	}
+	return nil
+}
 
 // VirtualMFA is the result of CreateVirtualMFA.
 type VirtualMFA struct {

@@ -3,6 +3,8 @@ package iamguard_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,7 +200,7 @@ func TestVirtualMFAReplacesPendingFix(t *testing.T) {
 func TestVirtualMFASweepFix(t *testing.T) {
 	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 		fixUser(t, api, "u"+ns)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		v, err := iamguard.CreateVirtualMFA(ctx, api, "u"+ns)
 		if err != nil || v.Active {
 			if v != nil {
@@ -236,7 +238,7 @@ func TestDeleteVirtualMFASweepFix(t *testing.T) {
 		v := fixMust(iamguard.CreateVirtualMFA(context.Background(), api, "u"+ns))(t)
 		c1, c2 := mfaCodes(t, v.Seed)
 		fixMust(iamguard.ActivateVirtualMFA(context.Background(), api, "u"+ns, v.SerialNumber, c1, c2))(t)
-	}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 		return iamguard.DeleteVirtualMFA(ctx, api, "u"+ns)
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		if s := mfaUserSerials(t, api, "u"+ns); len(s) != 0 {
@@ -425,5 +427,99 @@ func TestMFACancelledFix(t *testing.T) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		t.Errorf("unexpected API error %v", ae)
+	}
+}
+
+// A VirtualMFA written as JSON reads back, without its secrets; a value
+// other than the redaction marker is refused without being quoted.
+func TestVirtualMFAJSONRoundTripFix(t *testing.T) {
+	in := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice",
+		Seed: iamguard.NewMFASeed(mfaSeedText), Active: true}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got iamguard.VirtualMFA
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	want := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice", Active: true}
+	if got.User != want.User || got.SerialNumber != want.SerialNumber || got.Active != want.Active || !got.Seed.IsZero() || !got.QRCode.IsZero() {
+		t.Errorf("decoded %+v, want %+v with no seed or QR", got, want)
+	}
+	for _, ok := range []string{`{"seed":"[REDACTED]","qr_code":"[REDACTED]"}`, `{"seed":"","qr_code":""}`, `{"seed":null,"qr_code":null}`} {
+		var v iamguard.VirtualMFA
+		if err := json.Unmarshal([]byte(ok), &v); err != nil || !v.Seed.IsZero() || !v.QRCode.IsZero() {
+			t.Errorf("decode %s: %v, seed zero %v", ok, err, v.Seed.IsZero())
+		}
+	}
+	for _, bad := range []string{`{"seed":"` + mfaSeedText + `"}`, `{"qr_code":"` + mfaSeedText + `"}`, `{"seed":42}`} {
+		var v iamguard.VirtualMFA
+		err := json.Unmarshal([]byte(bad), &v)
+		if err == nil || strings.Contains(err.Error(), mfaSeedText) {
+			t.Errorf("decode %s: err = %v, want a refusal that does not quote the value", bad, err)
+		}
+	}
+}
+
+// The seed and QR code of a real CreateVirtualMFA result (on moto) never
+// show in fmt, JSON or slog output of the result, its fields or its plan.
+func TestMFASecretsRedactMotoFix(t *testing.T) {
+	ctx := context.Background()
+	_, api := fixEnv(t)
+	fixUser(t, api, "alice")
+	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	seed, qr := v.Seed.Reveal(), v.QRCode.Reveal()
+	if len(seed) < 16 || len(qr) < 100 {
+		t.Fatalf("CreateVirtualMFA gave seed of %d chars, QR of %d bytes", len(seed), len(qr))
+	}
+
+	var jsonLogs, textLogs bytes.Buffer
+	for _, log := range []*slog.Logger{slog.New(slog.NewJSONHandler(&jsonLogs, nil)), slog.New(slog.NewTextHandler(&textLogs, nil))} {
+		log.Info("enrol", "device", v, "seed", v.Seed, "qr", v.QRCode, "plan", v.Plan)
+		log.Info("enrol", slog.Any("v", &v), slog.Any("seed", &v.Seed), slog.Any("qr", &v.QRCode))
+		log.Info("enrol", slog.Group("g", "v", v))
+	}
+	jb, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp, err := json.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := map[string]string{
+		"%v":        fmt.Sprintf("%v", v),
+		"%+v":       fmt.Sprintf("%+v", v),
+		"%#v":       fmt.Sprintf("%#v", v),
+		"%v ptr":    fmt.Sprintf("%v", &v),
+		"%+v ptr":   fmt.Sprintf("%+v", &v),
+		"%#v ptr":   fmt.Sprintf("%#v", &v),
+		"fields":    fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%X|%d", v.Seed, v.Seed, v.Seed, v.Seed, v.Seed, v.Seed, v.Seed, v.Seed),
+		"qr fields": fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%X|%d", v.QRCode, v.QRCode, v.QRCode, v.QRCode, v.QRCode, v.QRCode, v.QRCode, v.QRCode),
+		"plan":      fmt.Sprintf("%v|%+v|%#v", v.Plan, v.Plan, v.Plan),
+		"JSON":      string(jb),
+		"JSON ptr":  string(jp),
+		"slog JSON": jsonLogs.String(),
+		"slog text": textLogs.String(),
+		"error":     fmt.Errorf("enrol %v: %w", v, errors.New("x")).Error(),
+	}
+	leaks := []string{
+		seed, strings.ToLower(seed), seed[:12],
+		string(qr), base64.StdEncoding.EncodeToString(qr)[:24],
+		hex.EncodeToString(qr[:12]), strings.ToUpper(hex.EncodeToString(qr[:12])),
+		strings.Trim(fmt.Sprint(qr[:12]), "[]"),
+	}
+	for name, o := range outs {
+		for _, l := range leaks {
+			if strings.Contains(o, l) {
+				t.Errorf("%s leaks a secret (%.8q...): %.200s", name, l, o)
+			}
+		}
+	}
+	for _, name := range []string{"%v", "%+v", "%#v", "JSON", "slog JSON", "slog text", "fields", "qr fields"} {
+		if !strings.Contains(outs[name], "[REDACTED]") {
+			t.Errorf("%s has no redaction marker: %.200s", name, outs[name])
+		}
 	}
 }

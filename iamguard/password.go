@@ -252,14 +252,12 @@ type Baseline struct {
 	Policy PasswordPolicy
 }
 
-// The preset baselines.
+// The preset baselines, as the package uses them. They are never handed
+// out: callers get copies (cloneBaseline), so that no caller can change
+// another's defaults.
 var (
-	// KISA is the rule of the KISA cloud vulnerability guide that ISMS-P
-	// 2.5.4 audits use: at least 2 of {letters, digits, symbols} with length
-	// >= 10, or all 3 with length >= 8; passwords changed at least quarterly
-	// (MaxPasswordAge 1..90); users may change their own password. Its
-	// Policy requires all classes with length 8 and a 90-oneDay maximum age.
-	KISA = Baseline{
+	// kisa is the original of KISA.
+	kisa = Baseline{
 		Name:                       "KISA",
 		Controls:                   []string{"ISMS-P:2.5.4"},
 		Compositions:               []Composition{{Classes: 2, MinimumLength: 10}, {Classes: 3, MinimumLength: 8}},
@@ -276,10 +274,8 @@ var (
 			MaxPasswordAge:             90,
 		},
 	}
-	// CIS is the CIS AWS Foundations Benchmark v3.0: minimum length 14
-	// (1.8) and reuse prevention 24 (1.9). Its Policy also lets users
-	// change their own password.
-	CIS = Baseline{
+	// cis is the original of CIS.
+	cis = Baseline{
 		Name:                    "CIS",
 		Controls:                []string{"ISMS-P:2.5.4", "CIS:1.8", "CIS:1.9"},
 		MinimumPasswordLength:   14,
@@ -292,14 +288,33 @@ var (
 	}
 )
 
+// The preset baselines, exported for callers to pass as a Baseline or to
+// start a custom one from. They are copies of the package's own presets:
+// mutating them (KISA.Compositions[0].MinimumLength = 6, say) changes only
+// what is passed where they are used, never the defaults (Audit's zero
+// Baseline means KISA as defined here) nor what BaselineByName returns.
+// Prefer BaselineByName, which returns a fresh copy every time.
+var (
+	// KISA is the rule of the KISA cloud vulnerability guide that ISMS-P
+	// 2.5.4 audits use: at least 2 of {letters, digits, symbols} with length
+	// >= 10, or all 3 with length >= 8; passwords changed at least quarterly
+	// (MaxPasswordAge 1..90); users may change their own password. Its
+	// Policy requires all classes with length 8 and a 90-day maximum age.
+	KISA = cloneBaseline(kisa)
+	// CIS is the CIS AWS Foundations Benchmark v3.0: minimum length 14
+	// (1.8) and reuse prevention 24 (1.9). Its Policy also lets users
+	// change their own password.
+	CIS = cloneBaseline(cis)
+)
+
 // BaselineByName returns the preset baseline named name ("kisa" or "cis",
 // any case).
 func BaselineByName(name string) (Baseline, error) {
 	switch strings.ToLower(name) {
 	case "kisa":
-		return cloneBaseline(KISA), nil
+		return cloneBaseline(kisa), nil
 	case "cis":
-		return cloneBaseline(CIS), nil
+		return cloneBaseline(cis), nil
 	}
 	return Baseline{}, fmt.Errorf("iamguard: unknown baseline %q (want kisa or cis)", name)
 }

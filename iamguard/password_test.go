@@ -110,8 +110,12 @@ func TestEvaluateCIS(t *testing.T) {
 	if diff := cmp.Diff(want, iamguard.Evaluate(&iamguard.KISA.Policy, iamguard.CIS)); diff != "" {
 		t.Errorf("KISA preset against CIS (-want +got):\n%s", diff)
 	}
-	if got := iamguard.Evaluate(&iamguard.CIS.Policy, iamguard.KISA); len(got) != 2 {
-		t.Errorf("CIS preset against KISA = %v, want composition and max age", got)
+	want = []iamguard.Violation{
+		{Field: "Composition", Got: "no character class required, length 14", Want: "2 of {letters, digits, symbols} with length >= 10, or 3 of {letters, digits, symbols} with length >= 8"},
+		{Field: "MaxPasswordAge", Got: "0 (passwords never expire)", Want: "1..90 days"},
+	}
+	if diff := cmp.Diff(want, iamguard.Evaluate(&iamguard.CIS.Policy, iamguard.KISA)); diff != "" {
+		t.Errorf("CIS preset against KISA (-want +got):\n%s", diff)
 	}
 }
 

@@ -115,7 +115,7 @@ func TestSelfServiceSweepFix(t *testing.T) {
 	}
 	t.Run("ensure", func(t *testing.T) {
 		fixSweep(t, func(t *testing.T, api *iam.Client, ns string) { fixGroup(t, api, "staff"+ns) },
-			func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+			func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 				return iamguard.EnsureSelfServicePolicy(ctx, api, "staff"+ns)
 			}, func(t *testing.T, api *iam.Client, ns string) { check(t, api, ns, true) })
 	})
@@ -123,7 +123,7 @@ func TestSelfServiceSweepFix(t *testing.T) {
 		fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
 			fixGroup(t, api, "staff"+ns)
 			fixMust(iamguard.EnsureSelfServicePolicy(context.Background(), api, "staff"+ns))(t)
-		}, func(ctx context.Context, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
 			return iamguard.RemoveSelfServicePolicy(ctx, api, "staff"+ns)
 		}, func(t *testing.T, api *iam.Client, ns string) { check(t, api, ns, false) })
 	})
