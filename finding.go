@@ -101,7 +101,7 @@ type Finding struct {
 	// "ISMS-P:2.5.3" or "CIS:1.10".
 	Controls []string `json:"controls"`
 	// Remediation names the library function that fixes a failure, such as
-	// "iamguard.EnforceMFA", or is empty.
+	// "iamguard.CreateVirtualMFA", or is empty.
 	Remediation string `json:"remediation"`
 }
 
