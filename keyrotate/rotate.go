@@ -182,11 +182,15 @@ type Options struct {
 	DeliveredKey func(ctx context.Context, keyID string) (AccessKey, bool)
 	// InUseKeyID names the key the user's software uses now. It is the key
 	// a rotation replaces, and it is never deleted to make room nor taken
-	// for an orphan. Not allowed in RotateAccessKeys.
+	// for an orphan. After a run interrupted between delivering a new key
+	// and recording the delivery, it tells the re-run which key is in use:
+	// the new one (finish) or the old one (the new one is deleted). Not
+	// allowed in RotateAccessKeys.
 	InUseKeyID string
 	// DeleteOldActive allows deleting an active key to make room when the
-	// user already holds two active keys: the older one, or the one not
-	// named by InUseKeyID. Without it such a user gets ErrKeyLimit.
+	// user already holds two active keys: the one not named by InUseKeyID,
+	// which is then required (an *InputError on it otherwise). Without
+	// DeleteOldActive such a user gets ErrKeyLimit.
 	DeleteOldActive bool
 	// DeleteOld deletes the replaced key right after deactivating it (after
 	// checking its last use) instead of leaving it for FinishRotation.
