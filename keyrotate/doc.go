@@ -14,12 +14,16 @@
 //     else the user's only active key. A user holds at most two keys: if it
 //     has two, room is made by deleting the other one if it is Inactive
 //     (ActionDeleteKey). If both are Active, the call fails with
-//     [ErrKeyLimit] unless [Options].DeleteOldActive allows deleting one:
-//     the older, or the one not named by InUseKeyID. The key named in use
-//     is never deleted to make room. With [Options].MaxAge, a key in use
+//     [ErrKeyLimit] unless [Options].DeleteOldActive allows deleting the
+//     one not named by InUseKeyID; InUseKeyID is then required (an
+//     [*InputError] on it otherwise: the library does not guess which
+//     active key is in use). The key named in use is never deleted to
+//     make room. With [Options].MaxAge, a key in use
 //     younger than that is left alone (Applied false, Reason says why).
 //  2. Record the intent: tag the user [TagRotation] = "old=KEYID".
-//  3. Create the new key.
+//  3. Create the new key, and record its ID at once: [TagRotation] =
+//     "old=KEYID new=KEYID pending" (ActionRecordNewKey). If this record
+//     cannot be written, the new key is deleted.
 //  4. Prove it works: poll sts:GetCallerIdentity signed with the new key
 //     ([WaitForKey]) until it authenticates as this user, bounded by
 //     [Options].Verify (new IAM keys take seconds to become valid).
@@ -27,9 +31,14 @@
 //     [IsBadCredentials].
 //  5. Hand the new key over with the caller's [Options].Deliver (into a
 //     secret, a file) before anything old is touched. If step 4 or 5
-//     fails, the new key is deleted, the record removed, and the old key
-//     stays active (a [*StepError] lists what was rolled back).
-//  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID".
+//     fails (Deliver returns an error), the new key is deleted, the record
+//     removed, and the old key stays active (a [*StepError] lists what was
+//     rolled back).
+//  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID". This
+//     step must succeed before the old key is touched: if it fails (or the
+//     context ends, or the process dies, between the delivery and this
+//     record), the new key is delivered and the old one still active, and
+//     the [*StepError] says to re-run with InUseKeyID.
 //  7. Deactivate the old key and record when: tag the user
 //     [TagDeactivatedPrefix] and the key ID = the time (RFC 3339, from
 //     [Options].Now). IAM itself does not record when a key was
@@ -66,25 +75,40 @@
 // # Interrupted runs
 //
 // Every step is safe to repeat, and a re-run after an interruption at any
-// point converges, guided by the records on the user:
+// point converges, guided by the records on the user and, where they
+// cannot tell which key is in use, by the caller's InUseKeyID:
 //
-//   - TagRotation="old=A" and A still Active: any other key was created by
-//     the interrupted run and never delivered (or its delivery was not
-//     confirmed). It is an orphan whose secret nobody holds; the re-run
-//     deletes it and rotates afresh. If the caller names that other key as
-//     in use (InUseKeyID), it was delivered after all and the re-run
-//     finishes instead. A key the caller names in use is never an orphan.
+//   - TagRotation="old=A" and A still Active: the run stopped before it
+//     recorded a new key. Any other key was created by it and never
+//     delivered: an orphan whose secret nobody holds; the re-run deletes
+//     it and rotates afresh. If the caller names that other key in use
+//     (InUseKeyID), it finishes instead.
+//   - TagRotation="old=A new=B pending": B was created and may have been
+//     delivered; its delivery is not confirmed. The re-run never deletes
+//     B on its own: without InUseKeyID it refuses with
+//     [ErrRotationInProgress] and changes nothing. InUseKeyID=A says B is
+//     not in use: B is deleted and the rotation starts afresh (a new key
+//     goes to the same delivery target). InUseKeyID=B says B is in use:
+//     the re-run records the delivery and finishes (Resumed true). If A is
+//     no longer Active, B is the only key that can work and the re-run
+//     finishes.
 //   - TagRotation="old=A new=B", or A already Inactive or gone (A is
 //     touched only after delivery): B is delivered; the re-run finishes
-//     the remaining steps (Resumed true) without creating another key.
+//     the remaining steps (Resumed true) without creating another key,
+//     but only if B exists and is Active and InUseKeyID is empty or names
+//     B. Otherwise (B gone or Inactive, or the caller names another key)
+//     it refuses with [ErrRotationInProgress] rather than leave the user
+//     without an active key: check which key is in use and fix the keys
+//     or the tag by hand.
 //   - No record: nothing is in progress.
 //
 // The user always keeps a working key: the old key is deactivated only
-// after the new one authenticated and was delivered, an orphan is deleted
-// only while the old key is still Active, and the user never holds more
-// than two keys. If the rotation's only failure is removing its record
-// at the end, the rotation succeeds with a warning and the next run removes
-// the record.
+// after the new one authenticated and its delivery was recorded, a key
+// that may have been delivered is deleted only when the caller names
+// another key in use, a re-run never deactivates or deletes the last
+// Active key, and the user never holds more than two keys. If the
+// rotation's only failure is removing its record at the end, the rotation
+// succeeds with a warning and the next run removes the record.
 //
 // The records are trusted: whoever may call iam:TagUser on a user can make
 // a re-run take a key for an orphan. Grant TagUser and UntagUser on the
@@ -92,13 +116,16 @@
 //
 // Run at most one rotation of a user at a time (one job, or
 // RotateAccessKeys, which refuses a user listed twice): a second run started
-// while the first is verifying or delivering takes the first run's new key
-// for an orphan and deletes it.
+// between the first one's creating its new key and recording it takes that
+// key for an orphan and deletes it (later, it refuses with
+// [ErrRotationInProgress]). RotateAccessKeys takes no InUseKeyID, so a user
+// whose record names an unconfirmed delivery fails alone with
+// [ErrRotationInProgress]: finish it with RotateAccessKey.
 //
-// A delivery target must accept being written again with a later key: in
-// the one case where a run dies after delivering but before recording the
-// delivery, and the caller does not name the delivered key in use, the
-// re-run replaces that key with another and delivers it to the same place.
+// A delivery target must accept being written again with a later key: when
+// a run dies after delivering but before recording the delivery and the
+// caller names the old key in use, the re-run replaces the delivered key
+// with another and delivers it to the same place.
 //
 // # Rotating one's own key
 //
@@ -106,14 +133,19 @@
 // key), AWS rejects that key as soon as it is deactivated. Set
 // [Clients].IAMFor ([SelfClientsFromConfig] does) so that the steps after
 // delivery are signed with the new key; examples/rotate-key does this when
-// the caller's identity is the rotated user.
+// the caller's identity is the rotated user. A re-run that finishes an
+// interrupted self-rotation signs its steps with the delivered key, which
+// it gets from [Options].DeliveredKey (read back from where Deliver put
+// it); without that it refuses with [ErrRotationInProgress] and names the
+// key to sign with. Once the old key is Inactive, AWS rejects even the
+// re-run's first reads signed with it: run it with the delivered key.
 //
 // # Many users
 //
 // [RotateAccessKeys] rotates a list of users with bounded concurrency
 // ([Options].Concurrency, default 4) and returns one [Result] per user;
-// one user's failure does not stop the others. On moto about 11 API calls
-// a rotation (10 when no key must make room).
+// one user's failure does not stop the others. On moto about 12 API calls
+// a rotation (11 when no key must make room).
 //
 // # IAM permissions
 //

@@ -20,8 +20,10 @@ import (
 // interrupted at any point is finished or undone by the next one.
 const (
 	// TagRotation marks a rotation in progress. Its value is "old=KEYID"
-	// from just before the new key is created, and "old=KEYID new=KEYID"
-	// once the new key is delivered. The last step removes it.
+	// from just before the new key is created, "old=KEYID new=KEYID
+	// pending" right after it is created (before it is delivered), and
+	// "old=KEYID new=KEYID" once its delivery is confirmed. The last step
+	// removes it.
 	TagRotation = "awsguard:rotation"
 	// TagDeactivatedPrefix followed by a key ID holds the time (RFC 3339)
 	// at which a rotation deactivated that key; FinishRotation counts the
@@ -44,6 +46,9 @@ const (
 	ActionRecordIntent = "record-intent"
 	// ActionCreateKey creates the new key.
 	ActionCreateKey = "create-key"
+	// ActionRecordNewKey tags the user with the new key's ID, marked
+	// pending: created, its delivery not confirmed.
+	ActionRecordNewKey = "record-new-key"
 	// ActionVerifyKey polls sts:GetCallerIdentity signed with the new key.
 	ActionVerifyKey = "verify-key"
 	// ActionDeliverKey calls Options.Deliver with the new key.
@@ -168,13 +173,24 @@ type Options struct {
 	// deleted and the old stays active. It must be safe to call again with
 	// a later key after a failure.
 	Deliver func(ctx context.Context, key AccessKey) error
+	// DeliveredKey, if set, returns the key an earlier, interrupted run
+	// delivered, read back from where Deliver put it (false if it is not
+	// there). It matters only when the caller signs with the key it rotates
+	// (Clients.IAMFor set): a run that finishes an earlier rotation then
+	// signs its steps with the delivered key. Without it such a run is
+	// refused with ErrRotationInProgress naming the key to sign with.
+	DeliveredKey func(ctx context.Context, keyID string) (AccessKey, bool)
 	// InUseKeyID names the key the user's software uses now. It is the key
 	// a rotation replaces, and it is never deleted to make room nor taken
-	// for an orphan. Not allowed in RotateAccessKeys.
+	// for an orphan. After a run interrupted between delivering a new key
+	// and recording the delivery, it tells the re-run which key is in use:
+	// the new one (finish) or the old one (the new one is deleted). Not
+	// allowed in RotateAccessKeys.
 	InUseKeyID string
 	// DeleteOldActive allows deleting an active key to make room when the
-	// user already holds two active keys: the older one, or the one not
-	// named by InUseKeyID. Without it such a user gets ErrKeyLimit.
+	// user already holds two active keys: the one not named by InUseKeyID,
+	// which is then required (an *InputError on it otherwise). Without
+	// DeleteOldActive such a user gets ErrKeyLimit.
 	DeleteOldActive bool
 	// DeleteOld deletes the replaced key right after deactivating it (after
 	// checking its last use) instead of leaving it for FinishRotation.
@@ -342,12 +358,19 @@ type live struct {
 	tagKeys     []string
 }
 
-// record is the parsed TagRotation value.
-type record struct{ Old, New string }
+// record is the parsed TagRotation value. Pending marks a New key that
+// was created but whose delivery is not confirmed.
+type record struct {
+	Old, New string
+	Pending  bool
+}
 
 func (r record) String() string {
 	if r.New == "" {
 		return "old=" + r.Old
+	}
+	if r.Pending {
+		return "old=" + r.Old + " new=" + r.New + " pending"
 	}
 	return "old=" + r.Old + " new=" + r.New
 }
@@ -361,6 +384,8 @@ func parseRecord(v string) *record {
 			r.Old = val
 		case "new":
 			r.New = val
+		case "pending":
+			r.Pending = true
 		}
 	}
 	return r
@@ -370,7 +395,7 @@ func parseRecord(v string) *record {
 // only the record itself was left behind (its removal failed): the new key
 // is active and the old one gone or inactive with its deactivation recorded.
 func (l *live) complete() bool {
-	if l.rec == nil || l.rec.New == "" {
+	if l.rec == nil || l.rec.New == "" || l.rec.Pending {
 		return false
 	}
 	if n, ok := l.key(l.rec.New); !ok || n.Status != types.StatusTypeActive {
@@ -479,6 +504,21 @@ func rotate(ctx context.Context, c Clients, user string, o Options) (*Rotation, 
 	if len(r.rot.Plan) == 0 {
 		return r.rot, nil
 	}
+	if r.rot.Resumed && c.IAMFor != nil {
+		// Rotating one's own key: the old key may be, or is about to be,
+		// inactive, so the remaining steps are signed with the delivered one.
+		id := r.rot.NewKey.AccessKeyID
+		var k AccessKey
+		ok := false
+		if o.DeliveredKey != nil {
+			k, ok = o.DeliveredKey(ctx, id)
+		}
+		if !ok || k.AccessKeyID != id || k.Secret == "" {
+			return r.rot, fmt.Errorf("%w: %s: an earlier run delivered %s; finishing a rotation of one's own key must be signed with that key: "+
+				"set Options.DeliveredKey, or run again with clients signed with %s and Clients.IAMFor nil", ErrRotationInProgress, user, id, id)
+		}
+		r.api = c.IAMFor(k)
+	}
 	if err := r.apply(ctx); err != nil {
 		return r.rot, err
 	}
@@ -508,59 +548,24 @@ func (r *directRun) oldKey(k liveKey, outcome KeyOutcome) *OldKey {
 }
 
 func (r *directRun) planRotation() error {
-	l, o := r.l, r.o
+	l := r.l
 	keys := slices.Clone(l.keys)
-	if rec := l.rec; rec != nil {
-		a, hasA := l.key(rec.Old)
-		delivered := rec.New
-		if delivered == "" && o.InUseKeyID != "" && o.InUseKeyID != rec.Old {
-			if _, ok := l.key(o.InUseKeyID); ok {
-				delivered = o.InUseKeyID // the caller says the new key is in use
-			}
+	if l.rec != nil {
+		resumed, err := r.planFromRecord()
+		if err != nil || resumed {
+			return err
 		}
-		if delivered == "" && (!hasA || a.Status != types.StatusTypeActive) {
-			// The old key is only touched after delivery, so the other key
-			// is the delivered one.
-			var others []liveKey
-			for _, k := range keys {
-				if k.ID != rec.Old {
-					others = append(others, k)
-				}
-			}
-			if len(others) == 1 {
-				delivered = others[0].ID
-			}
-		}
-		if _, ok := l.key(delivered); ok && delivered != "" {
-			r.rot.Resumed = true
-			nk, _ := l.key(delivered)
-			r.rot.NewKey = &AccessKey{UserName: r.user, AccessKeyID: delivered, CreateDate: nk.Created}
-			r.old = rec.Old
-			r.planFinish(a, hasA, "finishes the rotation an earlier run began")
-			return nil
-		}
-		if hasA && a.Status == types.StatusTypeActive {
-			// Any key other than the old one (and the one named in use) is
-			// an orphan: created by an interrupted run, never delivered.
+		if len(r.orphans) > 0 {
 			var kept []liveKey
 			for _, k := range keys {
-				if k.ID == rec.Old || k.ID == o.InUseKeyID {
+				if !slices.Contains(r.orphans, k.ID) {
 					kept = append(kept, k)
-					continue
 				}
-				r.add(ActionDeleteKey, k.ID, "orphan of an interrupted rotation: created, never delivered")
-				r.orphans = append(r.orphans, k.ID)
-				r.oldKey(k, OutcomePlanned)
 			}
 			keys = kept
-			if o.InUseKeyID == "" {
-				r.o.InUseKeyID = rec.Old // the record names the key in use
-				o.InUseKeyID = rec.Old
-			}
 		}
-		// Otherwise the record is stale (its keys are gone): plan afresh;
-		// the run rewrites and then clears it.
 	}
+	o := r.o
 	if len(keys) == 0 {
 		return fmt.Errorf("%w: %s has no access key", ErrNoActiveKey, r.user)
 	}
@@ -589,7 +594,9 @@ func (r *directRun) planRotation() error {
 		if !o.DeleteOldActive {
 			return fmt.Errorf("%w: %s has %s and %s; name the key in use (InUseKeyID) and allow deleting the other (DeleteOldActive)", ErrKeyLimit, r.user, active[0].ID, active[1].ID)
 		}
-		old = active[1] // the newer; the older makes room
+		// Deleting an active key on a guess could cut off the software
+		// that uses it: the caller must say which one is in use.
+		return &InputError{Field: "Options.InUseKeyID", Reason: fmt.Sprintf("is required with DeleteOldActive when the user has two active keys (%s and %s): name the one in use; the other is deleted", active[0].ID, active[1].ID)}
 	}
 	if o.MaxAge > 0 {
 		if age := o.Now().Sub(old.Created); age < o.MaxAge {
@@ -621,11 +628,108 @@ func (r *directRun) planRotation() error {
 	}
 	r.add(ActionRecordIntent, old.ID, fmt.Sprintf("tag %s=%s", TagRotation, record{Old: old.ID}))
 	r.add(ActionCreateKey, "", "")
+	r.add(ActionRecordNewKey, "", fmt.Sprintf("tag %s=old=%s new=<new key> pending", TagRotation, old.ID))
 	r.add(ActionVerifyKey, "", "poll sts:GetCallerIdentity with the new key until it authenticates as "+l.arn)
 	r.add(ActionDeliverKey, "", "")
 	r.add(ActionRecordDelivery, "", fmt.Sprintf("tag %s=old=%s new=<new key>", TagRotation, old.ID))
 	r.planFinish(old, true, "")
 	return nil
+}
+
+// inProgress is the error of a re-run that cannot tell from the record and
+// the caller's InUseKeyID which key is in use.
+func (r *directRun) inProgress(format string, args ...any) error {
+	return fmt.Errorf("%w: %s carries %s=%q: %s", ErrRotationInProgress, r.user, TagRotation, r.l.rec.String(), fmt.Sprintf(format, args...))
+}
+
+// planFromRecord reads the record of an interrupted rotation. It plans the
+// remaining steps and returns true when the rotation is to be finished; it
+// returns false with the orphans planned for deletion (r.orphans) and
+// r.o.InUseKeyID set when the re-run is to rotate afresh from the old key.
+// A key that may have been delivered is never taken for an orphan unless
+// the caller names another key in use.
+func (r *directRun) planFromRecord() (bool, error) {
+	l, rec, inUse := r.l, r.l.rec, r.o.InUseKeyID
+	a, hasA := l.key(rec.Old)
+	aActive := hasA && a.Status == types.StatusTypeActive
+	delivered := rec.New
+	confirmed := rec.New != "" && !rec.Pending
+	if rec.New == "" && inUse != "" && inUse != rec.Old {
+		if _, ok := l.key(inUse); ok {
+			delivered, confirmed = inUse, true // the caller says the new key is in use
+		}
+	}
+	if rec.New == "" && delivered == "" && !aActive {
+		// The old key is only touched after delivery, so the other key is
+		// the delivered one.
+		var others []liveKey
+		for _, k := range l.keys {
+			if k.ID != rec.Old {
+				others = append(others, k)
+			}
+		}
+		if len(others) == 1 {
+			delivered, confirmed = others[0].ID, true
+		}
+	}
+	n, hasN := l.key(delivered)
+	hasN = hasN && delivered != ""
+	switch {
+	case hasN && inUse == delivered:
+		confirmed = true // the caller says it is in use
+	case hasN && rec.Pending && !aActive && inUse == "":
+		// The old key is touched only after delivery; the new key is the
+		// only one left that can work.
+		confirmed = true
+	}
+	if hasN && confirmed {
+		if inUse != "" && inUse != delivered {
+			return false, r.inProgress("the new key %s was delivered, but InUseKeyID names %s; name the key the user's software uses now (%s to finish the rotation)", delivered, inUse, delivered)
+		}
+		if n.Status != types.StatusTypeActive {
+			return false, r.inProgress("the delivered key %s is %s: reactivate it, or check which key is in use and remove the tag by hand", delivered, n.Status)
+		}
+		r.rot.Resumed = true
+		r.rot.NewKey = &AccessKey{UserName: r.user, AccessKeyID: delivered, CreateDate: n.Created}
+		r.old = rec.Old
+		if rec.New == delivered && rec.Pending {
+			r.add(ActionRecordDelivery, delivered, fmt.Sprintf("tag %s=%s (InUseKeyID confirms the delivery)", TagRotation, record{Old: rec.Old, New: delivered}))
+		}
+		r.planFinish(a, hasA, "finishes the rotation an earlier run began")
+		return true, nil
+	}
+	if rec.New != "" && !hasN && confirmed {
+		return false, r.inProgress("the delivered key %s no longer exists; check which key the user's software uses and remove the tag by hand", rec.New)
+	}
+	// Not confirmed delivered: rotate afresh from the old key, if it is
+	// still Active and the caller does not name another key.
+	if !aActive {
+		return false, r.inProgress("the old key %s is not active and no delivered key can be told apart; check which key is in use and remove the tag by hand", rec.Old)
+	}
+	if inUse != "" && inUse != rec.Old {
+		return false, r.inProgress("InUseKeyID %s is neither the old key %s nor the new key %s", inUse, rec.Old, rec.New)
+	}
+	if hasN && inUse == "" {
+		return false, r.inProgress("the new key %s was created and may have been delivered, but the delivery is not confirmed; "+
+			"set InUseKeyID to the key the user's software uses: %s to finish the rotation, or %s to delete %s and rotate afresh", rec.New, rec.New, rec.Old, rec.New)
+	}
+	// Any key other than the old one is an orphan: created by an
+	// interrupted run and never delivered (or, if the record names it, the
+	// caller says the old key is still in use).
+	for _, k := range l.keys {
+		if k.ID == rec.Old {
+			continue
+		}
+		detail := "orphan of an interrupted rotation: created, never delivered"
+		if k.ID == rec.New {
+			detail = "created by an interrupted rotation; InUseKeyID names the old key, so it is not in use"
+		}
+		r.add(ActionDeleteKey, k.ID, detail)
+		r.orphans = append(r.orphans, k.ID)
+		r.oldKey(k, OutcomePlanned)
+	}
+	r.o.InUseKeyID = rec.Old // the record names the key in use
+	return false, nil
 }
 
 // planFinish plans the steps after delivery for the old key a.
@@ -749,6 +853,10 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 		r.newKey = &AccessKey{UserName: r.user, AccessKeyID: aws.ToString(k.AccessKeyId), Secret: Secret(aws.ToString(k.SecretAccessKey)), CreateDate: aws.ToTime(k.CreateDate)}
 		r.rot.NewKey = r.newKey
 		a.Resource = r.newKey.AccessKeyID
+	case ActionRecordNewKey:
+		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKey.AccessKeyID, Pending: true}.String()); err != nil {
+			return err
+		}
 	case ActionVerifyKey:
 		polls, err := WaitForKey(ctx, r.c.STS, *r.newKey, r.l.arn, r.o.Verify)
 		r.rot.VerifyPolls += polls
@@ -764,13 +872,13 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 			r.api = r.c.IAMFor(*r.newKey)
 		}
 	case ActionRecordDelivery:
-		// Best effort: deactivating the old key, next, records the delivery
-		// as well (a re-run takes the other key of an inactive old one for
-		// the delivered one).
-		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKey.AccessKeyID}.String()); err != nil {
-			r.rot.Warnings = append(r.rot.Warnings, err.Error())
-			r.log.WarnContext(ctx, "keyrotate: could not record the delivery", "error", err)
+		// A hard step: until the delivery is recorded, a re-run cannot tell
+		// the delivered key from an orphan, so the old key stays untouched.
+		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKeyID()}.String()); err != nil {
+			return err
 		}
+		r.wroteRecord = true
+		r.rot.Applied = true
 	case ActionDeactivateKey:
 		if _, err := r.api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(r.user), AccessKeyId: aws.String(a.Resource), Status: types.StatusTypeInactive}); err != nil {
 			return fmt.Errorf("keyrotate: deactivate key %s: %w", a.Resource, err)
@@ -893,9 +1001,13 @@ func (r *directRun) fail(ctx context.Context, a Action, err error) error {
 		se.ToDo = "nothing else was changed; re-run to continue"
 	case ActionCreateKey:
 		se.ToDo = fmt.Sprintf("the call may have created a key; the old key %s stays active and a re-run deletes any key it does not know (the user's %s tag names the key in use)", r.old, TagRotation)
-	case ActionVerifyKey, ActionDeliverKey:
+	case ActionRecordNewKey, ActionVerifyKey, ActionDeliverKey:
 		r.rollback(ctx, se)
-	case ActionRecordDelivery, ActionDeactivateKey:
+	case ActionRecordDelivery:
+		se.ToDo = fmt.Sprintf("the new key %s is delivered and works, but its delivery is not recorded; the old key %s is still active. "+
+			"Re-run with InUseKeyID %s to finish (or InUseKeyID %s if the new key did not reach its users: the re-run then deletes it and rotates afresh); "+
+			"without InUseKeyID a re-run refuses with ErrRotationInProgress", r.newKeyID(), r.old, r.newKeyID(), r.old)
+	case ActionDeactivateKey:
 		se.ToDo = fmt.Sprintf("the new key %s is delivered and works; the old key %s is still active: re-run to finish", r.newKeyID(), r.old)
 	case ActionRecordDeactivation:
 		se.ToDo = fmt.Sprintf("the new key %s is delivered; the old key %s is inactive but its deactivation time is not recorded: re-run to finish", r.newKeyID(), a.Resource)
@@ -919,6 +1031,12 @@ func (r *directRun) rollback(ctx context.Context, se *StepError) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := r.deleteKey(rctx, r.newKey.AccessKeyID); err != nil {
+		// The new key was never delivered: say so in the record, so that a
+		// re-run takes it for an orphan and deletes it.
+		if terr := r.tag(rctx, TagRotation, record{Old: r.old}.String()); terr != nil {
+			se.ToDo = fmt.Sprintf("the new key %s was not delivered: delete it by hand (%v), or re-run with InUseKeyID %s (it deletes it); the old key %s stays active", r.newKey.AccessKeyID, err, r.old, r.old)
+			return
+		}
 		se.ToDo = fmt.Sprintf("delete the new key %s by hand, or re-run (it deletes it): %v; the old key %s stays active", r.newKey.AccessKeyID, err, r.old)
 		return
 	}

@@ -36,6 +36,7 @@ func ExampleRotateAccessKey_dryRun() {
 	// delete-key AKIAOLDINACTIVE00001
 	// record-intent AKIAINUSE00000000001
 	// create-key
+	// record-new-key
 	// verify-key
 	// deliver-key
 	// record-delivery

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -126,13 +127,26 @@ func TestRotateFaultSweep(t *testing.T) {
 
 				delivered := len(w.store)
 				rot, err := keyrotate.RotateAccessKey(ctx, w.clients(nil), user, sc.opts(w))
+				if errors.Is(err, keyrotate.ErrRotationInProgress) {
+					// The delivery was not recorded: the re-run refuses to
+					// guess, and the caller names the key its software uses.
+					last, ok := w.lastDelivered()
+					if se == nil || se.Step != keyrotate.ActionRecordDelivery || !ok {
+						t.Errorf("%s: re-run refused after %v: %v", label, se, err)
+						continue
+					}
+					if w.status(last.AccessKeyID) != types.StatusTypeActive {
+						t.Errorf("%s: the refusing re-run touched the delivered key: %v", label, w.keys())
+					}
+					rot, err = keyrotate.RotateAccessKey(ctx, w.clients(nil), user, sc.opts(w), func(o *keyrotate.Options) { o.InUseKeyID = last.AccessKeyID })
+				}
 				if err != nil {
 					t.Errorf("%s: re-run: %v", label, err)
 					continue
 				}
 				// A run that failed after the delivery was recorded is
 				// finished by the re-run, not rotated again.
-				if se != nil && slices.Contains([]string{keyrotate.ActionDeactivateKey, keyrotate.ActionRecordDeactivation,
+				if se != nil && slices.Contains([]string{keyrotate.ActionRecordDelivery, keyrotate.ActionDeactivateKey, keyrotate.ActionRecordDeactivation,
 					keyrotate.ActionDeleteOldKey, keyrotate.ActionClearRecord}, se.Step) {
 					resumed++
 					if !rot.Resumed || len(w.store) != delivered {
@@ -172,4 +186,112 @@ func TestRotateRollbackFailsThenReRun(t *testing.T) {
 		t.Errorf("old keys: %+v", rot.OldKeys)
 	}
 	checkConverged(t, w, "after the re-run")
+}
+
+// A run interrupted after the delivery but before the delivery is recorded
+// (the context cancelled inside Deliver, as Ctrl-C in rotate-key does, or
+// TagUser failing, even followed by a failing UpdateAccessKey): the
+// delivered key is never deleted by a re-run that is not told which key is
+// in use, and a re-run told by InUseKeyID converges to one working active
+// key and no orphan.
+func TestRotateInterruptedAfterDelivery(t *testing.T) {
+	type interrupt struct {
+		name string
+		// run makes the interrupted rotation.
+		run func(w *rotWorld, sc rotScenario) error
+	}
+	interrupts := []interrupt{
+		{"context cancelled inside Deliver", func(w *rotWorld, sc rotScenario) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := keyrotate.RotateAccessKey(ctx, w.clients(nil), w.user, sc.opts(w), func(o *keyrotate.Options) {
+				o.Deliver = func(ctx context.Context, k keyrotate.AccessKey) error {
+					err := w.deliver(ctx, k)
+					cancel() // delivered, then interrupted
+					return err
+				}
+			})
+			return err
+		}},
+		{"TagUser fails after delivery, then UpdateAccessKey", func(w *rotWorld, sc rotScenario) error {
+			// TagUser 1 records the intent, 2 the new key, 3 the delivery.
+			inj := fault.New(fault.Rule{Service: "IAM", Operation: "TagUser", Nth: 3, Kind: fault.ServerError},
+				fault.Rule{Service: "IAM", Operation: "UpdateAccessKey", Nth: 1, Kind: fault.ServerError})
+			_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(inj), w.user, sc.opts(w))
+			return err
+		}},
+	}
+	ctx := context.Background()
+	var base *rotWorld
+	n := 0
+	for _, sc := range rotScenarios {
+		for _, in := range interrupts {
+			for _, name := range []string{"new", "old"} {
+				label := fmt.Sprintf("%s: %s: caller names the %s key in use", sc.name, in.name, name)
+				n++
+				user := fmt.Sprintf("int-%d", n)
+				var w *rotWorld
+				if base == nil {
+					base = newRotWorld(t, user)
+					w = base
+				} else {
+					w = base.sibling(user)
+				}
+				sc.setup(w)
+				var oldID string
+				for _, k := range w.keys() {
+					if k.Status == types.StatusTypeActive {
+						oldID = k.ID
+					}
+				}
+				err := in.run(w, sc)
+				var se *keyrotate.StepError
+				if !errors.As(err, &se) || se.Step != keyrotate.ActionRecordDelivery || !strings.Contains(se.ToDo, "InUseKeyID") {
+					t.Fatalf("%s: err = %v, want a StepError at %s that says what to name", label, err, keyrotate.ActionRecordDelivery)
+				}
+				nk, ok := w.lastDelivered()
+				if !ok {
+					t.Fatalf("%s: nothing delivered", label)
+				}
+				checkSafe(t, w, label+" (after the interruption)")
+				if w.status(nk.AccessKeyID) != types.StatusTypeActive || w.status(oldID) != types.StatusTypeActive {
+					t.Fatalf("%s: keys after the interruption: %v", label, w.keys())
+				}
+
+				// Not told which key is in use, the re-run refuses and
+				// deletes nothing.
+				_, err = keyrotate.RotateAccessKey(ctx, w.clients(nil), w.user, sc.opts(w))
+				if !errors.Is(err, keyrotate.ErrRotationInProgress) || !strings.Contains(err.Error(), nk.AccessKeyID) {
+					t.Errorf("%s: re-run without InUseKeyID: err = %v, want ErrRotationInProgress naming %s", label, err, nk.AccessKeyID)
+				}
+				if w.status(nk.AccessKeyID) != types.StatusTypeActive || w.status(oldID) != types.StatusTypeActive || len(w.store) != 1 {
+					t.Fatalf("%s: the refusing re-run changed keys: %v (%d deliveries)", label, w.keys(), len(w.store))
+				}
+				if _, err := keyrotate.FinishRotation(ctx, w.iam, w.user, 0); !errors.Is(err, keyrotate.ErrRotationInProgress) {
+					t.Errorf("%s: FinishRotation: err = %v", label, err)
+				}
+
+				inUse := nk.AccessKeyID
+				if name == "old" {
+					inUse = oldID
+				}
+				rot, err := keyrotate.RotateAccessKey(ctx, w.clients(nil), w.user, sc.opts(w), func(o *keyrotate.Options) { o.InUseKeyID = inUse })
+				if err != nil {
+					t.Fatalf("%s: re-run: %v", label, err)
+				}
+				if name == "new" {
+					// Finished, not rotated again: the delivered key stays.
+					if !rot.Resumed || len(w.store) != 1 || rot.NewKey == nil || rot.NewKey.AccessKeyID != nk.AccessKeyID {
+						t.Errorf("%s: re-run resumed %v, %d deliveries, new key %+v", label, rot.Resumed, len(w.store), rot.NewKey)
+					}
+				} else if w.status(nk.AccessKeyID) != "" || len(w.store) != 2 {
+					// The caller said the old key is in use: the undelivered
+					// key goes and a fresh one is delivered.
+					t.Errorf("%s: keys %v after %d deliveries", label, w.keys(), len(w.store))
+				}
+				checkConverged(t, w, label+" (after the re-run)")
+			}
+		}
+	}
+	t.Logf("interruption points covered: %d (%d scenarios x %d interruptions x 2 answers)", n, len(rotScenarios), len(interrupts))
 }

@@ -13,19 +13,26 @@ import (
 )
 
 // The records on a user are outside input (anyone with iam:TagUser can
-// write them). Whatever they say, a plan never deletes the key named in
-// use, and never deactivates it before a new key is delivered (in this run
-// or, by the record, in an earlier one).
+// write them). Whatever they say, whatever the two keys' statuses and
+// whichever key the caller names in use, a plan never deletes the key
+// named in use, never deactivates it before a new key is delivered (in
+// this run or, by the record, in an earlier one), and never deletes or
+// deactivates the user's last Active key.
 func FuzzRotatePlanFromRecords(f *testing.F) {
-	f.Add("old=AKIAAAAAAAAAAAAAAAAA", "2026-01-01T00:00:00Z", true, false)
-	f.Add("old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB", "", false, true)
-	f.Add("old=AKIABBBBBBBBBBBBBBBB", "garbage", true, true)
-	f.Add("new=AKIAAAAAAAAAAAAAAAAA old= new=", "2026-13-01", false, false)
-	f.Fuzz(func(t *testing.T, rec, deact string, bActive, deleteOldActive bool) {
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA", "2026-01-01T00:00:00Z", true, true, false, uint8(1))
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB", "", true, false, true, uint8(1))
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB pending", "", true, true, false, uint8(0))
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB pending", "", false, true, false, uint8(2))
+	f.Add("old=AKIABBBBBBBBBBBBBBBB", "garbage", true, true, true, uint8(1))
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA", "", false, false, true, uint8(0))
+	f.Add("new=AKIAAAAAAAAAAAAAAAAA old= new=", "2026-13-01", true, false, false, uint8(2))
+	f.Fuzz(func(t *testing.T, rec, deact string, aActive, bActive, deleteOldActive bool, inUse uint8) {
 		const a, b = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
-		bStatus := types.StatusTypeInactive
-		if bActive {
-			bStatus = types.StatusTypeActive
+		status := func(active bool) types.StatusType {
+			if active {
+				return types.StatusTypeActive
+			}
+			return types.StatusTypeInactive
 		}
 		var tags []types.Tag
 		if rec != "" {
@@ -35,27 +42,49 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 			tags = append(tags, types.Tag{Key: aws.String(keyrotate.TagDeactivatedPrefix + b), Value: aws.String(deact)})
 		}
 		fake := rotFakeState(nil, "fuzz", []types.AccessKeyMetadata{
-			rotMeta(a, types.StatusTypeActive, rotT0), rotMeta(b, bStatus, rotT0.Add(time.Hour)),
+			rotMeta(a, status(aActive), rotT0), rotMeta(b, status(bActive), rotT0.Add(time.Hour)),
 		}, tags)
+		named := []string{"", a, b}[int(inUse)%3]
 		rot, err := keyrotate.RotateAccessKey(context.Background(), keyrotate.Clients{IAM: fake}, "fuzz", func(o *keyrotate.Options) {
-			o.DryRun, o.InUseKeyID, o.DeleteOldActive = true, a, deleteOldActive
+			o.DryRun, o.InUseKeyID, o.DeleteOldActive = true, named, deleteOldActive
 		})
 		if err != nil {
 			return
 		}
+		active := map[string]bool{a: aActive, b: bActive}
+		count := func() int {
+			n := 0
+			for _, v := range active {
+				if v {
+					n++
+				}
+			}
+			return n
+		}
 		delivered := rot.Resumed
 		for _, act := range rot.Plan {
-			switch {
-			case act.Kind == keyrotate.ActionDeliverKey:
+			switch act.Kind {
+			case keyrotate.ActionCreateKey:
+				active["new"] = true
+			case keyrotate.ActionDeliverKey:
 				delivered = true
-			case act.Resource == a && (act.Kind == keyrotate.ActionDeleteKey || act.Kind == keyrotate.ActionDeleteOldKey):
-				t.Fatalf("plan deletes the key in use: %+v", rot.Plan)
-			case act.Resource == a && act.Kind == keyrotate.ActionDeactivateKey && !delivered:
-				t.Fatalf("plan deactivates the key in use before a delivery: %+v", rot.Plan)
+			case keyrotate.ActionDeleteKey, keyrotate.ActionDeleteOldKey, keyrotate.ActionDeactivateKey:
+				if named != "" && act.Resource == named && act.Kind != keyrotate.ActionDeactivateKey {
+					t.Fatalf("plan deletes the key named in use: %+v", rot.Plan)
+				}
+				if named != "" && act.Resource == named && !delivered {
+					t.Fatalf("plan deactivates the key in use before a delivery: %+v", rot.Plan)
+				}
+				delete(active, act.Resource)
+				if count() == 0 {
+					t.Fatalf("plan leaves no active key (a %v, b %v, in use %q): %+v", aActive, bActive, named, rot.Plan)
+				}
 			}
 		}
-		if rot.Resumed && (rot.NewKey == nil || rot.NewKey.AccessKeyID == a && slices.ContainsFunc(rot.Plan, func(x keyrotate.Action) bool { return x.Kind == keyrotate.ActionDeactivateKey && x.Resource == a })) {
-			t.Fatalf("resumed plan deactivates the delivered key: %+v", rot)
+		if rot.Resumed && (rot.NewKey == nil || slices.ContainsFunc(rot.Plan, func(x keyrotate.Action) bool {
+			return x.Resource == rot.NewKey.AccessKeyID && (x.Kind == keyrotate.ActionDeactivateKey || x.Kind == keyrotate.ActionDeleteKey || x.Kind == keyrotate.ActionDeleteOldKey)
+		})) {
+			t.Fatalf("resumed plan deactivates or deletes the delivered key: %+v", rot)
 		}
 		if _, err := keyrotate.FinishRotation(context.Background(), fake, "fuzz", time.Hour, func(o *keyrotate.Options) { o.DryRun = true }); err != nil && rec == "" {
 			t.Fatalf("FinishRotation without a rotation record: %v", err)

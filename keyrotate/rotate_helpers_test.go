@@ -19,8 +19,10 @@ import (
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
-// rotFast keeps verification polls in milliseconds.
-var rotFast = keyrotate.VerifyOptions{MaxWait: 3 * time.Second, MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
+// rotFast keeps verification polls in milliseconds. Its MaxWait is
+// generous: it is used where verification must succeed, and success
+// returns at once, so a slow shared machine does not make a test flaky.
+var rotFast = keyrotate.VerifyOptions{MaxWait: 60 * time.Second, MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 
 // rotWorld is one integration test's moto with authentication enforced, a
 // user, and everything known about the user's keys.

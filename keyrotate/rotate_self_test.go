@@ -2,6 +2,7 @@ package keyrotate_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -68,5 +69,79 @@ func TestRotateOwnKeySignsLaterStepsWithNewKey(t *testing.T) {
 	}
 	if w.authenticates(a) {
 		t.Error("the old key still authenticates")
+	}
+}
+
+// A user rotating their own key, interrupted after the delivery (Ctrl-C):
+// the re-run, still signed with the old key, is refused unless it can sign
+// the remaining steps with the delivered key (Options.DeliveredKey); with
+// it, every step after planning is signed with the delivered key.
+func TestRotateOwnKeyResumedSignsWithDeliveredKey(t *testing.T) {
+	ctx := context.Background()
+	w := newRotWorld(t, "self")
+	if _, err := w.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("self"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMFullAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	a := w.addKey(types.StatusTypeActive)
+	spy := &rotSignedBy{ops: map[string][]string{}}
+	cfg := w.admin.Copy()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.Secret.Reveal(), "")
+	cfg.APIOptions = append(cfg.APIOptions, spy.apiOption)
+	clients := keyrotate.SelfClientsFromConfig(cfg)
+
+	cctx, cancel := context.WithCancel(ctx)
+	_, err := keyrotate.RotateAccessKey(cctx, clients, "self", func(o *keyrotate.Options) {
+		o.Verify, o.InUseKeyID = rotFast, a.AccessKeyID
+		o.Deliver = func(ctx context.Context, k keyrotate.AccessKey) error {
+			err := w.deliver(ctx, k)
+			cancel()
+			return err
+		}
+	})
+	cancel()
+	var se *keyrotate.StepError
+	if !errors.As(err, &se) || se.Step != keyrotate.ActionRecordDelivery {
+		t.Fatalf("interrupted run: err = %v", err)
+	}
+	nk, _ := w.lastDelivered()
+
+	// Signed with the old key and no way to the delivered one: refused,
+	// naming the key to sign with, and nothing changed.
+	_, err = keyrotate.RotateAccessKey(ctx, clients, "self", func(o *keyrotate.Options) {
+		o.Deliver, o.Verify, o.InUseKeyID = w.deliver, rotFast, nk.AccessKeyID
+	})
+	if !errors.Is(err, keyrotate.ErrRotationInProgress) || !strings.Contains(err.Error(), nk.AccessKeyID) {
+		t.Fatalf("re-run without the delivered key: err = %v", err)
+	}
+	if w.status(a.AccessKeyID) != types.StatusTypeActive || w.status(nk.AccessKeyID) != types.StatusTypeActive {
+		t.Fatalf("the refused re-run changed keys: %v", w.keys())
+	}
+
+	spy.mu.Lock()
+	spy.ops = map[string][]string{}
+	spy.mu.Unlock()
+	rot, err := keyrotate.RotateAccessKey(ctx, clients, "self", func(o *keyrotate.Options) {
+		o.Deliver, o.Verify, o.InUseKeyID, o.DeleteOld = w.deliver, rotFast, nk.AccessKeyID, true
+		o.DeliveredKey = func(_ context.Context, id string) (keyrotate.AccessKey, bool) {
+			k, ok := w.lastDelivered()
+			return k, ok && k.AccessKeyID == id
+		}
+	})
+	if err != nil || !rot.Resumed {
+		t.Fatalf("resumed run: %+v, %v", rot, err)
+	}
+	for _, op := range []string{"IAM.TagUser", "IAM.UpdateAccessKey", "IAM.DeleteAccessKey", "IAM.UntagUser"} {
+		got := spy.ops[op]
+		if len(got) == 0 {
+			t.Errorf("%s not called", op)
+		}
+		for _, k := range got {
+			if k != nk.AccessKeyID {
+				t.Errorf("%s signed by %v, want %s", op, got, nk.AccessKeyID)
+			}
+		}
+	}
+	if got := w.keys(); len(got) != 1 || got[0].ID != nk.AccessKeyID || got[0].Status != types.StatusTypeActive {
+		t.Errorf("keys: %v", got)
 	}
 }

@@ -85,7 +85,7 @@ func TestRotatePlans(t *testing.T) {
 			name: "one active key",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old)},
 			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
@@ -96,7 +96,7 @@ func TestRotatePlans(t *testing.T) {
 			opt:  func(o *keyrotate.Options) { o.DeleteOld = true },
 			want: []keyrotate.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIAXXXXXXXXXXXXXXXX"},
-				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionDeleteOldKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
@@ -118,21 +118,18 @@ func TestRotatePlans(t *testing.T) {
 			opt:  func(o *keyrotate.Options) { o.InUseKeyID, o.DeleteOldActive = "AKIAAAAAAAAAAAAAAAAA", true },
 			want: []keyrotate.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
 		{
-			name: "two active keys, none named: the older makes room",
-			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
-			opt:  func(o *keyrotate.Options) { o.DeleteOldActive = true },
-			want: []keyrotate.Action{
-				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
-				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
-				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
-			},
+			// Deleting an active key on a guess could cut off the software
+			// that uses it.
+			name:    "two active keys, none named: the caller must name the key in use",
+			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
+			opt:     func(o *keyrotate.Options) { o.DeleteOldActive = true },
+			wantErr: keyrotate.ErrInvalidInput,
 		},
 		{
 			name:    "in-use key unknown",
@@ -161,7 +158,7 @@ func TestRotatePlans(t *testing.T) {
 			tags: []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA")},
 			want: []keyrotate.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
-				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
@@ -195,6 +192,88 @@ func TestRotatePlans(t *testing.T) {
 			want:    []keyrotate.Action{{Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
 		},
 	}
+	const a, b = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
+	both := []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeActive, old), rotMeta(b, types.StatusTypeActive, newer)}
+	pending := []types.Tag{tag(keyrotate.TagRotation, "old="+a+" new="+b+" pending")}
+	finish := []keyrotate.Action{{Kind: keyrotate.ActionDeactivateKey, Resource: a}, {Kind: keyrotate.ActionRecordDeactivation, Resource: a}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}}
+	tests = append(tests, []struct {
+		name    string
+		keys    []types.AccessKeyMetadata
+		tags    []types.Tag
+		opt     func(*keyrotate.Options)
+		want    []keyrotate.Action
+		resumed bool
+		wantErr error
+	}{
+		{
+			// The key may have been delivered: it is not deleted unless the
+			// caller says which key is in use.
+			name:    "new key created, delivery not confirmed, nothing named: refuse",
+			keys:    both,
+			tags:    pending,
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "new key created, delivery not confirmed, caller names it in use: record the delivery and finish",
+			keys:    both,
+			tags:    pending,
+			opt:     func(o *keyrotate.Options) { o.InUseKeyID = b },
+			resumed: true,
+			want:    append([]keyrotate.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: b}}, finish...),
+		},
+		{
+			name: "new key created, delivery not confirmed, caller names the old key in use: the new one is an orphan",
+			keys: both,
+			tags: pending,
+			opt:  func(o *keyrotate.Options) { o.InUseKeyID = a },
+			want: []keyrotate.Action{
+				{Kind: keyrotate.ActionDeleteKey, Resource: b},
+				{Kind: keyrotate.ActionRecordIntent, Resource: a}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
+				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: a},
+				{Kind: keyrotate.ActionRecordDeactivation, Resource: a}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
+			},
+		},
+		{
+			name:    "new key pending but gone (rolled back): rotate afresh",
+			keys:    both[:1],
+			tags:    pending,
+			want:    tests[0].want,
+			resumed: false,
+		},
+		{
+			// Finishing would deactivate the only other key: no active key.
+			name:    "delivered key inactive: refuse",
+			keys:    []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeActive, old), rotMeta(b, types.StatusTypeInactive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old="+a+" new="+b)},
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "delivered key gone: refuse",
+			keys:    both[:1],
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old="+a+" new="+b)},
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "delivered key, caller names the old key in use: refuse",
+			keys:    both,
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old="+a+" new="+b)},
+			opt:     func(o *keyrotate.Options) { o.InUseKeyID = a },
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "old key inactive, the other inactive too: refuse",
+			keys:    []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeInactive, old), rotMeta(b, types.StatusTypeInactive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old="+a)},
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "old key inactive, caller names it in use: refuse",
+			keys:    []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeInactive, old), rotMeta(b, types.StatusTypeActive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old="+a)},
+			opt:     func(o *keyrotate.Options) { o.InUseKeyID = a },
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := rotFakeState(t, "alice", tt.keys, tt.tags)
@@ -242,7 +321,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Applied || plan.NewKey != nil || len(plan.Plan) != 8 {
+	if plan.Applied || plan.NewKey != nil || len(plan.Plan) != 9 {
 		t.Errorf("dry run: %+v", plan)
 	}
 	if got := counter.String(); got != "IAM.GetUser=1 IAM.ListAccessKeys=1 IAM.ListUserTags=1" {
@@ -385,9 +464,15 @@ func TestRotateRollsBack(t *testing.T) {
 			if tt.deliver != nil {
 				deliver = tt.deliver(w)
 			}
+			// Verification must succeed when delivery is what fails: a
+			// generous wait (success returns at once); a short one only
+			// where it must fail.
+			verify := rotFast
+			if tt.badSTS {
+				verify = keyrotate.VerifyOptions{MaxWait: 200 * time.Millisecond, MinDelay: 10 * time.Millisecond}
+			}
 			rot, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
-				o.Deliver, o.DeleteOld = deliver, true
-				o.Verify = keyrotate.VerifyOptions{MaxWait: 200 * time.Millisecond, MinDelay: 10 * time.Millisecond}
+				o.Deliver, o.DeleteOld, o.Verify = deliver, true, verify
 			})
 			var se *keyrotate.StepError
 			if !errors.As(err, &se) || se.Step != tt.step || !errors.Is(err, tt.wantErr) {

@@ -1,6 +1,8 @@
 // Command rotate-key rotates an IAM user's access key: it creates a new key,
 // proves it authenticates, writes it to a credentials file (mode 0600,
-// replaced atomically), and only then deactivates the old key.
+// replaced atomically; in an existing file only the -profile section is
+// replaced, other profiles are kept byte for byte), and only then
+// deactivates the old key.
 //
 //	rotate-key -user alice -credentials-out ~/.aws/alice.credentials
 //	rotate-key -user alice -dry-run -format json
@@ -13,7 +15,11 @@
 //	                      file format; required unless -dry-run or -finish
 //	-profile NAME         the profile name written to the file (default "default")
 //	-in-use KEYID         the key the user's software uses now (the one replaced);
-//	                      default: the caller's own key when the caller is the user
+//	                      default: the caller's own key when the caller is the user,
+//	                      unless the credentials file already holds another key.
+//	                      After a run interrupted between writing the file and
+//	                      recording the delivery, it says which key is in use:
+//	                      the written one (finish) or the old one (start over)
 //	-delete-old           delete the replaced key right away (after checking its
 //	                      last use) instead of leaving it Inactive
 //	-delete-old-active    allow deleting the other active key when the user has two
@@ -32,12 +38,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,15 +133,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// A user rotating their own key must sign the steps after delivery
 	// with the new key: AWS rejects a deactivated one.
-	self, callerKey, err := callerIsUser(ctx, cfg, f.user)
+	self, caller, err := callerIsUser(ctx, cfg, f.user)
 	if err != nil {
 		return err
 	}
 	clients := keyrotate.ClientsFromConfig(cfg)
 	if self {
 		clients = keyrotate.SelfClientsFromConfig(cfg)
-		if f.inUse == "" {
-			f.inUse = callerKey
+		// The caller's own key is the one in use, unless the credentials
+		// file already holds another key of the user's: an interrupted run
+		// may have delivered it, and only the caller can say which is in
+		// use (-in-use); the library then refuses rather than guess.
+		fileKey, _ := credentialsKey(f.out, f.profile)
+		if f.inUse == "" && (f.out == "" || fileKey.AccessKeyID == "" || fileKey.AccessKeyID == caller.AccessKeyID) {
+			f.inUse = caller.AccessKeyID
 		}
 	}
 	var out output
@@ -149,10 +162,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				delivered = &k
 				return nil
 			}
+			// Finishing an interrupted self-rotation: sign with the key the
+			// earlier run delivered, from the caller's credentials or the file.
+			o.DeliveredKey = func(_ context.Context, id string) (keyrotate.AccessKey, bool) {
+				k := caller
+				if k.AccessKeyID != id {
+					k, _ = credentialsKey(f.out, f.profile)
+				}
+				if k.AccessKeyID != id {
+					return keyrotate.AccessKey{}, false
+				}
+				k.UserName = f.user
+				delivered = &k
+				return k, true
+			}
 		})
 		out.Rotation = rot
 		if err != nil {
 			_ = report(stdout, f.format, out)
+			if errors.Is(err, keyrotate.ErrRotationInProgress) {
+				err = fmt.Errorf("%w (say which key is in use with -in-use KEYID)", err)
+			}
 			return err
 		}
 		if self && delivered != nil {
@@ -171,26 +201,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // callerIsUser reports whether the configured credentials belong to user,
-// and their key ID.
-func callerIsUser(ctx context.Context, cfg aws.Config, user string) (bool, string, error) {
+// and returns their key.
+func callerIsUser(ctx context.Context, cfg aws.Config, user string) (bool, keyrotate.AccessKey, error) {
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return false, "", fmt.Errorf("AWS credentials: %w", err)
+		return false, keyrotate.AccessKey{}, fmt.Errorf("AWS credentials: %w", err)
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return false, "", fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
+		return false, keyrotate.AccessKey{}, fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
 	}
 	arn := aws.ToString(id.Arn)
-	return strings.Contains(arn, ":user/") && strings.HasSuffix(arn, "/"+user), creds.AccessKeyID, nil
+	k := keyrotate.AccessKey{AccessKeyID: creds.AccessKeyID, Secret: keyrotate.Secret(creds.SecretAccessKey)}
+	if creds.SessionToken != "" {
+		k.Secret = "" // temporary credentials: not a key that can be rotated or re-used here
+	}
+	return strings.Contains(arn, ":user/") && strings.HasSuffix(arn, "/"+user), k, nil
 }
 
 // writeCredentials writes the key in the shared credentials file format to
-// path: a new temporary file in the same folder (created 0600 and
-// exclusively by os.CreateTemp), synced, then renamed over path, so that a
-// reader sees the old file or the new one, never half of one, and the
-// secret is never readable by others.
+// path, as the section [profile]. If the file exists, only that section is
+// replaced (or appended); every other byte is kept, so that pointing it at
+// ~/.aws/credentials keeps the other profiles. The result goes to a new
+// temporary file in the same folder (created 0600 and exclusively by
+// os.CreateTemp), synced, then renamed over path (over the file a symbolic
+// link points to, if path is one), so that a reader sees the old file or
+// the new one, never half of one, and the secret is never readable by
+// others.
 func writeCredentials(path, profile string, k keyrotate.AccessKey) (err error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write credentials: %w", err)
+	}
+	section := fmt.Sprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", profile, k.AccessKeyID, k.Secret.Reveal())
+	content := replaceSection(old, profile, section)
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -206,7 +253,7 @@ func writeCredentials(path, profile string, k keyrotate.AccessKey) (err error) {
 		return fmt.Errorf("write credentials: %w", err)
 	}
 	w := bufio.NewWriter(tmp)
-	fmt.Fprintf(w, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", profile, k.AccessKeyID, k.Secret.Reveal())
+	w.Write(content)
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("write credentials: %w", err)
 	}
@@ -220,6 +267,77 @@ func writeCredentials(path, profile string, k keyrotate.AccessKey) (err error) {
 		return fmt.Errorf("write credentials: %w", err)
 	}
 	return nil
+}
+
+// sectionName returns the name of the section a line opens ("[name]",
+// spaces allowed around the name), or false.
+func sectionName(line []byte) (string, bool) {
+	t := strings.TrimSpace(string(line))
+	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' {
+		return "", false
+	}
+	return strings.TrimSpace(t[1 : len(t)-1]), true
+}
+
+// replaceSection returns file with the section [profile] (its header line
+// up to the next section's header) replaced by section, or section
+// appended if file has none. A repeated [profile] section is dropped (it
+// would hold the old key). Every other byte is kept.
+func replaceSection(file []byte, profile, section string) []byte {
+	var out []byte
+	replaced, inProfile := false, false
+	for rest := file; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if name, ok := sectionName(line); ok {
+			inProfile = name == profile
+			if inProfile && !replaced {
+				out = append(out, section...)
+				replaced = true
+			}
+		}
+		if !inProfile {
+			out = append(out, line...)
+		}
+	}
+	if !replaced {
+		if len(out) > 0 && out[len(out)-1] != '\n' {
+			out = append(out, '\n')
+		}
+		out = append(out, section...)
+	}
+	return out
+}
+
+// credentialsKey returns the key in the section [profile] of the
+// credentials file at path, if it holds one.
+func credentialsKey(path, profile string) (keyrotate.AccessKey, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return keyrotate.AccessKey{}, false
+	}
+	var k keyrotate.AccessKey
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, ok := sectionName([]byte(line)); ok {
+			in = name == profile
+			continue
+		}
+		name, val, ok := strings.Cut(line, "=")
+		if !in || !ok {
+			continue
+		}
+		switch strings.TrimSpace(name) {
+		case "aws_access_key_id":
+			k.AccessKeyID = strings.TrimSpace(val)
+		case "aws_secret_access_key":
+			k.Secret = keyrotate.Secret(strings.TrimSpace(val))
+		}
+	}
+	return k, k.AccessKeyID != "" && k.Secret != ""
 }
 
 func report(w io.Writer, format string, out output) error {
