@@ -23,6 +23,7 @@ package awstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -31,11 +32,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/internal/motoserver"
 )
 
@@ -113,8 +118,9 @@ func New(t testing.TB) *Env {
 }
 
 // Config returns a configuration for the default account and region, signed
-// with the dummy credentials, that sends every service to the emulator and
-// does not retry (RetryMaxAttempts 1).
+// with the dummy credentials, that sends every service to the emulator.
+// Its retryer (see Retryer) retries only the emulator's own transport
+// hiccups, never an API error or an injected fault.
 func (e *Env) Config() aws.Config {
 	return e.ConfigWith(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""))
 }
@@ -122,11 +128,36 @@ func (e *Env) Config() aws.Config {
 // ConfigWith is Config signed with creds.
 func (e *Env) ConfigWith(creds aws.CredentialsProvider) aws.Config {
 	return aws.Config{
-		Region:           DefaultRegion,
-		Credentials:      creds,
-		BaseEndpoint:     aws.String(e.Server.URL),
-		RetryMaxAttempts: 1,
+		Region:       DefaultRegion,
+		Credentials:  creds,
+		BaseEndpoint: aws.String(e.Server.URL),
+		Retryer:      Retryer,
 	}
+}
+
+// Retryer is the test clients' retryer. An API error (a 500 from the
+// emulator, a throttle, any error code) is never retried, so a test sees
+// exactly what the emulator or an injected fault answered. A connection the
+// emulator's development web server dropped or cut mid-response is retried
+// twice, at once: on a loaded machine it does so now and then, and a real
+// client's retryer would retry it too. Faults made by internal/fault are
+// never retried (fault.IsInjected).
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.RateLimiter = ratelimit.None
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })
+		o.Retryables = []retry.IsErrorRetryable{retry.NoRetryCanceledError{}, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if fault.IsInjected(err) {
+				return aws.FalseTernary
+			}
+			var ae smithy.APIError
+			if errors.As(err, &ae) {
+				return aws.FalseTernary
+			}
+			return retry.RetryableConnectionError{}.IsErrorRetryable(err)
+		})}
+	})
 }
 
 // ConfigFor returns Config with every request sent to the given account's

@@ -3,6 +3,8 @@ package awstest_test
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +18,11 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/internal/motoserver"
 )
 
@@ -158,5 +163,31 @@ func TestMissingMotoSkipsOrFails(t *testing.T) {
 	}
 	if !strings.Contains(out, "--- FAIL") || !strings.Contains(out, motoserver.InstallHint) {
 		t.Errorf("failure message lacks the install hint:\n%s", out)
+	}
+}
+
+// The harness retries a dropped connection, never an API error or an
+// injected fault.
+func TestRetryerClassification(t *testing.T) {
+	r := awstest.Retryer()
+	dropped := &smithyhttp.RequestSendError{Err: &url.Error{Op: "Post", URL: "http://127.0.0.1", Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"dropped connection", dropped, true},
+		{"closed mid-response", &smithy.DeserializationError{Err: errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")}, true},
+		{"injected cut", &fault.InjectedError{Kind: fault.ConnectionReset, Err: dropped}, false},
+		{"API error", &smithy.GenericAPIError{Code: "InternalFailure"}, false},
+		{"throttle", &smithy.GenericAPIError{Code: "Throttling"}, false},
+		{"cancelled", &smithy.CanceledError{Err: context.Canceled}, false},
+	} {
+		if got := r.IsErrorRetryable(tt.err); got != tt.want {
+			t.Errorf("%s: retryable = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if r.MaxAttempts() != 3 {
+		t.Errorf("MaxAttempts = %d", r.MaxAttempts())
 	}
 }

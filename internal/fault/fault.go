@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -207,7 +208,7 @@ func (i *Injector) handle(ctx context.Context, in middleware.DeserializeInput, n
 	req, _ := in.Request.(*smithyhttp.Request)
 	switch rule.Kind {
 	case ConnectionReset:
-		return middleware.DeserializeOutput{}, middleware.Metadata{}, cutConnection(req, "write")
+		return middleware.DeserializeOutput{}, middleware.Metadata{}, &InjectedError{Kind: ConnectionReset, Err: cutConnection(req, "write")}
 	case ResponseLost:
 		out, md, err := next.HandleDeserialize(ctx, in)
 		if err != nil {
@@ -217,7 +218,7 @@ func (i *Injector) handle(ctx context.Context, in middleware.DeserializeInput, n
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
-		return middleware.DeserializeOutput{}, md, cutConnection(req, "read")
+		return middleware.DeserializeOutput{}, md, &InjectedError{Kind: ResponseLost, Err: cutConnection(req, "read")}
 	}
 	status, code, msg := 400, rule.Code, rule.Message
 	switch rule.Kind {
@@ -238,6 +239,34 @@ func (i *Injector) handle(ctx context.Context, in middleware.DeserializeInput, n
 		msg = "injected fault"
 	}
 	return middleware.DeserializeOutput{RawResponse: errorResponse(service, req, status, code, msg)}, middleware.Metadata{}, nil
+}
+
+// InjectedError is the error of a call failed by an Injector without a
+// response (ConnectionReset, ResponseLost). It unwraps to the error the
+// SDK's transport would give, so errors.As still finds
+// *smithyhttp.RequestSendError; IsInjected tells it from a real one.
+type InjectedError struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *InjectedError) Error() string { return e.Err.Error() + " (injected " + e.Kind.String() + ")" }
+
+func (e *InjectedError) Unwrap() error { return e.Err }
+
+// InjectedRequestID is the request ID of every synthetic error response.
+const InjectedRequestID = "awsguard-fault-injected"
+
+// IsInjected reports whether err is, or wraps, a fault an Injector made:
+// a cut connection or lost response (*InjectedError), or an error
+// response it synthesised (request ID InjectedRequestID).
+func IsInjected(err error) bool {
+	var ie *InjectedError
+	if errors.As(err, &ie) {
+		return true
+	}
+	var rid interface{ ServiceRequestID() string }
+	return errors.As(err, &rid) && rid.ServiceRequestID() == InjectedRequestID
 }
 
 // cutConnection returns the error the SDK's HTTP transport gives when a
@@ -293,7 +322,7 @@ func throttleCode(service string, req *smithyhttp.Request) string {
 // errorResponse builds an error response in the service's protocol, so that
 // the SDK's own deserializer turns it into the typed error.
 func errorResponse(service string, req *smithyhttp.Request, status int, code, msg string) *smithyhttp.Response {
-	const requestID = "awsguard-fault-injected"
+	const requestID = InjectedRequestID
 	code, msg = html.EscapeString(code), html.EscapeString(msg)
 	h := http.Header{}
 	h.Set("X-Amzn-Requestid", requestID)

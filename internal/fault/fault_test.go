@@ -108,6 +108,9 @@ func TestKindsAgainstMoto(t *testing.T) {
 			if got := userExists(t, plain, name); got != tt.tookEffect {
 				t.Errorf("user exists after the fault = %v, want %v", got, tt.tookEffect)
 			}
+			if !fault.IsInjected(err) {
+				t.Errorf("IsInjected(%v) = false", err)
+			}
 			if got := inj.Injected(); len(got) != 1 || got[0].Fault != tt.rule.Kind || got[0].Operation != "CreateUser" {
 				t.Errorf("Injected() = %+v", got)
 			}
