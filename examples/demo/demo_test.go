@@ -126,13 +126,7 @@ func TestLocalDemoDryRun(t *testing.T) {
 // are safe in any account (the password policy, tightened only).
 func TestAWSMode(t *testing.T) {
 	env := awstest.New(t)
-	t.Setenv("AWS_ENDPOINT_URL", env.Server.URL)
-	t.Setenv("AWS_REGION", awstest.DefaultRegion)
-	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	env.SetEnv("", "")
 	ctx := context.Background()
 	api := iam.NewFromConfig(env.Config())
 	if _, err := api.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(6)}); err != nil {

@@ -28,20 +28,8 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func setup(t *testing.T) *iam.Client {
 	t.Helper()
 	env := awstest.New(t)
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            env.Server.URL,
-		"AWS_ACCESS_KEY_ID":           awstest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       awstest.SecretAccessKey,
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_REGION":                  awstest.DefaultRegion,
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_MAX_ATTEMPTS":            "1",
-	} {
-		t.Setenv(k, v)
-	}
+	env.SetEnv("", "")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	api := iam.NewFromConfig(env.Config())
 	if _, err := api.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,14 +21,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func motoEnv(t *testing.T) *iam.Client {
 	t.Helper()
 	env := awstest.New(t)
-	dir := t.TempDir()
-	t.Setenv("AWS_ENDPOINT_URL", env.Server.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
-	t.Setenv("AWS_REGION", awstest.DefaultRegion)
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	env.SetEnv("", "")
 	return iam.NewFromConfig(env.Config())
 }
 

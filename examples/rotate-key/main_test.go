@@ -50,15 +50,7 @@ func setup(t *testing.T, asUser bool) (api *iam.Client, admin aws.Config, oldKey
 	if asUser {
 		id, secret = *oldKey.AccessKeyId, *oldKey.SecretAccessKey
 	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none-credentials"))
-	t.Setenv("AWS_ENDPOINT_URL", env.Server.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", id)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", awstest.DefaultRegion)
-	t.Setenv("AWS_PROFILE", "")
+	env.SetEnv(id, secret)
 	return api, admin, oldKey
 }
 

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -209,6 +210,32 @@ func (e *Env) EnforceAuth() aws.Config {
 	e.t.Cleanup(func() { _ = e.Server.EnforceAuth(context.Background(), false) })
 	return e.ConfigWith(credentials.NewStaticCredentialsProvider(
 		aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), ""))
+}
+
+// SetEnv points the standard AWS configuration chain (the environment
+// variables config.LoadDefaultConfig reads) at the emulator for the rest of
+// the test: its endpoint, the default region, the given key (the dummy
+// credentials when keyID is empty), no profile, no session token, and
+// shared config and credentials files that do not exist. Example programs
+// tested through their run functions load their configuration this way.
+func (e *Env) SetEnv(keyID, secret string) {
+	e.t.Helper()
+	if keyID == "" {
+		keyID, secret = AccessKeyID, SecretAccessKey
+	}
+	dir := e.t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            e.Server.URL,
+		"AWS_REGION":                  DefaultRegion,
+		"AWS_ACCESS_KEY_ID":           keyID,
+		"AWS_SECRET_ACCESS_KEY":       secret,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
+	} {
+		e.t.Setenv(k, v)
+	}
 }
 
 // Post sends body to one of the emulator's control endpoints, failing the
