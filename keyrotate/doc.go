@@ -20,7 +20,10 @@
 //     active key is in use). The key named in use is never deleted to
 //     make room. With [Options].MaxAge, a key in use
 //     younger than that is left alone (Applied false, Reason says why).
-//  2. Record the intent: tag the user [TagRotation] = "old=KEYID".
+//  2. Record the intent: tag the user [TagRotation] = "old=KEYID at=TIME"
+//     (every record carries the intent's time, RFC 3339 UTC, from
+//     [Options].Now). If CreateKey then surely fails (refused by IAM, or
+//     the context ended before the call), the record is removed.
 //  3. Create the new key, and record its ID at once: [TagRotation] =
 //     "old=KEYID new=KEYID pending" (ActionRecordNewKey). If this record
 //     cannot be written, the new key is deleted.
@@ -78,11 +81,16 @@
 // point converges, guided by the records on the user and, where they
 // cannot tell which key is in use, by the caller's InUseKeyID:
 //
-//   - TagRotation="old=A" and A still Active: the run stopped before it
-//     recorded a new key. Any other key was created by it and never
-//     delivered: an orphan whose secret nobody holds; the re-run deletes
-//     it and rotates afresh. If the caller names that other key in use
-//     (InUseKeyID), it finishes instead.
+//   - TagRotation="old=A at=T" and A still Active: the run stopped before
+//     it recorded a new key. Another key created within 5 minutes (clock
+//     skew) of T was created by it and never delivered: an orphan whose
+//     secret nobody holds; the re-run deletes it and rotates afresh. A key
+//     created outside that window (say, added by an operator after a run
+//     whose CreateKey failed left the record behind) is no orphan: the
+//     usual two-key rules apply ([ErrKeyLimit] if it is Active, deleted to
+//     make room if it is Inactive). A record without at= (written by an
+//     older version) takes no key for an orphan. If the caller names the
+//     other key in use (InUseKeyID), it finishes instead.
 //   - TagRotation="old=A new=B pending": B was created and may have been
 //     delivered; its delivery is not confirmed. The re-run never deletes
 //     B on its own: without InUseKeyID it refuses with

@@ -22,8 +22,9 @@ const (
 	// TagRotation marks a rotation in progress. Its value is "old=KEYID"
 	// from just before the new key is created, "old=KEYID new=KEYID
 	// pending" right after it is created (before it is delivered), and
-	// "old=KEYID new=KEYID" once its delivery is confirmed. The last step
-	// removes it.
+	// "old=KEYID new=KEYID" once its delivery is confirmed, each followed
+	// by " at=TIME", when the intent was recorded (RFC 3339, UTC). The last
+	// step removes it, as does a CreateKey that surely created nothing.
 	TagRotation = "awsguard:rotation"
 	// TagDeactivatedPrefix followed by a key ID holds the time (RFC 3339)
 	// at which a rotation deactivated that key; FinishRotation counts the
@@ -359,21 +360,32 @@ type live struct {
 }
 
 // record is the parsed TagRotation value. Pending marks a New key that
-// was created but whose delivery is not confirmed.
+// was created but whose delivery is not confirmed. At is when the intent
+// was recorded (zero in records written before it was kept).
 type record struct {
 	Old, New string
 	Pending  bool
+	At       time.Time
 }
 
 func (r record) String() string {
-	if r.New == "" {
-		return "old=" + r.Old
+	s := "old=" + r.Old
+	if r.New != "" {
+		s += " new=" + r.New
+		if r.Pending {
+			s += " pending"
+		}
 	}
-	if r.Pending {
-		return "old=" + r.Old + " new=" + r.New + " pending"
+	if !r.At.IsZero() {
+		s += " at=" + r.At.UTC().Format(time.RFC3339)
 	}
-	return "old=" + r.Old + " new=" + r.New
+	return s
 }
+
+// orphanSkew is how far from the recorded intent a key's creation may be
+// and the key still be taken for the interrupted run's orphan: it absorbs
+// the difference between the caller's clock and AWS's.
+const orphanSkew = 5 * time.Minute
 
 func parseRecord(v string) *record {
 	r := &record{}
@@ -386,6 +398,10 @@ func parseRecord(v string) *record {
 			r.New = val
 		case "pending":
 			r.Pending = true
+		case "at":
+			if t, err := time.Parse(time.RFC3339, val); err == nil {
+				r.At = t
+			}
 		}
 	}
 	return r
@@ -478,7 +494,11 @@ type directRun struct {
 	deactAt     time.Time // when this run deactivated old
 	deleted     []string  // keys deleted by this run
 	orphans     []string  // keys planned for deletion as orphans
+	recAt       time.Time // the time in the record this run writes
 	wroteRecord bool
+	// createSurelyFailed is set when CreateKey surely created no key
+	// (refused by the service, or never called).
+	createSurelyFailed bool
 	// reactivatedTags are deactivation records of keys that are active
 	// again (FinishRotation removes them).
 	reactivatedTags []string
@@ -612,6 +632,7 @@ func (r *directRun) planRotation() error {
 		}
 	}
 	r.old = old.ID
+	r.recAt = o.Now().UTC().Truncate(time.Second)
 	for _, k := range keys {
 		if k.ID == old.ID {
 			continue
@@ -626,7 +647,7 @@ func (r *directRun) planRotation() error {
 		}
 		r.oldKey(k, OutcomePlanned)
 	}
-	r.add(ActionRecordIntent, old.ID, fmt.Sprintf("tag %s=%s", TagRotation, record{Old: old.ID}))
+	r.add(ActionRecordIntent, old.ID, fmt.Sprintf("tag %s=%s", TagRotation, record{Old: old.ID, At: r.recAt}))
 	r.add(ActionCreateKey, "", "")
 	r.add(ActionRecordNewKey, "", fmt.Sprintf("tag %s=old=%s new=<new key> pending", TagRotation, old.ID))
 	r.add(ActionVerifyKey, "", "poll sts:GetCallerIdentity with the new key until it authenticates as "+l.arn)
@@ -692,6 +713,7 @@ func (r *directRun) planFromRecord() (bool, error) {
 		r.rot.Resumed = true
 		r.rot.NewKey = &AccessKey{UserName: r.user, AccessKeyID: delivered, CreateDate: n.Created}
 		r.old = rec.Old
+		r.recAt = rec.At
 		if rec.New == delivered && rec.Pending {
 			r.add(ActionRecordDelivery, delivered, fmt.Sprintf("tag %s=%s (InUseKeyID confirms the delivery)", TagRotation, record{Old: rec.Old, New: delivered}))
 		}
@@ -716,6 +738,13 @@ func (r *directRun) planFromRecord() (bool, error) {
 	// Any key other than the old one is an orphan: created by an
 	// interrupted run and never delivered (or, if the record names it, the
 	// caller says the old key is still in use).
+	// A key is taken for that orphan only if the record names it (pending,
+	// and the caller names the old key in use), or if it was created within
+	// the clock skew of the recorded intent (CreateKey follows the record at
+	// once): a record left behind by a run that never created its key must
+	// not make a key added later an orphan. A record without a time names
+	// no orphan but its pending key. Other keys fall to the two-key rules
+	// below (ErrKeyLimit, or an Inactive key deleted to make room).
 	for _, k := range l.keys {
 		if k.ID == rec.Old {
 			continue
@@ -723,6 +752,8 @@ func (r *directRun) planFromRecord() (bool, error) {
 		detail := "orphan of an interrupted rotation: created, never delivered"
 		if k.ID == rec.New {
 			detail = "created by an interrupted rotation; InUseKeyID names the old key, so it is not in use"
+		} else if rec.At.IsZero() || k.Created.Before(rec.At.Add(-orphanSkew)) || k.Created.After(rec.At.Add(orphanSkew)) {
+			continue
 		}
 		r.add(ActionDeleteKey, k.ID, detail)
 		r.orphans = append(r.orphans, k.ID)
@@ -793,6 +824,9 @@ func (r *directRun) apply(ctx context.Context) error {
 			a.Resource = r.newKey.AccessKeyID
 		}
 		if err := ctx.Err(); err != nil {
+			if a.Kind == ActionCreateKey {
+				r.createSurelyFailed = true // not called
+			}
 			return r.fail(ctx, *a, err)
 		}
 		r.log.InfoContext(ctx, "keyrotate step", "step", a.Kind, "resource", a.Resource)
@@ -838,7 +872,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 		}
 		r.setOutcome(a.Resource, out)
 	case ActionRecordIntent:
-		if err := r.tag(ctx, TagRotation, record{Old: r.old}.String()); err != nil {
+		if err := r.tag(ctx, TagRotation, record{Old: r.old, At: r.recAt}.String()); err != nil {
 			return err
 		}
 		r.wroteRecord = true
@@ -846,6 +880,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 	case ActionCreateKey:
 		out, err := r.api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(r.user)})
 		if err != nil {
+			r.createSurelyFailed = surelyRejected(err)
 			return fmt.Errorf("keyrotate: create key for %s: %w", r.user, err)
 		}
 		r.rot.Applied = true
@@ -854,7 +889,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 		r.rot.NewKey = r.newKey
 		a.Resource = r.newKey.AccessKeyID
 	case ActionRecordNewKey:
-		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKey.AccessKeyID, Pending: true}.String()); err != nil {
+		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKey.AccessKeyID, Pending: true, At: r.recAt}.String()); err != nil {
 			return err
 		}
 	case ActionVerifyKey:
@@ -874,7 +909,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 	case ActionRecordDelivery:
 		// A hard step: until the delivery is recorded, a re-run cannot tell
 		// the delivered key from an orphan, so the old key stays untouched.
-		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKeyID()}.String()); err != nil {
+		if err := r.tag(ctx, TagRotation, record{Old: r.old, New: r.newKeyID(), At: r.recAt}.String()); err != nil {
 			return err
 		}
 		r.wroteRecord = true
@@ -1000,6 +1035,10 @@ func (r *directRun) fail(ctx context.Context, a Action, err error) error {
 	case ActionDeleteKey, ActionRecordIntent:
 		se.ToDo = "nothing else was changed; re-run to continue"
 	case ActionCreateKey:
+		if r.createSurelyFailed {
+			r.clearIntent(ctx, se)
+			break
+		}
 		se.ToDo = fmt.Sprintf("the call may have created a key; the old key %s stays active and a re-run deletes any key it does not know (the user's %s tag names the key in use)", r.old, TagRotation)
 	case ActionRecordNewKey, ActionVerifyKey, ActionDeliverKey:
 		r.rollback(ctx, se)
@@ -1018,6 +1057,20 @@ func (r *directRun) fail(ctx context.Context, a Action, err error) error {
 	return se
 }
 
+// clearIntent removes the intent record after CreateKey surely failed, so
+// that it does not outlive the run; if that fails, the record's time keeps
+// a re-run from taking older keys for orphans.
+func (r *directRun) clearIntent(ctx context.Context, se *StepError) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := r.api.UntagUser(rctx, &iam.UntagUserInput{UserName: aws.String(r.user), TagKeys: []string{TagRotation}}); err != nil {
+		se.ToDo = fmt.Sprintf("no key was created; the old key %s stays active; re-run, or remove the user's %s tag: %v", r.old, TagRotation, err)
+		return
+	}
+	se.RolledBack = append(se.RolledBack, "removed the "+TagRotation+" tag")
+	se.ToDo = fmt.Sprintf("nothing: no key was created and the old key %s stays active", r.old)
+}
+
 func (r *directRun) newKeyID() string {
 	if r.rot.NewKey != nil {
 		return r.rot.NewKey.AccessKeyID
@@ -1033,7 +1086,7 @@ func (r *directRun) rollback(ctx context.Context, se *StepError) {
 	if err := r.deleteKey(rctx, r.newKey.AccessKeyID); err != nil {
 		// The new key was never delivered: say so in the record, so that a
 		// re-run takes it for an orphan and deletes it.
-		if terr := r.tag(rctx, TagRotation, record{Old: r.old}.String()); terr != nil {
+		if terr := r.tag(rctx, TagRotation, record{Old: r.old, At: r.recAt}.String()); terr != nil {
 			se.ToDo = fmt.Sprintf("the new key %s was not delivered: delete it by hand (%v), or re-run with InUseKeyID %s (it deletes it); the old key %s stays active", r.newKey.AccessKeyID, err, r.old, r.old)
 			return
 		}

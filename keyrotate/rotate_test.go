@@ -153,9 +153,9 @@ func TestRotatePlans(t *testing.T) {
 			want: []keyrotate.Action{},
 		},
 		{
-			name: "interrupted before delivery: the unknown key is an orphan",
+			name: "interrupted before delivery: the key created right after the record is an orphan",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
-			tags: []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA")},
+			tags: []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA at="+newer.Add(-time.Second).Format(time.RFC3339))},
 			want: []keyrotate.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
 				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
