@@ -90,7 +90,14 @@
 //     usual two-key rules apply ([ErrKeyLimit] if it is Active, deleted to
 //     make room if it is Inactive). A record without at= (written by an
 //     older version) takes no key for an orphan. If the caller names the
-//     other key in use (InUseKeyID), it finishes instead.
+//     other key in use (InUseKeyID), it records that key's delivery
+//     ("old=A new=B") and then finishes.
+//   - TagRotation="old=A" and A no longer Active: the record says nothing
+//     was delivered, yet A was touched (by hand, or by an older version
+//     of this package). The re-run does not guess: it refuses with
+//     [ErrRotationInProgress], lists the user's keys, and asks for a
+//     re-run with InUseKeyID naming the key in use; naming another Active
+//     key records its delivery and finishes.
 //   - TagRotation="old=A new=B pending": B was created and may have been
 //     delivered; its delivery is not confirmed. The re-run never deletes
 //     B on its own: without InUseKeyID it refuses with
@@ -108,6 +115,11 @@
 //     it refuses with [ErrRotationInProgress] rather than leave the user
 //     without an active key: check which key is in use and fix the keys
 //     or the tag by hand.
+//   - Finishing, A Active but carrying its deactivation record
+//     ([TagDeactivatedPrefix]): someone reactivated A after the rotation
+//     deactivated it, so someone still uses it. The re-run refuses with
+//     [ErrRotationInProgress] and neither deactivates nor deletes A (as
+//     [FinishRotation] never deletes an Active key).
 //   - No record: nothing is in progress.
 //
 // The user always keeps a working key: the old key is deactivated only

@@ -680,19 +680,10 @@ func (r *directRun) planFromRecord() (bool, error) {
 			delivered, confirmed = inUse, true // the caller says the new key is in use
 		}
 	}
-	if rec.New == "" && delivered == "" && !aActive {
-		// The old key is only touched after delivery, so the other key is
-		// the delivered one.
-		var others []liveKey
-		for _, k := range l.keys {
-			if k.ID != rec.Old {
-				others = append(others, k)
-			}
-		}
-		if len(others) == 1 {
-			delivered, confirmed = others[0].ID, true
-		}
-	}
+	// A record without new= says that no key was delivered: the old key
+	// is touched only after the delivery is recorded. Another key is not
+	// taken for the delivered one on a guess, even if the old key is no
+	// longer Active; only the caller's InUseKeyID says so.
 	n, hasN := l.key(delivered)
 	hasN = hasN && delivered != ""
 	switch {
@@ -714,8 +705,15 @@ func (r *directRun) planFromRecord() (bool, error) {
 		r.rot.NewKey = &AccessKey{UserName: r.user, AccessKeyID: delivered, CreateDate: n.Created}
 		r.old = rec.Old
 		r.recAt = rec.At
-		if rec.New == delivered && rec.Pending {
-			r.add(ActionRecordDelivery, delivered, fmt.Sprintf("tag %s=%s (InUseKeyID confirms the delivery)", TagRotation, record{Old: rec.Old, New: delivered}))
+		if _, tagged := l.deactivated[rec.Old]; aActive && tagged {
+			return false, r.inProgress("the old key %s is Active but carries its deactivation record (%s%s): it was reactivated after its deactivation, so someone still uses it; "+
+				"find who uses %s, then deactivate it by hand or remove that tag", rec.Old, TagDeactivatedPrefix, rec.Old, rec.Old)
+		}
+		if rec.New == "" || rec.Pending {
+			// Recorded before the old key is touched, so that a run that
+			// dies after deactivating it leaves a record naming the
+			// delivered key.
+			r.add(ActionRecordDelivery, delivered, fmt.Sprintf("tag %s=%s (InUseKeyID confirms the delivery)", TagRotation, record{Old: rec.Old, New: delivered, At: rec.At}))
 		}
 		r.planFinish(a, hasA, "finishes the rotation an earlier run began")
 		return true, nil
@@ -726,7 +724,15 @@ func (r *directRun) planFromRecord() (bool, error) {
 	// Not confirmed delivered: rotate afresh from the old key, if it is
 	// still Active and the caller does not name another key.
 	if !aActive {
-		return false, r.inProgress("the old key %s is not active and no delivered key can be told apart; check which key is in use and remove the tag by hand", rec.Old)
+		var ks []string
+		for _, k := range l.keys {
+			ks = append(ks, fmt.Sprintf("%s (%s)", k.ID, k.Status))
+		}
+		if len(ks) == 0 {
+			ks = append(ks, "none")
+		}
+		return false, r.inProgress("the old key %s is not active and the record names no delivered key; the user's keys: %s; "+
+			"re-run with InUseKeyID naming the key the user's software uses (another Active key to finish the rotation to it), or remove the tag by hand", rec.Old, strings.Join(ks, ", "))
 	}
 	if inUse != "" && inUse != rec.Old {
 		return false, r.inProgress("InUseKeyID %s is neither the old key %s nor the new key %s", inUse, rec.Old, rec.New)

@@ -3,6 +3,7 @@ package keyrotate_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,9 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 	f.Add("old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB pending", "", false, true, false, uint8(2))
 	f.Add("old=AKIABBBBBBBBBBBBBBBB", "garbage", true, true, true, uint8(1))
 	f.Add("old=AKIAAAAAAAAAAAAAAAAA", "", false, false, true, uint8(0))
+	f.Add("old=AKIABBBBBBBBBBBBBBBB new=AKIAAAAAAAAAAAAAAAAA", "2026-01-01T00:00:00Z", true, true, true, uint8(0))
+	f.Add("old=AKIABBBBBBBBBBBBBBBB", "", true, false, false, uint8(0))
+	f.Add("old=AKIAAAAAAAAAAAAAAAAA at=2026-01-02T03:04:05Z", "", true, true, true, uint8(0))
 	f.Add("new=AKIAAAAAAAAAAAAAAAAA old= new=", "2026-13-01", true, false, false, uint8(2))
 	f.Fuzz(func(t *testing.T, rec, deact string, aActive, bActive, deleteOldActive bool, inUse uint8) {
 		const a, b = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
@@ -85,6 +89,18 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 			return x.Resource == rot.NewKey.AccessKeyID && (x.Kind == keyrotate.ActionDeactivateKey || x.Kind == keyrotate.ActionDeleteKey || x.Kind == keyrotate.ActionDeleteOldKey)
 		})) {
 			t.Fatalf("resumed plan deactivates or deletes the delivered key: %+v", rot)
+		}
+		// Resumed only on the record's word or the caller's: the key
+		// taken for the delivered one is the record's new= or InUseKeyID.
+		if rot.Resumed && !strings.Contains(rec, "new="+rot.NewKey.AccessKeyID) && rot.NewKey.AccessKeyID != named {
+			t.Fatalf("resumed to %s on a guess (record %q, in use %q): %+v", rot.NewKey.AccessKeyID, rec, named, rot.Plan)
+		}
+		// An Active key carrying its deactivation record was reactivated by
+		// someone who uses it: a resume never deactivates it.
+		if _, perr := time.Parse(time.RFC3339Nano, deact); perr == nil && bActive && rot.Resumed && slices.ContainsFunc(rot.Plan, func(x keyrotate.Action) bool {
+			return x.Resource == b && (x.Kind == keyrotate.ActionDeactivateKey || x.Kind == keyrotate.ActionDeleteOldKey)
+		}) {
+			t.Fatalf("resume deactivates the reactivated key %s: %+v", b, rot.Plan)
 		}
 		if _, err := keyrotate.FinishRotation(context.Background(), fake, "fuzz", time.Hour, func(o *keyrotate.Options) { o.DryRun = true }); err != nil && rec == "" {
 			t.Fatalf("FinishRotation without a rotation record: %v", err)

@@ -170,6 +170,7 @@ func TestRotatePlans(t *testing.T) {
 			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
 			resumed: true,
 			want: []keyrotate.Action{
+				{Kind: keyrotate.ActionRecordDelivery, Resource: "AKIABBBBBBBBBBBBBBBB"},
 				{Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
 		},
@@ -185,11 +186,36 @@ func TestRotatePlans(t *testing.T) {
 			},
 		},
 		{
-			name:    "interrupted after deactivation: the old key is inactive, so the other was delivered",
+			// old=A alone means nothing was delivered: the other key is not
+			// taken for the delivered one on a guess.
+			name:    "old key inactive, record names no delivery, nothing named: refuse",
 			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeInactive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "old key inactive, record names no delivery, caller names the other key in use: record the delivery and finish",
+			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeInactive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
+			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
 			resumed: true,
-			want:    []keyrotate.Action{{Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
+			want:    []keyrotate.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
+		},
+		{
+			// Someone reactivated the old key after the rotation deactivated
+			// it: they still use it, so the resume does not deactivate it.
+			name:    "delivered, old key reactivated after its deactivation: refuse",
+			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
+			opt:     func(o *keyrotate.Options) { o.DeleteOld = true },
+			wantErr: keyrotate.ErrRotationInProgress,
+		},
+		{
+			name:    "pending, caller names the new key, old key reactivated after its deactivation: refuse",
+			keys:    []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
+			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB pending"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
+			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
+			wantErr: keyrotate.ErrRotationInProgress,
 		},
 	}
 	const a, b = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
