@@ -36,7 +36,10 @@
 //     secret, a file) before anything old is touched. If step 4 or 5
 //     fails (Deliver returns an error), the new key is deleted, the record
 //     removed, and the old key stays active (a [*StepError] lists what was
-//     rolled back).
+//     rolled back). A Deliver error that is context.Canceled or
+//     context.DeadlineExceeded (errors.Is) is the exception: the delivery
+//     may have taken effect, so the new key and its pending record stay
+//     and the [*StepError] says to re-run with InUseKeyID.
 //  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID". This
 //     step must succeed before the old key is touched: if it fails (or the
 //     context ends, or the process dies, between the delivery and this
@@ -106,7 +109,9 @@
 //     goes to the same delivery target). InUseKeyID=B says B is in use:
 //     the re-run records the delivery and finishes (Resumed true). If A is
 //     no longer Active, B is the only key that can work and the re-run
-//     finishes.
+//     finishes. A Deliver that returns a context error (Canceled,
+//     DeadlineExceeded) may have delivered B: the run keeps B and this
+//     record, and its [*StepError] says to re-run with InUseKeyID.
 //   - TagRotation="old=A new=B", or A already Inactive or gone (A is
 //     touched only after delivery): B is delivered; the re-run finishes
 //     the remaining steps (Resumed true) without creating another key,

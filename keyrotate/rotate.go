@@ -171,8 +171,12 @@ type Options struct {
 	Verify VerifyOptions
 	// Deliver hands the new key over (into a secret, a file) before the old
 	// key is touched. Required unless DryRun. If it fails, the new key is
-	// deleted and the old stays active. It must be safe to call again with
-	// a later key after a failure.
+	// deleted and the old stays active, except when its error is (by
+	// errors.Is) context.Canceled or context.DeadlineExceeded: the delivery
+	// may then have taken effect, so the new key and its pending record
+	// are kept and the *StepError says to re-run with InUseKeyID naming
+	// the key actually in use. It must be safe to call again with a later
+	// key after a failure.
 	Deliver func(ctx context.Context, key AccessKey) error
 	// DeliveredKey, if set, returns the key an earlier, interrupted run
 	// delivered, read back from where Deliver put it (false if it is not
@@ -499,6 +503,7 @@ type directRun struct {
 	// createSurelyFailed is set when CreateKey surely created no key
 	// (refused by the service, or never called).
 	createSurelyFailed bool
+	deliverCalled      bool
 	// reactivatedTags are deactivation records of keys that are active
 	// again (FinishRotation removes them).
 	reactivatedTags []string
@@ -906,6 +911,7 @@ func (r *directRun) step(ctx context.Context, a *Action) error {
 		}
 		r.rot.Identity = r.l.arn
 	case ActionDeliverKey:
+		r.deliverCalled = true
 		if err := r.o.Deliver(ctx, *r.newKey); err != nil {
 			return fmt.Errorf("keyrotate: deliver key %s: %w", r.newKey.AccessKeyID, err)
 		}
@@ -1046,7 +1052,17 @@ func (r *directRun) fail(ctx context.Context, a Action, err error) error {
 			break
 		}
 		se.ToDo = fmt.Sprintf("the call may have created a key; the old key %s stays active and a re-run deletes any key it does not know (the user's %s tag names the key in use)", r.old, TagRotation)
-	case ActionRecordNewKey, ActionVerifyKey, ActionDeliverKey:
+	case ActionDeliverKey:
+		if r.deliverCalled && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			// Interrupted inside Deliver: the key may have reached its
+			// target, so it is not deleted on a guess.
+			se.ToDo = fmt.Sprintf("the delivery of the new key %s was interrupted and may have taken effect; the new key and the %s record (pending) are kept and the old key %s stays active. "+
+				"Re-run with InUseKeyID %s if the new key reached its users (the re-run finishes), or InUseKeyID %s if not (the re-run deletes %s and rotates afresh); "+
+				"without InUseKeyID a re-run refuses with ErrRotationInProgress", r.newKeyID(), TagRotation, r.old, r.newKeyID(), r.old, r.newKeyID())
+			break
+		}
+		r.rollback(ctx, se)
+	case ActionRecordNewKey, ActionVerifyKey:
 		r.rollback(ctx, se)
 	case ActionRecordDelivery:
 		se.ToDo = fmt.Sprintf("the new key %s is delivered and works, but its delivery is not recorded; the old key %s is still active. "+

@@ -3,6 +3,7 @@ package keyrotate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,43 @@ func TestRotateStaleRecordOnMoto(t *testing.T) {
 	}
 	if w.status(added.AccessKeyID) != types.StatusTypeActive {
 		t.Fatalf("the operator's key %s was deleted: %v", added.AccessKeyID, w.keys())
+	}
+}
+
+// A Deliver interrupted by its context may have delivered the key: the run
+// keeps the new key and the pending record, and the re-run naming the key
+// in use finishes. Another Deliver error still rolls back.
+func TestRotateDeliverInterruptedKeepsNewKey(t *testing.T) {
+	w := newRotWorld(t, "app")
+	old := w.addKey(types.StatusTypeActive)
+	for _, cause := range []error{context.DeadlineExceeded, context.Canceled} {
+		_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) {
+			o.Verify = rotFast
+			o.Deliver = func(ctx context.Context, k keyrotate.AccessKey) error {
+				_ = w.deliver(ctx, k) // took effect, then the wait for the answer ran out
+				return fmt.Errorf("write secret: %w", cause)
+			}
+		})
+		var se *keyrotate.StepError
+		if !errors.As(err, &se) || se.Step != keyrotate.ActionDeliverKey || len(se.RolledBack) != 0 || !strings.Contains(se.ToDo, "InUseKeyID") {
+			t.Fatalf("%v: err = %v, want a StepError at %s that keeps the key and says to name the key in use", cause, err, keyrotate.ActionDeliverKey)
+		}
+		nk, _ := w.lastDelivered()
+		if w.status(nk.AccessKeyID) != types.StatusTypeActive || w.status(old.AccessKeyID) != types.StatusTypeActive {
+			t.Fatalf("%v: keys %v, want the delivered %s and the old %s Active", cause, w.keys(), nk.AccessKeyID, old.AccessKeyID)
+		}
+		if v := w.tags()[keyrotate.TagRotation]; !strings.Contains(v, "new="+nk.AccessKeyID+" pending") {
+			t.Fatalf("%v: record %q, want the pending new key", cause, v)
+		}
+		rot, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) {
+			o.Deliver, o.Verify, o.InUseKeyID = w.deliver, rotFast, nk.AccessKeyID
+		})
+		if err != nil || !rot.Resumed || w.status(nk.AccessKeyID) != types.StatusTypeActive || w.status(old.AccessKeyID) != types.StatusTypeInactive {
+			t.Fatalf("%v: re-run naming %s: err %v, keys %v", cause, nk.AccessKeyID, err, w.keys())
+		}
+		if _, err := keyrotate.FinishRotation(context.Background(), w.iam, "app", 0); err != nil {
+			t.Fatal(err)
+		}
+		old = nk
 	}
 }
