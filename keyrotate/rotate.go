@@ -1051,7 +1051,7 @@ func (r *directRun) fail(ctx context.Context, a Action, err error) error {
 			r.clearIntent(ctx, se)
 			break
 		}
-		se.ToDo = fmt.Sprintf("the call may have created a key; the old key %s stays active and a re-run deletes any key it does not know (the user's %s tag names the key in use)", r.old, TagRotation)
+		se.ToDo = fmt.Sprintf("the call may have created a key; the old key %s stays active and a re-run deletes a key created within %s of the user's %s record (the record names the key in use)", r.old, orphanSkew, TagRotation)
 	case ActionDeliverKey:
 		if r.deliverCalled && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			// Interrupted inside Deliver: the key may have reached its
