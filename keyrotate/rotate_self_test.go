@@ -39,12 +39,13 @@ func (s *rotSignedBy) apiOption(stack *middleware.Stack) error {
 		}), middleware.After)
 }
 
-// A user rotating their own key: the calls after delivery are signed with
-// the new key (AWS rejects the deactivated old one; moto would not).
-func TestRotateOwnKeySignsLaterStepsWithNewKey(t *testing.T) {
-	ctx := context.Background()
+// rotSelfWorld is a user "self" allowed to manage its own keys, holding one
+// Active key, and a configuration signed with that key whose calls the spy
+// records.
+func rotSelfWorld(t *testing.T) (*rotWorld, keyrotate.AccessKey, *rotSignedBy, aws.Config) {
+	t.Helper()
 	w := newRotWorld(t, "self")
-	if _, err := w.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("self"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMFullAccess")}); err != nil {
+	if _, err := w.iam.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{UserName: aws.String("self"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMFullAccess")}); err != nil {
 		t.Fatal(err)
 	}
 	a := w.addKey(types.StatusTypeActive)
@@ -52,6 +53,14 @@ func TestRotateOwnKeySignsLaterStepsWithNewKey(t *testing.T) {
 	cfg := w.admin.Copy()
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.Secret.Reveal(), "")
 	cfg.APIOptions = append(cfg.APIOptions, spy.apiOption)
+	return w, a, spy, cfg
+}
+
+// A user rotating their own key: the calls after delivery are signed with
+// the new key (AWS rejects the deactivated old one; moto would not).
+func TestRotateOwnKeySignsLaterStepsWithNewKey(t *testing.T) {
+	ctx := context.Background()
+	w, a, spy, cfg := rotSelfWorld(t)
 	rot, err := keyrotate.RotateAccessKey(ctx, keyrotate.SelfClientsFromConfig(cfg), "self", func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.DeleteOld, o.InUseKeyID = w.deliver, rotFast, true, a.AccessKeyID
 	})
@@ -78,15 +87,7 @@ func TestRotateOwnKeySignsLaterStepsWithNewKey(t *testing.T) {
 // it, every step after planning is signed with the delivered key.
 func TestRotateOwnKeyResumedSignsWithDeliveredKey(t *testing.T) {
 	ctx := context.Background()
-	w := newRotWorld(t, "self")
-	if _, err := w.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("self"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMFullAccess")}); err != nil {
-		t.Fatal(err)
-	}
-	a := w.addKey(types.StatusTypeActive)
-	spy := &rotSignedBy{ops: map[string][]string{}}
-	cfg := w.admin.Copy()
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.Secret.Reveal(), "")
-	cfg.APIOptions = append(cfg.APIOptions, spy.apiOption)
+	w, a, spy, cfg := rotSelfWorld(t)
 	clients := keyrotate.SelfClientsFromConfig(cfg)
 
 	cctx, cancel := context.WithCancel(ctx)

@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard/internal/cli"
 )
 
 type options struct {
@@ -77,9 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := cli.LoadConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return err
 	}
 	api := iam.NewFromConfig(cfg)
 	mfaOpts := func(m *iamguard.MFAOptions) { m.DryRun, m.DeviceName = o.dryRun, o.deviceName }

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsguard/awsguard/iamguard"
@@ -55,9 +54,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := cli.LoadConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return err
 	}
 	ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), baseline.Policy, func(o *iamguard.PasswordPolicyOptions) {
 		o.DryRun, o.TightenOnly = *dryRun, *tighten

@@ -26,7 +26,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -91,9 +90,9 @@ func runWith(ctx context.Context, args []string, stdout, _ io.Writer, newClients
 		}
 		cfg.Key = &keyrotate.AccessKey{UserName: cfg.UserName, AccessKeyID: keyID, Secret: keyrotate.Secret(secret)}
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := cli.LoadConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return err
 	}
 	opts := func(o *keyrotate.SetupOptions) {
 		o.DryRun, o.RotateImmediately, o.DeleteSecret, o.RecoveryWindowDays = dryRun, rotateNow, deleteSecr, recoveryDays
