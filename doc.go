@@ -33,6 +33,33 @@
 //     across the accounts of an organization with bounded concurrency, one
 //     result or error per target.
 //
+// and the vocabulary of changes every package speaks, so that a caller
+// handles a plan, a failure or a secret from one package exactly as from
+// another:
+//
+//   - [Plan] and [Action]: the ordered actions a mutating operation takes
+//     (what each calls, on which resource, why), computed from live state. A
+//     dry run returns the plan; an apply carries it out through
+//     [Plan.Apply], the one execution loop, and records each action's
+//     [Outcome]. "Nothing to do" is an empty plan whose [Reason] is one of
+//     ReasonAlreadyCompliant, ReasonNotDue and ReasonNothingToRemove. An
+//     action that would make a security setting less strict is marked
+//     Weakening and refused ([WeakeningError]) unless the caller allows it.
+//   - [StepError]: the step that failed, its resource, the cause (Unwrap),
+//     what was done and kept, what was rolled back and what the caller must
+//     still do by hand. [InputError]: the field, the value and the allowed
+//     range, before any API call. Each package keeps its own sentinels.
+//   - [Secret]: secret access keys, private keys and MFA seeds; redacts
+//     itself in every format and reveals its value only through
+//     [Secret.Reveal].
+//   - [Progress]: the event long workflows send to the optional Progress
+//     callback of their Options.
+//   - [PolicyDocument]: the typed IAM policy document every package writes
+//     its policies with.
+//
+// All of them carry JSON tags: the example programs print them with
+// -format json, and that output is a contract like the findings'.
+//
 // # Conventions shared by every package
 //
 // Every operation takes a context first and the narrowest client interface it

@@ -78,9 +78,6 @@ var (
 	// not create (it has neither the tag awsguard:managed=true nor
 	// awsguard's description).
 	ErrPolicyConflict = errors.New("policy name already used by a different document")
-	// ErrPolicyDocument marks a policy document that does not parse or is
-	// not a valid IAM policy.
-	ErrPolicyDocument = errors.New("invalid policy document")
 )
 
 // InvalidFieldError says which input field was refused and what it allows.

@@ -1,4 +1,4 @@
-package iamguard
+package awsguard
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 		}
 		vals := make([]string, 0, len(raw))
 		for _, r := range raw {
-			v, err := fixScalar(r)
+			v, err := scalarText(r)
 			if err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 		*s = Strings{Values: vals}
 		return nil
 	}
-	v, err := fixScalar(b)
+	v, err := scalarText(b)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func fixScalar(b json.RawMessage) (string, error) {
+func scalarText(b json.RawMessage) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "", fmt.Errorf("empty value")
@@ -176,7 +176,7 @@ func (p *Principal) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var m map[string]Strings
-	if err := fixStrict(b, &m); err != nil {
+	if err := decodeStrict(b, &m); err != nil {
 		return err
 	}
 	if m == nil {
@@ -205,14 +205,14 @@ func (s *Statements) UnmarshalJSON(b []byte) error {
 	}
 	if len(b) > 0 && b[0] == '{' {
 		var st Statement
-		if err := fixStrict(b, &st); err != nil {
+		if err := decodeStrict(b, &st); err != nil {
 			return err
 		}
 		*s = Statements{List: []Statement{st}, Single: true}
 		return nil
 	}
 	var l []Statement
-	if err := fixStrict(b, &l); err != nil {
+	if err := decodeStrict(b, &l); err != nil {
 		return err
 	}
 	if l == nil {
@@ -222,9 +222,9 @@ func (s *Statements) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// fixStrict decodes exactly one JSON value into v, refusing unknown
+// decodeStrict decodes exactly one JSON value into v, refusing unknown
 // elements so that nothing is dropped on a round trip.
-func fixStrict(b []byte, v any) error {
+func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -248,13 +248,13 @@ func ParsePolicyDocument(s string) (*PolicyDocument, error) {
 	if !strings.HasPrefix(t, "{") {
 		u, err := url.PathUnescape(t)
 		if err != nil {
-			return nil, fmt.Errorf("iamguard: %w: %v", ErrPolicyDocument, err)
+			return nil, fmt.Errorf("awsguard: %w: %v", ErrPolicyDocument, err)
 		}
 		t = strings.TrimSpace(u)
 	}
 	var d PolicyDocument
-	if err := fixStrict([]byte(t), &d); err != nil {
-		return nil, fmt.Errorf("iamguard: %w: %v", ErrPolicyDocument, err)
+	if err := decodeStrict([]byte(t), &d); err != nil {
+		return nil, fmt.Errorf("awsguard: %w: %v", ErrPolicyDocument, err)
 	}
 	return &d, nil
 }
@@ -263,7 +263,7 @@ func ParsePolicyDocument(s string) (*PolicyDocument, error) {
 func (d *PolicyDocument) JSON() (string, error) {
 	b, err := json.Marshal(d)
 	if err != nil {
-		return "", fmt.Errorf("iamguard: %w: %v", ErrPolicyDocument, err)
+		return "", fmt.Errorf("awsguard: %w: %v", ErrPolicyDocument, err)
 	}
 	return string(b), nil
 }
@@ -275,7 +275,7 @@ func (d *PolicyDocument) JSON() (string, error) {
 // unique Sids. The error matches ErrPolicyDocument.
 func (d *PolicyDocument) Validate() error {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("iamguard: %w: %s", ErrPolicyDocument, fmt.Sprintf(format, a...))
+		return fmt.Errorf("awsguard: %w: %s", ErrPolicyDocument, fmt.Sprintf(format, a...))
 	}
 	if d.Version != PolicyVersion2012 && d.Version != "2008-10-17" {
 		return bad("Version %q: want %q", d.Version, PolicyVersion2012)

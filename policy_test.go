@@ -1,4 +1,4 @@
-package iamguard_test
+package awsguard_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard"
 )
 
 const policyDocAWSExample = `{
@@ -24,24 +24,24 @@ const policyDocAWSExample = `{
   ]
 }`
 
-func TestParsePolicyDocumentFix(t *testing.T) {
-	d, err := iamguard.ParsePolicyDocument(policyDocAWSExample)
+func TestParsePolicyDocument(t *testing.T) {
+	d, err := awsguard.ParsePolicyDocument(policyDocAWSExample)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := d.Statement.List
-	want := []iamguard.Statement{
-		{Sid: "One", Effect: "Allow", Action: iamguard.StringValue("iam:GetUser"), Resource: iamguard.StringList("arn:aws:iam::*:user/${aws:username}")},
-		{Sid: "Two", Effect: "Deny", NotAction: iamguard.StringList("iam:ChangePassword", "sts:GetSessionToken"), NotResource: iamguard.StringValue("arn:aws:s3:::x"),
-			Condition: map[string]map[string]iamguard.Strings{
-				"BoolIfExists":    {"aws:MultiFactorAuthPresent": iamguard.StringValue("false")},
-				"NumericLessThan": {"aws:MultiFactorAuthAge": iamguard.StringValue("3600")},
-				"StringEquals":    {"aws:RequestedRegion": iamguard.StringList("eu-west-1", "ap-northeast-2")},
+	want := []awsguard.Statement{
+		{Sid: "One", Effect: "Allow", Action: awsguard.StringValue("iam:GetUser"), Resource: awsguard.StringList("arn:aws:iam::*:user/${aws:username}")},
+		{Sid: "Two", Effect: "Deny", NotAction: awsguard.StringList("iam:ChangePassword", "sts:GetSessionToken"), NotResource: awsguard.StringValue("arn:aws:s3:::x"),
+			Condition: map[string]map[string]awsguard.Strings{
+				"BoolIfExists":    {"aws:MultiFactorAuthPresent": awsguard.StringValue("false")},
+				"NumericLessThan": {"aws:MultiFactorAuthAge": awsguard.StringValue("3600")},
+				"StringEquals":    {"aws:RequestedRegion": awsguard.StringList("eu-west-1", "ap-northeast-2")},
 			}},
-		{Effect: "Allow", Principal: &iamguard.Principal{IDs: map[string]iamguard.Strings{
-			"AWS": iamguard.StringValue("arn:aws:iam::111122223333:root"), "Service": iamguard.StringList("ec2.amazonaws.com")}},
-			Action: iamguard.StringValue("sts:AssumeRole"), Resource: iamguard.StringValue("*")},
-		{Effect: "Allow", Principal: &iamguard.Principal{Wildcard: true}, Action: iamguard.StringValue("s3:GetObject"), Resource: iamguard.StringValue("*")},
+		{Effect: "Allow", Principal: &awsguard.Principal{IDs: map[string]awsguard.Strings{
+			"AWS": awsguard.StringValue("arn:aws:iam::111122223333:root"), "Service": awsguard.StringList("ec2.amazonaws.com")}},
+			Action: awsguard.StringValue("sts:AssumeRole"), Resource: awsguard.StringValue("*")},
+		{Effect: "Allow", Principal: &awsguard.Principal{Wildcard: true}, Action: awsguard.StringValue("s3:GetObject"), Resource: awsguard.StringValue("*")},
 	}
 	if d := cmp.Diff(want, st); d != "" {
 		t.Errorf("statements (-want +got):\n%s", d)
@@ -60,7 +60,7 @@ func TestParsePolicyDocumentFix(t *testing.T) {
 			t.Errorf("marshalled document lacks %s:\n%s", frag, b)
 		}
 	}
-	again, err := iamguard.ParsePolicyDocument(string(b))
+	again, err := awsguard.ParsePolicyDocument(string(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,25 +69,25 @@ func TestParsePolicyDocumentFix(t *testing.T) {
 	}
 }
 
-func TestParsePolicyDocumentFormsFix(t *testing.T) {
+func TestParsePolicyDocumentForms(t *testing.T) {
 	single := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::a+b c"}}`
 	enc := "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Aa%2Bb%20c%22%7D%7D"
-	a := fixMust(iamguard.ParsePolicyDocument(single))(t)
-	b := fixMust(iamguard.ParsePolicyDocument(enc))(t)
+	a := must(awsguard.ParsePolicyDocument(single))(t)
+	b := must(awsguard.ParsePolicyDocument(enc))(t)
 	if d := cmp.Diff(a, b); d != "" {
 		t.Errorf("URL-encoded form differs (-raw +encoded):\n%s", d)
 	}
 	if !a.Statement.Single || a.Statement.List[0].Resource.Values[0] != "arn:aws:s3:::a+b c" {
 		t.Errorf("parsed = %+v", a)
 	}
-	if got := fixMust(a.JSON())(t); got != single {
+	if got := must(a.JSON())(t); got != single {
 		t.Errorf("JSON() = %s, want %s", got, single)
 	}
-	list := fixMust(iamguard.ParsePolicyDocument(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::a+b c"}]}`))(t)
+	list := must(awsguard.ParsePolicyDocument(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":"arn:aws:s3:::a+b c"}]}`))(t)
 	if !a.Equivalent(list) || !list.Equivalent(a) {
 		t.Error("one statement as object and as list of one should be equivalent")
 	}
-	other := fixMust(iamguard.ParsePolicyDocument(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["s3:*"],"Resource":"arn:aws:s3:::a+b c"}]}`))(t)
+	other := must(awsguard.ParsePolicyDocument(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["s3:*"],"Resource":"arn:aws:s3:::a+b c"}]}`))(t)
 	if a.Equivalent(other) {
 		t.Error("Allow and Deny are equivalent?")
 	}
@@ -103,46 +103,46 @@ func TestParsePolicyDocumentFormsFix(t *testing.T) {
 		"bad escape":       `%ZZ`,
 		"statement string": `{"Statement":"x"}`,
 	} {
-		if _, err := iamguard.ParsePolicyDocument(bad); !errors.Is(err, iamguard.ErrPolicyDocument) {
+		if _, err := awsguard.ParsePolicyDocument(bad); !errors.Is(err, awsguard.ErrPolicyDocument) {
 			t.Errorf("%s: err = %v, want ErrPolicyDocument", name, err)
 		}
 	}
 }
 
-func TestPolicyDocumentValidateFix(t *testing.T) {
-	ok := func() *iamguard.PolicyDocument {
-		return &iamguard.PolicyDocument{Version: iamguard.PolicyVersion2012, Statement: iamguard.Statements{List: []iamguard.Statement{
-			{Sid: "A", Effect: "Allow", Action: iamguard.StringValue("s3:GetObject"), Resource: iamguard.StringValue("*")}}}}
+func TestPolicyDocumentValidate(t *testing.T) {
+	ok := func() *awsguard.PolicyDocument {
+		return &awsguard.PolicyDocument{Version: awsguard.PolicyVersion2012, Statement: awsguard.Statements{List: []awsguard.Statement{
+			{Sid: "A", Effect: "Allow", Action: awsguard.StringValue("s3:GetObject"), Resource: awsguard.StringValue("*")}}}}
 	}
 	if err := ok().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tests := map[string]func(d *iamguard.PolicyDocument){
-		"old version":  func(d *iamguard.PolicyDocument) { d.Version = "2010-01-01" },
-		"no version":   func(d *iamguard.PolicyDocument) { d.Version = "" },
-		"no statement": func(d *iamguard.PolicyDocument) { d.Statement.List = nil },
-		"bad effect":   func(d *iamguard.PolicyDocument) { d.Statement.List[0].Effect = "allow" },
-		"both actions": func(d *iamguard.PolicyDocument) { d.Statement.List[0].NotAction = iamguard.StringValue("s3:*") },
-		"no action":    func(d *iamguard.PolicyDocument) { d.Statement.List[0].Action = iamguard.Strings{} },
-		"no resource":  func(d *iamguard.PolicyDocument) { d.Statement.List[0].Resource = iamguard.Strings{} },
-		"empty list":   func(d *iamguard.PolicyDocument) { d.Statement.List[0].Action = iamguard.StringList() },
-		"principal":    func(d *iamguard.PolicyDocument) { d.Statement.List[0].Principal = &iamguard.Principal{Wildcard: true} },
-		"duplicate sid": func(d *iamguard.PolicyDocument) {
+	tests := map[string]func(d *awsguard.PolicyDocument){
+		"old version":  func(d *awsguard.PolicyDocument) { d.Version = "2010-01-01" },
+		"no version":   func(d *awsguard.PolicyDocument) { d.Version = "" },
+		"no statement": func(d *awsguard.PolicyDocument) { d.Statement.List = nil },
+		"bad effect":   func(d *awsguard.PolicyDocument) { d.Statement.List[0].Effect = "allow" },
+		"both actions": func(d *awsguard.PolicyDocument) { d.Statement.List[0].NotAction = awsguard.StringValue("s3:*") },
+		"no action":    func(d *awsguard.PolicyDocument) { d.Statement.List[0].Action = awsguard.Strings{} },
+		"no resource":  func(d *awsguard.PolicyDocument) { d.Statement.List[0].Resource = awsguard.Strings{} },
+		"empty list":   func(d *awsguard.PolicyDocument) { d.Statement.List[0].Action = awsguard.StringList() },
+		"principal":    func(d *awsguard.PolicyDocument) { d.Statement.List[0].Principal = &awsguard.Principal{Wildcard: true} },
+		"duplicate sid": func(d *awsguard.PolicyDocument) {
 			d.Statement.List = append(d.Statement.List, d.Statement.List[0])
 		},
 	}
 	for name, mutate := range tests {
 		d := ok()
 		mutate(d)
-		if err := d.Validate(); !errors.Is(err, iamguard.ErrPolicyDocument) {
+		if err := d.Validate(); !errors.Is(err, awsguard.ErrPolicyDocument) {
 			t.Errorf("%s: err = %v, want ErrPolicyDocument", name, err)
 		}
 	}
 }
 
-// FuzzPolicyDocumentFix: whatever parses marshals to JSON that parses to
+// FuzzPolicyDocument: whatever parses marshals to JSON that parses to
 // the same document, and marshalling is then stable (string-vs-list kept).
-func FuzzPolicyDocumentFix(f *testing.F) {
+func FuzzPolicyDocument(f *testing.F) {
 	for _, s := range []string{
 		policyDocAWSExample,
 		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
@@ -157,9 +157,9 @@ func FuzzPolicyDocumentFix(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		d, err := iamguard.ParsePolicyDocument(in)
+		d, err := awsguard.ParsePolicyDocument(in)
 		if err != nil {
-			if !errors.Is(err, iamguard.ErrPolicyDocument) {
+			if !errors.Is(err, awsguard.ErrPolicyDocument) {
 				t.Fatalf("error %v does not match ErrPolicyDocument", err)
 			}
 			return
@@ -169,7 +169,7 @@ func FuzzPolicyDocumentFix(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
 		}
-		d2, err := iamguard.ParsePolicyDocument(string(b1))
+		d2, err := awsguard.ParsePolicyDocument(string(b1))
 		if err != nil {
 			t.Fatalf("reparse of %s: %v", b1, err)
 		}
@@ -187,4 +187,16 @@ func FuzzPolicyDocumentFix(f *testing.F) {
 			t.Fatalf("statement form changed: %s", b1)
 		}
 	})
+}
+
+// must turns a (value, error) pair into the value, failing the test on
+// error: must(awsguard.ParsePolicyDocument(s))(t).
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
