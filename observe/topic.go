@@ -617,4 +617,3 @@ func subscriptionStatuses(want Topic, live []snstypes.Subscription, made map[str
 	}
 	return out
 }
-
