@@ -1,6 +1,10 @@
 package observe
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/awsguard/awsguard"
+)
 
 // Sentinels of the package. Match them with errors.Is. Input refused
 // before any call is an *awsguard.InputError (errors.Is
@@ -16,3 +20,7 @@ var (
 	// BatchImportFindings) answered with failed entries.
 	ErrPartialFailure = errors.New("observe: some entries of a batch call failed")
 )
+
+func inputErr(op, field, value, allowed string) error {
+	return &awsguard.InputError{Operation: op, Field: field, Value: value, Allowed: allowed}
+}
