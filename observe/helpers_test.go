@@ -1,6 +1,7 @@
 package observe_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -46,3 +47,5 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -1,0 +1,115 @@
+package observe_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/fault"
+	"github.com/awsguard/awsguard/observe"
+)
+
+// sweepKinds are the faults of a sweep: one that takes no effect and one
+// whose call takes effect while its answer is lost.
+var sweepKinds = []fault.Kind{fault.ServerError, fault.ResponseLost}
+
+// sweep fails each call of run in turn (k-th call, each kind), then runs
+// it again without faults and checks the result with verify; a third run
+// must make no mutating call. Each case works on its own resources, named
+// after id, laid by seed, in one emulator state: resetting the emulator
+// costs seconds a case. It fails the test if the sweep covered no fault
+// point.
+func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id string), run func(cfg aws.Config, id string) error, verify func(t *testing.T, cfg aws.Config, id string)) {
+	t.Helper()
+	env := awstest.New(t)
+	seed(t, env.Config(), "probe")
+	cfg, probe := faulty(env)
+	must(t, run(cfg, "probe"))
+	n := len(probe.Calls())
+	covered := 0
+	for k := 1; k <= n; k++ {
+		for _, kind := range sweepKinds {
+			id := fmt.Sprintf("c%02d-%s", k, kind)
+			t.Run(id, func(t *testing.T) {
+				seed(t, env.Config(), id)
+				cfg, inj := faulty(env, fault.Rule{Nth: k, Kind: kind})
+				if err := run(cfg, id); err == nil && len(inj.Injected()) > 0 {
+					t.Errorf("fault at %v gave no error", inj.Injected())
+				}
+				if len(inj.Injected()) == 0 {
+					t.Fatalf("no call %d to fail", k)
+				}
+				covered++
+				must(t, run(env.Config(), id))
+				verify(t, env.Config(), id)
+				cfg, calls := counted(env)
+				must(t, run(cfg, id))
+				if m := mutating(calls); len(m) != 0 {
+					t.Errorf("run after the re-run made mutating calls %v", m)
+				}
+			})
+		}
+	}
+	t.Logf("%s: %d calls, %d fault points covered", name, n, covered)
+	if covered == 0 {
+		t.Fatalf("%s: no fault point covered", name)
+	}
+}
+
+func noSeed(*testing.T, aws.Config, string) {}
+
+func TestEnsureAlertTopicFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	topic := func(id string) observe.Topic {
+		tp := alertTopic
+		tp.Name = "alerts-" + id
+		return tp
+	}
+	sweep(t, "EnsureAlertTopic", noSeed, func(cfg aws.Config, id string) error {
+		_, err := observe.EnsureAlertTopic(ctx, sns.NewFromConfig(cfg), topic(id))
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		api := sns.NewFromConfig(cfg)
+		res, err := observe.EnsureAlertTopic(ctx, api, topic(id), func(o *observe.Options) { o.DryRun = true })
+		must(t, err)
+		if res.State != observe.TopicCompliant {
+			t.Errorf("state after re-run = %v", res.State)
+		}
+		subs, err := api.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(res.TopicARN)})
+		must(t, err)
+		if len(subs.Subscriptions) != len(alertTopic.Subscriptions) {
+			t.Errorf("subscriptions = %d, want %d (no duplicate)", len(subs.Subscriptions), len(alertTopic.Subscriptions))
+		}
+	})
+}
+
+func TestEnsureEventRuleFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	rule := func(id string) observe.EventRule {
+		r, err := observe.PresetRule(observe.PresetIAMPolicyChanges, testTopicARN)
+		must(t, err)
+		r.Name = "rule-" + id
+		return r
+	}
+	sweep(t, "EnsureEventRule", noSeed, func(cfg aws.Config, id string) error {
+		_, err := observe.EnsureEventRule(ctx, eventbridge.NewFromConfig(cfg), rule(id))
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		api := eventbridge.NewFromConfig(cfg)
+		rules, err := api.ListRules(ctx, &eventbridge.ListRulesInput{NamePrefix: aws.String("rule-" + id)})
+		must(t, err)
+		if len(rules.Rules) != 1 {
+			t.Errorf("rules = %d, want 1", len(rules.Rules))
+		}
+		targets, err := api.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("rule-" + id)})
+		must(t, err)
+		if len(targets.Targets) != 1 {
+			t.Errorf("targets = %d, want 1", len(targets.Targets))
+		}
+	})
+}
