@@ -113,3 +113,26 @@ func TestEnsureEventRuleFaultSweep(t *testing.T) {
 		}
 	})
 }
+
+// Teardown after a fault at any call, run again, removes everything
+// observe made and nothing else.
+func TestTeardownFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	sweep(t, "Teardown", func(t *testing.T, cfg aws.Config, id string) {
+		if id == "probe" {
+			seedUnrelated(t, cfg, "probe")
+		}
+		setUp(t, cfg, id)
+	}, func(cfg aws.Config, id string) error {
+		_, err := observe.Teardown(ctx, teardownClients(cfg))
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		want := inventory{
+			Topics: map[string]int{"arn:aws:sns:us-east-1:123456789012:other-probe": 1, "arn:aws:sns:us-east-1:123456789012:waf-probe": 1},
+			Rules:  map[string]int{"other-probe": 1},
+		}
+		if d := cmpDiff(want, take(t, cfg)); d != "" {
+			t.Errorf("after teardown (-want +got):\n%s", d)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package observe_test
 
 import (
 	"errors"
+	"github.com/google/go-cmp/cmp"
 	"strings"
 	"testing"
 
@@ -49,3 +50,5 @@ func must(t *testing.T, err error) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func cmpDiff(a, b any) string { return cmp.Diff(a, b) }
