@@ -3,6 +3,8 @@ package observe
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
@@ -58,7 +60,39 @@ type TeardownEventsAPI interface {
 	DeleteRule(ctx context.Context, in *eventbridge.DeleteRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.DeleteRuleOutput, error)
 }
 
+// AlarmsAPI is the part of *cloudwatch.Client that EnsureCISAlarms and
+// EnsureInstanceAlarms call: cloudwatch:DescribeAlarms,
+// cloudwatch:ListTagsForResource, and to change: cloudwatch:PutMetricAlarm
+// (with cloudwatch:TagResource for the tags it sets on creation).
+type AlarmsAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
+}
+
+// MetricFiltersAPI is the part of *cloudwatchlogs.Client that
+// EnsureCISAlarms calls: logs:DescribeMetricFilters and, to change,
+// logs:PutMetricFilter.
+type MetricFiltersAPI interface {
+	DescribeMetricFilters(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+	PutMetricFilter(ctx context.Context, in *cloudwatchlogs.PutMetricFilterInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutMetricFilterOutput, error)
+}
+
+// LogGroupsAPI is the part of *cloudwatchlogs.Client that EnsureLogGroups
+// calls: logs:DescribeLogGroups, and to change:
+// logs:CreateLogGroup (with logs:TagResource), logs:PutRetentionPolicy and
+// logs:AssociateKmsKey.
+type LogGroupsAPI interface {
+	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	AssociateKmsKey(ctx context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error)
+}
+
 var (
+	_ AlarmsAPI         = (*cloudwatch.Client)(nil)
+	_ MetricFiltersAPI  = (*cloudwatchlogs.Client)(nil)
+	_ LogGroupsAPI      = (*cloudwatchlogs.Client)(nil)
 	_ TopicAPI          = (*sns.Client)(nil)
 	_ RuleAPI           = (*eventbridge.Client)(nil)
 	_ TeardownSNSAPI    = (*sns.Client)(nil)

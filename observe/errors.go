@@ -24,3 +24,5 @@ var (
 func inputErr(op, field, value, allowed string) error {
 	return &awsguard.InputError{Operation: op, Field: field, Value: value, Allowed: allowed}
 }
+
+func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }

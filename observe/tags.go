@@ -60,6 +60,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, if set, receives an event as each action starts.
 	Progress func(awsguard.Progress)
+	// AllowWeaken lets a plan holding a weakening action be applied, such
+	// as a log retention shorter than the group has (older events are then
+	// deleted). Without it such a plan is refused with an
+	// *awsguard.WeakeningError before any change.
+	AllowWeaken bool
 }
 
 func options(optFns []func(*Options)) Options {
@@ -75,8 +80,9 @@ func options(optFns []func(*Options)) Options {
 
 func (o Options) apply(op string) awsguard.ApplyOptions {
 	return awsguard.ApplyOptions{
-		Logger:   o.Logger,
-		Progress: o.Progress,
-		ToDo:     "run " + op + " again: it reads what is there and carries out only what is left",
+		Logger:      o.Logger,
+		Progress:    o.Progress,
+		AllowWeaken: o.AllowWeaken,
+		ToDo:        "run " + op + " again: it reads what is there and carries out only what is left",
 	}
 }
