@@ -89,7 +89,28 @@ type LogGroupsAPI interface {
 	AssociateKmsKey(ctx context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error)
 }
 
+// TeardownAlarmsAPI is the part of *cloudwatch.Client that Teardown
+// calls: cloudwatch:DescribeAlarms, cloudwatch:ListTagsForResource and, to
+// remove, cloudwatch:DeleteAlarms.
+type TeardownAlarmsAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
+}
+
+// TeardownLogsAPI is the part of *cloudwatchlogs.Client that Teardown
+// calls: logs:DeleteMetricFilter and, with DeleteLogGroups,
+// logs:DescribeLogGroups, logs:ListTagsForResource and logs:DeleteLogGroup.
+type TeardownLogsAPI interface {
+	DeleteMetricFilter(ctx context.Context, in *cloudwatchlogs.DeleteMetricFilterInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteMetricFilterOutput, error)
+	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
+	DeleteLogGroup(ctx context.Context, in *cloudwatchlogs.DeleteLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteLogGroupOutput, error)
+}
+
 var (
+	_ TeardownAlarmsAPI = (*cloudwatch.Client)(nil)
+	_ TeardownLogsAPI   = (*cloudwatchlogs.Client)(nil)
 	_ AlarmsAPI         = (*cloudwatch.Client)(nil)
 	_ MetricFiltersAPI  = (*cloudwatchlogs.Client)(nil)
 	_ LogGroupsAPI      = (*cloudwatchlogs.Client)(nil)

@@ -122,14 +122,16 @@ func TestTeardownFaultSweep(t *testing.T) {
 		if id == "probe" {
 			seedUnrelated(t, cfg, "probe")
 		}
-		setUp(t, cfg, id)
+		setUp(t, cfg, id, trailGroup+"-probe", false)
 	}, func(cfg aws.Config, id string) error {
-		_, err := observe.Teardown(ctx, teardownClients(cfg))
+		_, err := observe.Teardown(ctx, teardownClients(cfg), func(o *observe.TeardownOptions) { o.DeleteLogGroups = true })
 		return err
 	}, func(t *testing.T, cfg aws.Config, id string) {
 		want := inventory{
-			Topics: map[string]int{"arn:aws:sns:us-east-1:123456789012:other-probe": 1, "arn:aws:sns:us-east-1:123456789012:waf-probe": 1},
-			Rules:  map[string]int{"other-probe": 1},
+			Topics:  map[string]int{"arn:aws:sns:us-east-1:123456789012:other-probe": 1, "arn:aws:sns:us-east-1:123456789012:waf-probe": 1},
+			Rules:   map[string]int{"other-probe": 1},
+			Alarms:  []string{"awsguard-other-probe"},
+			Filters: map[string]int{"other-probe": 0, trailGroup + "-probe": 1},
 		}
 		if d := cmpDiff(want, take(t, cfg)); d != "" {
 			t.Errorf("after teardown (-want +got):\n%s", d)

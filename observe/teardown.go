@@ -9,19 +9,26 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awserr"
 )
 
 // TeardownClients are the clients Teardown examines. A nil client leaves
 // that service unexamined, and the plan's Warnings say so.
 type TeardownClients struct {
-	SNS    TeardownSNSAPI
-	Events TeardownEventsAPI
+	SNS        TeardownSNSAPI
+	Events     TeardownEventsAPI
+	CloudWatch TeardownAlarmsAPI
+	Logs       TeardownLogsAPI
 }
 
 // TeardownOptions tune Teardown. The zero value removes what observe
@@ -34,8 +41,11 @@ type TeardownOptions struct {
 	// topic's other subscriptions. Without it they are kept and listed in
 	// Changed.
 	RemoveChanged bool
-	Logger        *slog.Logger
-	Progress      func(awsguard.Progress)
+	// DeleteLogGroups also deletes the log groups EnsureLogGroups created,
+	// with every event in them. Without it they are kept.
+	DeleteLogGroups bool
+	Logger          *slog.Logger
+	Progress        func(awsguard.Progress)
 }
 
 // ChangedResource is a resource observe created that someone changed
@@ -58,8 +68,11 @@ type TeardownResult struct {
 const (
 	ActionRemoveTargets = "remove-targets"
 	ActionDeleteRule    = "delete-rule"
+	ActionDeleteFilter  = "delete-metric-filter"
+	ActionDeleteAlarm   = "delete-alarm"
 	ActionUnsubscribe   = "unsubscribe"
 	ActionDeleteTopic   = "delete-topic"
+	ActionDeleteLogs    = "delete-log-group"
 )
 
 // teardownStep is one action with the call that carries it out.
@@ -69,8 +82,9 @@ type teardownStep struct {
 }
 
 // Teardown removes what observe created and nothing else, in dependency
-// order: the targets of each of observe's rules, then the rule; observe's
-// subscriptions, then the topic. observe's resources are those tagged
+// order: the targets of each of observe's rules, then the rule; each
+// alarm's metric filter, then the alarm; observe's subscriptions, then
+// the topic; with DeleteLogGroups, the log groups EnsureLogGroups created. observe's resources are those tagged
 // awsguard:managed=true and awsguard:package=observe, and the
 // subscriptions recorded on their topic.
 //
@@ -85,7 +99,8 @@ type teardownStep struct {
 // part-way returns an *awsguard.StepError; running it again removes what
 // is left (what is already gone counts as removed).
 //
-// Permissions: those of TeardownSNSAPI and TeardownEventsAPI.
+// Permissions: those of TeardownSNSAPI, TeardownEventsAPI,
+// TeardownAlarmsAPI and TeardownLogsAPI.
 func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOptions)) (*TeardownResult, error) {
 	const op = "observe.Teardown"
 	var o TeardownOptions
@@ -103,6 +118,15 @@ func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOp
 		}
 		steps = append(steps, s...)
 	}
+	if c.CloudWatch == nil {
+		res.Warnings = append(res.Warnings, "CloudWatch alarms and their metric filters not examined: no CloudWatch client")
+	} else {
+		s, err := planAlarmsTeardown(ctx, c.CloudWatch, c.Logs, res)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, s...)
+	}
 	if c.SNS == nil {
 		res.Warnings = append(res.Warnings, "SNS topics not examined: no SNS client")
 	} else {
@@ -111,6 +135,17 @@ func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOp
 			return res, err
 		}
 		steps = append(steps, s...)
+	}
+	if o.DeleteLogGroups {
+		if c.Logs == nil {
+			res.Warnings = append(res.Warnings, "log groups not examined: no CloudWatch Logs client")
+		} else {
+			s, err := planLogGroupsTeardown(ctx, c.Logs)
+			if err != nil {
+				return res, err
+			}
+			steps = append(steps, s...)
+		}
 	}
 	fns := map[string]func(context.Context) error{}
 	for _, s := range steps {
@@ -292,6 +327,92 @@ func planTopicsTeardown(ctx context.Context, api TeardownSNSAPI, o TeardownOptio
 				return nil
 			},
 		})
+	}
+	return steps, nil
+}
+
+func logsNotFound(err error) bool {
+	var nf *logtypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+func planAlarmsTeardown(ctx context.Context, cw TeardownAlarmsAPI, logs TeardownLogsAPI, res *TeardownResult) ([]teardownStep, error) {
+	var steps []teardownStep
+	p := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String("awsguard-"),
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm}})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("observe: describe alarms: %w", err)
+		}
+		for _, a := range out.MetricAlarms {
+			name, alarmARN := aws.ToString(a.AlarmName), aws.ToString(a.AlarmArn)
+			tags, err := alarmTags(ctx, cw, alarmARN)
+			if err != nil {
+				return nil, err
+			}
+			if !isManaged(tags) {
+				continue
+			}
+			if group, filter := tags[tagLogGroup], tags[tagMetricFilter]; filter != "" {
+				if logs == nil {
+					res.Warnings = append(res.Warnings, "alarm "+name+" kept: it records metric filter "+filter+" and there is no CloudWatch Logs client to delete it")
+					continue
+				}
+				steps = append(steps, teardownStep{
+					action: awsguard.Action{Kind: ActionDeleteFilter, Call: "logs:DeleteMetricFilter", Resource: group + ":" + filter,
+						Detail: "delete metric filter " + filter + " of log group " + group},
+					do: func(ctx context.Context) error {
+						_, err := logs.DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{LogGroupName: aws.String(group), FilterName: aws.String(filter)})
+						if err != nil && !logsNotFound(err) {
+							return fmt.Errorf("delete metric filter %s: %w", filter, err)
+						}
+						return nil
+					},
+				})
+			}
+			steps = append(steps, teardownStep{
+				action: awsguard.Action{Kind: ActionDeleteAlarm, Call: "cloudwatch:DeleteAlarms", Resource: alarmARN, Detail: "delete alarm " + name},
+				do: func(ctx context.Context) error {
+					if _, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && awserr.Code(err) != "ResourceNotFound" {
+						return fmt.Errorf("delete alarm %s: %w", name, err)
+					}
+					return nil
+				},
+			})
+		}
+	}
+	return steps, nil
+}
+
+func planLogGroupsTeardown(ctx context.Context, logs TeardownLogsAPI) ([]teardownStep, error) {
+	var steps []teardownStep
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(logs, &cloudwatchlogs.DescribeLogGroupsInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("observe: describe log groups: %w", err)
+		}
+		for _, g := range out.LogGroups {
+			name, groupARN := aws.ToString(g.LogGroupName), logGroupARN(&g)
+			tags, err := logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(groupARN)})
+			if err != nil {
+				return nil, fmt.Errorf("observe: list tags of %s: %w", groupARN, err)
+			}
+			if !isManaged(tags.Tags) {
+				continue
+			}
+			steps = append(steps, teardownStep{
+				action: awsguard.Action{Kind: ActionDeleteLogs, Call: "logs:DeleteLogGroup", Resource: groupARN,
+					Detail: "delete log group " + name + " and its events"},
+				do: func(ctx context.Context) error {
+					if _, err := logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(name)}); err != nil && !logsNotFound(err) {
+						return fmt.Errorf("delete log group %s: %w", name, err)
+					}
+					return nil
+				},
+			})
+		}
 	}
 	return steps, nil
 }
