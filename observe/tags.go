@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/awsguard/awsguard"
 )
@@ -65,6 +66,19 @@ type Options struct {
 	// deleted). Without it such a plan is refused with an
 	// *awsguard.WeakeningError before any change.
 	AllowWeaken bool
+	// MaxWait bounds a wait for eventual consistency (a new instance
+	// profile reaching EC2); default 1 minute.
+	MaxWait time.Duration
+	// MinDelay is the first pause of such a wait, doubling up to 8 s;
+	// default 1 s.
+	MinDelay time.Duration
+}
+
+func (o Options) minDelay() time.Duration {
+	if o.MinDelay > 0 {
+		return o.MinDelay
+	}
+	return time.Second
 }
 
 func options(optFns []func(*Options)) Options {

@@ -29,6 +29,8 @@ type TeardownClients struct {
 	Events     TeardownEventsAPI
 	CloudWatch TeardownAlarmsAPI
 	Logs       TeardownLogsAPI
+	IAM        TeardownIAMAPI
+	EC2        TeardownEC2API
 }
 
 // TeardownOptions tune Teardown. The zero value removes what observe
@@ -100,7 +102,7 @@ type teardownStep struct {
 // is left (what is already gone counts as removed).
 //
 // Permissions: those of TeardownSNSAPI, TeardownEventsAPI,
-// TeardownAlarmsAPI and TeardownLogsAPI.
+// TeardownAlarmsAPI, TeardownLogsAPI, TeardownIAMAPI and TeardownEC2API.
 func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOptions)) (*TeardownResult, error) {
 	const op = "observe.Teardown"
 	var o TeardownOptions
@@ -146,6 +148,15 @@ func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOp
 			}
 			steps = append(steps, s...)
 		}
+	}
+	if c.IAM == nil {
+		res.Warnings = append(res.Warnings, "the agent's roles not examined: no IAM client")
+	} else {
+		s, err := planIAMTeardown(ctx, c.IAM, c.EC2, o, res)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, s...)
 	}
 	fns := map[string]func(context.Context) error{}
 	for _, s := range steps {
