@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/awsguard/awsguard/internal/awstest"
@@ -135,6 +137,30 @@ func TestTeardownFaultSweep(t *testing.T) {
 		}
 		if d := cmpDiff(want, take(t, cfg)); d != "" {
 			t.Errorf("after teardown (-want +got):\n%s", d)
+		}
+	})
+}
+
+// EnsureAgentRole after a fault at any call, run again, leaves one role,
+// one profile holding it, and the instance associated with it.
+func TestEnsureAgentRoleFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	instances := map[string]string{}
+	sweep(t, "EnsureAgentRole", func(t *testing.T, cfg aws.Config, id string) {
+		instances[id] = launch(t, cfg)
+	}, func(cfg aws.Config, id string) error {
+		_, err := observe.EnsureAgentRole(ctx, agentClients(cfg), observe.AgentRole{Name: "agent-" + id, InstanceID: instances[id]},
+			func(o *observe.Options) { o.MinDelay = time.Millisecond })
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		api := iam.NewFromConfig(cfg)
+		p, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("agent-" + id)})
+		must(t, err)
+		if len(p.InstanceProfile.Roles) != 1 {
+			t.Errorf("profile roles = %d", len(p.InstanceProfile.Roles))
+		}
+		if got := profileOf(t, cfg, instances[id]); len(got) != 1 || got[0] != aws.ToString(p.InstanceProfile.Arn) {
+			t.Errorf("instance profile = %v", got)
 		}
 	})
 }

@@ -16,17 +16,23 @@ import (
 	"github.com/awsguard/awsguard/observe"
 )
 
+// testImage is an image of the emulator, read once: listing them is slow.
+var testImage *ec2types.Image
+
 // launch starts an instance in the emulator and returns its ID.
 func launch(t *testing.T, cfg aws.Config) string {
 	t.Helper()
 	ctx := context.Background()
 	api := ec2.NewFromConfig(cfg)
-	imgs, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
-	must(t, err)
-	if len(imgs.Images) == 0 {
-		t.Fatal("the emulator has no images")
+	if testImage == nil {
+		imgs, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"amzn2-ami-*"}}}})
+		must(t, err)
+		if len(imgs.Images) == 0 {
+			t.Fatal("the emulator has no images")
+		}
+		testImage = &imgs.Images[0]
 	}
-	img := imgs.Images[0]
+	img := *testImage
 	out, err := api.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: img.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		InstanceType:        ec2types.InstanceTypeT3Micro,
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: img.RootDeviceName, Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(8)}}}})
