@@ -313,8 +313,8 @@ func (a ASFF) sdk() shtypes.AwsSecurityFinding {
 		Types: a.Types, CreatedAt: aws.String(a.CreatedAt), UpdatedAt: aws.String(a.UpdatedAt),
 		Severity: &shtypes.Severity{Label: shtypes.SeverityLabel(a.Severity.Label)},
 		Title:    aws.String(a.Title), Description: aws.String(a.Description), ProductFields: a.ProductFields,
-		Compliance: &shtypes.Compliance{Status: shtypes.ComplianceStatus(a.Compliance.Status), RelatedRequirements: a.Compliance.RelatedRequirements},
-		Workflow:   &shtypes.Workflow{Status: shtypes.WorkflowStatus(a.Workflow.Status)},
+		Compliance:  &shtypes.Compliance{Status: shtypes.ComplianceStatus(a.Compliance.Status), RelatedRequirements: a.Compliance.RelatedRequirements},
+		Workflow:    &shtypes.Workflow{Status: shtypes.WorkflowStatus(a.Workflow.Status)},
 		RecordState: shtypes.RecordState(a.RecordState),
 	}
 	if a.Remediation != nil {
