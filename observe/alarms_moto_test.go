@@ -11,20 +11,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/awsguard/awsguard"
-	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/observe"
 )
 
 const trailGroup = "aws-cloudtrail-logs-123456789012"
 
 func TestEnsureCISAlarmsMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	logs := cloudwatchlogs.NewFromConfig(env.Config())
-	_, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(trailGroup)})
+	group := trailGroup + "-cis"
+	_, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
 	must(t, err)
 	cfg, calls := counted(env)
-	want := observe.CISAlarms{LogGroupName: trailGroup, TopicARN: testTopicARN}
+	want := observe.CISAlarms{LogGroupName: group, TopicARN: testTopicARN}
 	cw, lg := cloudwatch.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg)
 	dry, err := observe.EnsureCISAlarms(ctx, cw, lg, want, func(o *observe.Options) { o.DryRun = true })
 	must(t, err)
@@ -49,7 +49,7 @@ func TestEnsureCISAlarmsMoto(t *testing.T) {
 	if m := mutating(calls); len(m) != 0 {
 		t.Fatalf("second run made mutating calls %v", m)
 	}
-	filters, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(trailGroup)})
+	filters, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(group)})
 	must(t, err)
 	if len(filters.MetricFilters) != n {
 		t.Errorf("filters = %d, want %d", len(filters.MetricFilters), n)
@@ -57,11 +57,11 @@ func TestEnsureCISAlarmsMoto(t *testing.T) {
 }
 
 func TestEnsureInstanceAlarmsMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	cfg, calls := counted(env)
 	cw := cloudwatch.NewFromConfig(cfg)
-	want := observe.InstanceAlarms{InstanceID: "i-0123456789abcdef0", TopicARN: testTopicARN}
+	want := observe.InstanceAlarms{InstanceID: "i-0123456789abcdef9", TopicARN: testTopicARN}
 	res, err := observe.EnsureInstanceAlarms(ctx, cw, want)
 	must(t, err)
 	if len(res.Actions) != 2 || !res.Applied {
@@ -77,7 +77,7 @@ func TestEnsureInstanceAlarmsMoto(t *testing.T) {
 	want.CPUPercent = 90
 	res, err = observe.EnsureInstanceAlarms(ctx, cw, want)
 	must(t, err)
-	if len(res.Actions) != 1 || res.Actions[0].Resource != "awsguard-i-0123456789abcdef0-cpu-high" {
+	if len(res.Actions) != 1 || res.Actions[0].Resource != "awsguard-i-0123456789abcdef9-cpu-high" {
 		t.Fatalf("threshold change = %+v", res.Plan)
 	}
 	// An alarm of the name observe did not make is left alone.
@@ -92,7 +92,7 @@ func TestEnsureInstanceAlarmsMoto(t *testing.T) {
 }
 
 func TestEnsureLogGroupsMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	cfg, calls := counted(env)
 	api := cloudwatchlogs.NewFromConfig(cfg)

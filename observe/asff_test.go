@@ -15,7 +15,6 @@ import (
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/awsguard/awsguard"
-	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/observe"
 )
 
@@ -125,7 +124,7 @@ func TestPublishFindingsBatches(t *testing.T) {
 }
 
 func TestPublishFindingsMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	cfg, calls := counted(env)
 	res, err := observe.PublishFindings(context.Background(), securityhub.NewFromConfig(cfg), bigReport(120))
 	must(t, err)

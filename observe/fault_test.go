@@ -3,10 +3,12 @@ package observe_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -28,14 +30,21 @@ var sweepKinds = []fault.Kind{fault.ServerError, fault.ResponseLost}
 // point.
 func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id string), run func(cfg aws.Config, id string) error, verify func(t *testing.T, cfg aws.Config, id string)) {
 	t.Helper()
-	env := awstest.New(t)
+	env := sharedEnv(t)
+	if strings.HasPrefix(name, "Teardown") {
+		env = awstest.New(t) // Teardown reads the whole account
+	}
 	seed(t, env.Config(), "probe")
 	cfg, probe := faulty(env)
 	must(t, run(cfg, "probe"))
 	n := len(probe.Calls())
 	covered := 0
 	for k := 1; k <= n; k++ {
-		for _, kind := range sweepKinds {
+		kinds := sweepKinds
+		if op := probe.Calls()[k-1].Operation; strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Describe") {
+			kinds = kinds[:1] // a read that fails is a read that fails, whatever became of its answer
+		}
+		for _, kind := range kinds {
 			id := fmt.Sprintf("c%02d-%s", k, kind)
 			t.Run(id, func(t *testing.T) {
 				seed(t, env.Config(), id)
@@ -161,6 +170,48 @@ func TestEnsureAgentRoleFaultSweep(t *testing.T) {
 		}
 		if got := profileOf(t, cfg, instances[id]); len(got) != 1 || got[0] != aws.ToString(p.InstanceProfile.Arn) {
 			t.Errorf("instance profile = %v", got)
+		}
+	})
+}
+
+// Teardown of the agent's role after a fault at any call, run again,
+// takes the profile off the instance and removes profile and role, and
+// leaves the unrelated role and profile.
+func TestTeardownRoleFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	var instance string // one instance serves every case: each teardown frees it
+	clients := func(cfg aws.Config) observe.TeardownClients {
+		return observe.TeardownClients{IAM: iam.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}
+	}
+	sweep(t, "Teardown (role)", func(t *testing.T, cfg aws.Config, id string) {
+		if id == "probe" {
+			api := iam.NewFromConfig(cfg)
+			_, err := api.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("unrelated"), Path: aws.String(observe.RolePath),
+				AssumeRolePolicyDocument: aws.String(observe.AgentTrustPolicyJSON())})
+			must(t, err)
+			_, err = api.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("unrelated"), Path: aws.String(observe.RolePath)})
+			must(t, err)
+			instance = launch(t, cfg)
+		}
+		_, err := observe.EnsureAgentRole(ctx, agentClients(cfg), observe.AgentRole{Name: "agent-" + id, InstanceID: instance})
+		must(t, err)
+	}, func(cfg aws.Config, id string) error {
+		res, err := observe.Teardown(ctx, clients(cfg))
+		if err == nil && len(res.Warnings) != 3 { // the three services without a client
+			return fmt.Errorf("warnings %v", res.Warnings)
+		}
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		api := iam.NewFromConfig(cfg)
+		roles, err := api.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(observe.RolePath)})
+		must(t, err)
+		profs, err := api.ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{PathPrefix: aws.String(observe.RolePath)})
+		must(t, err)
+		if len(roles.Roles) != 1 || len(profs.InstanceProfiles) != 1 {
+			t.Errorf("roles %d, profiles %d left, want the unrelated one of each", len(roles.Roles), len(profs.InstanceProfiles))
+		}
+		if got := profileOf(t, cfg, instance); len(got) != 0 {
+			t.Errorf("instance keeps profile %v", got)
 		}
 	})
 }

@@ -52,3 +52,19 @@ func must(t *testing.T, err error) {
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 func cmpDiff(a, b any) string { return cmp.Diff(a, b) }
+
+// shared is the emulator of the tests that need no empty account: they
+// name their resources apart, so they skip the reset (which, with the
+// emulator's slow first calls after it, costs seconds a test).
+var shared *awstest.Env
+
+// sharedEnv returns the emulator without resetting it (but the first
+// time). Tests that read the whole account (Audit, Teardown) use
+// awstest.New instead.
+func sharedEnv(t *testing.T) *awstest.Env {
+	t.Helper()
+	if shared == nil {
+		shared = awstest.New(t)
+	}
+	return shared
+}

@@ -141,6 +141,12 @@ func AgentTrustPolicy() *awsguard.PolicyDocument {
 	}}}}
 }
 
+// AgentTrustPolicyJSON is AgentTrustPolicy as IAM takes it.
+func AgentTrustPolicyJSON() string {
+	s, _ := AgentTrustPolicy().JSON()
+	return s
+}
+
 func iamNotFound(err error) bool {
 	var nf *iamtypes.NoSuchEntityException
 	return errors.As(err, &nf)

@@ -11,14 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/awsguard/awsguard"
-	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/observe"
 )
 
 const testTopicARN = "arn:aws:sns:us-east-1:123456789012:awsguard-alerts"
 
 func TestEnsureEventRuleMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	_, err := observe.EnsureAlertTopic(ctx, sns.NewFromConfig(env.Config()), alertTopic)
 	must(t, err)
@@ -77,12 +76,13 @@ func TestEnsureEventRuleMoto(t *testing.T) {
 }
 
 func TestEnsureEventRuleNotManaged(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	api := eventbridge.NewFromConfig(env.Config())
-	_, err := api.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("awsguard-root-sign-in"), EventPattern: aws.String(`{"source":["aws.signin"]}`)})
+	_, err := api.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("theirs"), EventPattern: aws.String(`{"source":["aws.signin"]}`)})
 	must(t, err)
 	r, _ := observe.PresetRule(observe.PresetRootSignIn, testTopicARN)
+	r.Name = "theirs"
 	res, err := observe.EnsureEventRule(ctx, api, r)
 	if !errors.Is(err, observe.ErrNotManaged) || res.State != observe.RuleNotManaged || len(res.Actions) != 0 {
 		t.Fatalf("err = %v, res %+v", err, res)

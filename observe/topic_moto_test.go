@@ -10,7 +10,6 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/awsguard/awsguard"
-	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/observe"
 )
 
@@ -23,7 +22,7 @@ var alertTopic = observe.Topic{
 }
 
 func TestEnsureAlertTopicMoto(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	cfg, calls := counted(env)
 	api := sns.NewFromConfig(cfg)
@@ -76,14 +75,16 @@ func TestEnsureAlertTopicMoto(t *testing.T) {
 }
 
 func TestEnsureAlertTopicNotManaged(t *testing.T) {
-	env := awstest.New(t)
+	env := sharedEnv(t)
 	ctx := context.Background()
 	api := sns.NewFromConfig(env.Config())
-	_, err := api.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(alertTopic.Name),
+	theirs := alertTopic
+	theirs.Name = "theirs"
+	_, err := api.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(theirs.Name),
 		Tags: []snstypes.Tag{{Key: aws.String("team"), Value: aws.String("ops")}}})
 	must(t, err)
 	cfg, calls := counted(env)
-	res, err := observe.EnsureAlertTopic(ctx, sns.NewFromConfig(cfg), alertTopic)
+	res, err := observe.EnsureAlertTopic(ctx, sns.NewFromConfig(cfg), theirs)
 	if !errors.Is(err, observe.ErrNotManaged) || res.State != observe.TopicNotManaged {
 		t.Fatalf("err = %v, state %v", err, res.State)
 	}
