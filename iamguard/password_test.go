@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
@@ -165,9 +166,9 @@ func TestPasswordPolicyValidate(t *testing.T) {
 				}
 				return
 			}
-			var pe *iamguard.PasswordPolicyError
-			if !errors.As(err, &pe) || pe.Field != tt.wantField || !errors.Is(err, iamguard.ErrInvalidPasswordPolicy) {
-				t.Fatalf("Validate = %v, want a *PasswordPolicyError on %s", err, tt.wantField)
+			var pe *awsguard.InputError
+			if !errors.As(err, &pe) || pe.Field != "PasswordPolicy."+tt.wantField || !errors.Is(err, awsguard.ErrInvalidInput) {
+				t.Fatalf("Validate = %v, want an *awsguard.InputError on PasswordPolicy.%s", err, tt.wantField)
 			}
 			// An invalid policy makes no call at all.
 			f := &ppFake{}
@@ -190,8 +191,8 @@ func FuzzValidatePasswordPolicy(f *testing.F) {
 		if (err == nil) != valid {
 			t.Fatalf("Validate(%+v) = %v, want valid=%v", p, err, valid)
 		}
-		if err != nil && !errors.Is(err, iamguard.ErrInvalidPasswordPolicy) {
-			t.Fatalf("error does not match ErrInvalidPasswordPolicy: %v", err)
+		if err != nil && !errors.Is(err, awsguard.ErrInvalidInput) {
+			t.Fatalf("error does not match awsguard.ErrInvalidInput: %v", err)
 		}
 		fake := &ppFake{get: func() (*iam.GetAccountPasswordPolicyOutput, error) { return &iam.GetAccountPasswordPolicyOutput{}, nil }}
 		ch, err := iamguard.EnablePasswordPolicy(context.Background(), fake, p, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
@@ -268,12 +269,12 @@ func TestRestorePasswordPolicyGoneMeanwhile(t *testing.T) {
 		},
 		del: func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("NoSuchEntity") },
 	}
-	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil, func(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true })
+	if err != nil || ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("restore = %+v, %v", ch, err)
 	}
 	f.del = func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("AccessDenied") }
-	if _, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil); err == nil {
+	if _, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil, func(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true }); err == nil {
 		t.Error("a failed delete gave no error")
 	}
 }
