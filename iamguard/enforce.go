@@ -210,9 +210,10 @@ func groupPolicies(ctx context.Context, api iam.ListAttachedGroupPoliciesAPIClie
 // with MFA). Do not attach it to the group of the automation itself.
 //
 // IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:GetPolicyVersion,
-// iam:ListPolicyVersions, iam:CreatePolicy, iam:TagPolicy (to tag it at
-// creation), iam:CreatePolicyVersion, iam:DeletePolicyVersion,
-// iam:ListAttachedGroupPolicies, iam:AttachGroupPolicy.
+// iam:ListPolicyVersions, iam:CreatePolicy, iam:CreatePolicyVersion,
+// iam:DeletePolicyVersion, iam:ListAttachedGroupPolicies,
+// iam:AttachGroupPolicy. CreatePolicy with tags is also authorized as
+// iam:TagPolicy, which is no call of its own: grant it too.
 func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*awsguard.Plan, error) {
 	const op = "EnforceMFA"
 	var o EnforceMFAOptions
@@ -345,6 +346,12 @@ func planPolicyVersion(ctx context.Context, api EnforceMFAAPI, pl *planner, arn,
 // need nothing. A policy of that name and path that awsguard did not
 // create is left alone (ErrPolicyConflict, nothing changed). A second run
 // changes nothing.
+//
+// Detaching the policy lets the group's members work without MFA: those
+// actions are marked Weakening and the plan is refused
+// (*awsguard.WeakeningError, nothing changed) unless AllowWeaken is set.
+// This is the explicit undo of EnforceMFA; pass AllowWeaken only when
+// asked to lift the enforcement.
 //
 // IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:ListAttachedGroupPolicies,
 // iam:DetachGroupPolicy, iam:ListEntitiesForPolicy, iam:ListPolicyVersions,

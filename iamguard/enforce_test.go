@@ -319,7 +319,7 @@ func TestPolicyDocumentShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := d.Statement.List[0]
-	if got := fmt.Sprint(st.Effect, st.Action.Values, st.Action.Single, st.Resource.Single); got != "Allow [iam:ChangePassword] true false" {
+	if got := fmt.Sprintf("%v %v %v %v", st.Effect, st.Action.Values, st.Action.Single, st.Resource.Single); got != "Allow [iam:ChangePassword] true false" {
 		t.Errorf("statement = %s", got)
 	}
 	want := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ChangePassword","Resource":["arn:aws:iam::*:user/${aws:username}"]}}`

@@ -214,6 +214,5 @@ func toJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-
 // lastPart is the name at the end of an ARN.
 func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
