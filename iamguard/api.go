@@ -62,13 +62,6 @@ type RestorePasswordPolicyAPI interface {
 	DeleteAccountPasswordPolicy(ctx context.Context, in *iam.DeleteAccountPasswordPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteAccountPasswordPolicyOutput, error)
 }
 
-// mfaDeviceLister finds a user's MFA devices and the account's virtual
-// devices: what every virtual MFA operation reads first.
-type mfaDeviceLister interface {
-	iam.ListMFADevicesAPIClient
-	iam.ListVirtualMFADevicesAPIClient
-}
-
 // CreateVirtualMFAAPI is the part of *iam.Client that CreateVirtualMFA
 // calls.
 type CreateVirtualMFAAPI interface {
@@ -93,13 +86,6 @@ type DeleteVirtualMFAAPI interface {
 	iam.ListVirtualMFADevicesAPIClient
 	DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
 	DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
-}
-
-// managedPolicyReader finds awsguard's managed policy and tells whether
-// awsguard made it: what EnforceMFA and RemoveEnforceMFA read first.
-type managedPolicyReader interface {
-	iam.ListPoliciesAPIClient
-	iam.GetPolicyAPIClient
 }
 
 // EnforceMFAAPI is the part of *iam.Client that EnforceMFA calls.
@@ -194,6 +180,26 @@ type EnsureSelfServicePolicyAPI interface {
 type RemoveSelfServicePolicyAPI interface {
 	GetGroupPolicy(ctx context.Context, in *iam.GetGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.GetGroupPolicyOutput, error)
 	DeleteGroupPolicy(ctx context.Context, in *iam.DeleteGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteGroupPolicyOutput, error)
+}
+
+// policyVersionDeleter deletes one version of a managed policy: the one call of a step shared by several operations.
+type policyVersionDeleter interface {
+	DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
+}
+
+// groupMemberRemover removes a user from a group: the one call of a step shared by several operations.
+type groupMemberRemover interface {
+	RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)
+}
+
+// groupPolicyDetacher detaches a managed policy from a group: the one call of a step shared by several operations.
+type groupPolicyDetacher interface {
+	DetachGroupPolicy(ctx context.Context, in *iam.DetachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachGroupPolicyOutput, error)
+}
+
+// mfaDeviceDeleter deletes a virtual MFA device: the one call of a step shared by several operations.
+type mfaDeviceDeleter interface {
+	DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
 }
 
 var (

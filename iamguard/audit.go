@@ -222,7 +222,7 @@ func Audit(ctx context.Context, api AuditAPI, optFns ...func(*AuditOptions)) (*a
 	if err != nil {
 		return nil, err
 	}
-	log := o.Logger.With("operation", "Audit")
+	log := o.Logger.With("operation", "iamguard.Audit")
 	a := &auditor{o: &o, now: o.Now().UTC()}
 
 	// The four sources are independent: read them at once, so that the

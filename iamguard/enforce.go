@@ -442,9 +442,7 @@ func RemoveEnforceMFA(ctx context.Context, api RemoveEnforceMFAAPI, groups []str
 	return pl.apply(ctx, o.Logger, o.AllowWeaken)
 }
 
-func deletePolicyVersion(api interface {
-	DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
-}, arn, id string) func(context.Context) error {
+func deletePolicyVersion(api policyVersionDeleter, arn, id string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(id)})
 		if isNoSuchEntity(err) {

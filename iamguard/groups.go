@@ -34,8 +34,8 @@ type Group struct {
 	ExclusiveMembers bool
 }
 
-// GroupOptions tunes the group operations. The zero value means the
-// defaults.
+// GroupOptions tunes EnsureGroup, RemoveGroup, MoveUser and
+// MoveUserPoliciesToGroup. The zero value means the defaults.
 type GroupOptions struct {
 	// DryRun returns the plan and changes nothing.
 	DryRun bool
@@ -234,9 +234,7 @@ func EnsureGroup(ctx context.Context, api EnsureGroupAPI, g Group, optFns ...fun
 	return pl.apply(ctx, o.Logger, false)
 }
 
-func removeFromGroup(api interface {
-	RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)
-}, group, user string) func(context.Context) error {
+func removeFromGroup(api groupMemberRemover, group, user string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String(group), UserName: aws.String(user)})
 		if isNoSuchEntity(err) { // not a member any more
@@ -246,9 +244,7 @@ func removeFromGroup(api interface {
 	}
 }
 
-func detachGroupPolicy(api interface {
-	DetachGroupPolicy(ctx context.Context, in *iam.DetachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachGroupPolicyOutput, error)
-}, group, arn string) func(context.Context) error {
+func detachGroupPolicy(api groupPolicyDetacher, group, arn string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := api.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: aws.String(arn)})
 		if isNoSuchEntity(err) {

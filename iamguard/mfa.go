@@ -59,7 +59,8 @@ type VirtualMFA struct {
 	Plan *awsguard.Plan `json:"-"`
 }
 
-// MFAOptions tunes the virtual MFA operations. The zero value means the
+// MFAOptions tunes CreateVirtualMFA and ActivateVirtualMFA (and, within
+// DeleteVirtualMFAOptions, DeleteVirtualMFA). The zero value means the
 // defaults.
 type MFAOptions struct {
 	// DryRun returns the plan and changes nothing.
@@ -249,9 +250,7 @@ func CreateVirtualMFA(ctx context.Context, api CreateVirtualMFAAPI, user string,
 	return res, err
 }
 
-func deleteDevice(ctx context.Context, api interface {
-	DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
-}, serial string) error {
+func deleteDevice(ctx context.Context, api mfaDeviceDeleter, serial string) error {
 	_, err := api.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
 	if isNoSuchEntity(err) {
 		return nil

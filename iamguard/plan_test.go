@@ -70,3 +70,79 @@ func TestLogging(t *testing.T) {
 		t.Error("the seed was logged")
 	}
 }
+
+// Input refused before any call names the field as the caller knows it:
+// the argument, or the options type and field.
+func TestInputErrorFields(t *testing.T) {
+	ctx := context.Background()
+	env, _ := motoIAM(t)
+	probe := fault.New()
+	api := faultyClient(env, probe)
+	tests := []struct {
+		name, op, field string
+		run             func() error
+	}{
+		{"user", "iamguard.CreateVirtualMFA", "user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "a/b"); return err }},
+		{"device name", "iamguard.CreateVirtualMFA", "MFAOptions.DeviceName", func() error {
+			_, err := iamguard.CreateVirtualMFA(ctx, api, "alice", func(o *iamguard.MFAOptions) { o.DeviceName = "a b" })
+			return err
+		}},
+		{"device path", "iamguard.DeleteVirtualMFA", "MFAOptions.Path", func() error {
+			_, err := iamguard.DeleteVirtualMFA(ctx, api, "alice", func(o *iamguard.DeleteVirtualMFAOptions) { o.Path = "x" })
+			return err
+		}},
+		{"serial", "iamguard.ActivateVirtualMFA", "serial", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "alice", "short", "123456", "654321")
+			return err
+		}},
+		{"code", "iamguard.ActivateVirtualMFA", "code2", func() error {
+			_, err := iamguard.ActivateVirtualMFA(ctx, api, "alice", "", "123456", "65432")
+			return err
+		}},
+		{"groups", "iamguard.EnforceMFA", "groups[1]", func() error { _, err := iamguard.EnforceMFA(ctx, api, []string{"dev", "a b"}); return err }},
+		{"policy name", "iamguard.RemoveEnforceMFA", "EnforceMFAOptions.PolicyName", func() error {
+			_, err := iamguard.RemoveEnforceMFA(ctx, api, nil, func(o *iamguard.RemoveEnforceMFAOptions) { o.PolicyName = "a b" })
+			return err
+		}},
+		{"move to itself", "iamguard.MoveUser", "to", func() error { _, err := iamguard.MoveUser(ctx, api, "alice", "dev", "dev"); return err }},
+		{"group", "iamguard.RemoveGroup", "name", func() error { _, err := iamguard.RemoveGroup(ctx, api, ""); return err }},
+		{"self-service group", "iamguard.EnsureSelfServicePolicy", "group", func() error {
+			_, err := iamguard.EnsureSelfServicePolicy(ctx, api, "a b")
+			return err
+		}},
+		{"verify user", "iamguard.VerifyUser", "userName", func() error { _, err := iamguard.VerifyUser(ctx, api, ""); return err }},
+		{"verify options", "iamguard.VerifyUser", "UserCheckOptions.UnusedKeyAge", func() error {
+			_, err := iamguard.VerifyUser(ctx, api, "alice", func(o *iamguard.UserCheckOptions) { o.UnusedKeyAge = -1 })
+			return err
+		}},
+		{"audit options", "iamguard.Audit", "AuditOptions.ReportWait", func() error {
+			_, err := iamguard.Audit(ctx, api, func(o *iamguard.AuditOptions) { o.ReportWait = -1 })
+			return err
+		}},
+		{"report options", "iamguard.FetchCredentialReport", "CredentialReportOptions.PollMaxDelay", func() error {
+			_, err := iamguard.FetchCredentialReport(ctx, api, func(o *iamguard.CredentialReportOptions) { o.PollMaxDelay = -1 })
+			return err
+		}},
+		{"password policy", "", "PasswordPolicy.PasswordReusePrevention", func() error {
+			_, err := iamguard.EnablePasswordPolicy(ctx, api, iamguard.PasswordPolicy{MinimumPasswordLength: 8, PasswordReusePrevention: 25})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			var ie *awsguard.InputError
+			if !errors.As(err, &ie) || !errors.Is(err, awsguard.ErrInvalidInput) || ie.Field != tt.field || ie.Operation != tt.op {
+				t.Fatalf("err = %v, want an InputError of %q on %s", err, tt.op, tt.field)
+			}
+			if n := len(probe.Calls()); n != 0 {
+				t.Errorf("%d calls made before the input was refused", n)
+			}
+		})
+	}
+	// A refused code is also ErrMFACode, and the code is not shown.
+	_, err := iamguard.ActivateVirtualMFA(ctx, api, "alice", "", "12345x", "654321")
+	if !errors.Is(err, iamguard.ErrMFACode) || strings.Contains(err.Error(), "12345x") {
+		t.Errorf("err = %v, want ErrMFACode without the code", err)
+	}
+}
