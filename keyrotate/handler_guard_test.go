@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
@@ -47,8 +48,8 @@ func TestFinishSecretRefusesUnusablePendingKey(t *testing.T) {
 			}
 			beforeKeys, beforeStages := f.keys(), f.stages()
 			res, err := f.step(h, keyrotate.StepFinishSecret, tok)
-			var re *keyrotate.RotationError
-			if !errors.Is(err, tt.want) || !errors.As(err, &re) || re.Remedy != keyrotate.RemedyRepair {
+			var re *awsguard.StepError
+			if !errors.Is(err, tt.want) || !errors.As(err, &re) || re.ToDo != keyrotate.RemedyRepair {
 				t.Fatalf("err = %v, want %v with remedy repair", err, tt.want)
 			}
 			if res.Changed || res.Promoted || res.DeactivatedKeyID != "" {
@@ -87,8 +88,8 @@ func TestCreateSecretRefusesWhenCurrentKeyMissing(t *testing.T) {
 	tok := smToken(1)
 	h, _ := f.handler(tok)
 	res, err := f.step(h, keyrotate.StepCreateSecret, tok)
-	var re *keyrotate.RotationError
-	if !errors.Is(err, keyrotate.ErrCurrentKeyMissing) || !errors.As(err, &re) || re.Remedy == keyrotate.RemedyRetry {
+	var re *awsguard.StepError
+	if !errors.Is(err, keyrotate.ErrCurrentKeyMissing) || !errors.As(err, &re) || re.ToDo == keyrotate.RemedyRetry {
 		t.Fatalf("err = %v, want ErrCurrentKeyMissing needing repair", err)
 	}
 	if res.Changed || len(res.DeletedKeyIDs) != 0 || res.CreatedKeyID != "" {
@@ -114,7 +115,7 @@ func TestTestSecretRefusesAnotherUsersKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign := keyrotate.AccessKey{UserName: f.user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
+	foreign := keyrotate.AccessKey{UserName: f.user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*out.AccessKey.SecretAccessKey)}
 	doc, err := keyrotate.EncodeSecretValue(foreign, "")
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func ExampleRotateAccessKey_dryRun() {
 		fmt.Println(err)
 		return
 	}
-	for _, a := range rot.Plan {
+	for _, a := range rot.Actions {
 		fmt.Println(strings.TrimSpace(a.Kind + " " + a.Resource))
 	}
 	fmt.Println(rot.Applied)
