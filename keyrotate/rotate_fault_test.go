@@ -159,6 +159,9 @@ func TestRotateFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("fault points covered: %d calls x %d kinds = %d faulted runs, each followed by a re-run (%d re-runs finished a delivered rotation)", points, len(kinds), runs, resumed)
+	if points == 0 || runs == 0 {
+		t.Error("the sweep covered no fault point")
+	}
 }
 
 // A failed delivery whose rollback also fails leaves an orphan that a
@@ -295,4 +298,7 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 		}
 	}
 	t.Logf("interruption points covered: %d (%d scenarios x %d interruptions x 2 answers)", n, len(rotScenarios), len(interrupts))
+	if n == 0 {
+		t.Error("the sweep covered no interruption point")
+	}
 }

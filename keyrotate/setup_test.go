@@ -490,6 +490,9 @@ func TestSetupFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("setup fault points covered: %d", points)
+	if points == 0 {
+		t.Error("the sweep covered no fault point")
+	}
 }
 
 func TestSameScheduleFromDays(t *testing.T) {
