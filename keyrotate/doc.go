@@ -179,7 +179,7 @@
 // delivery are signed with the new key; examples/rotate-key does this when
 // the caller's identity is the rotated user. A re-run that finishes an
 // interrupted self-rotation signs its steps with the delivered key, which
-// it gets from [Settings].DeliveredKey (read back from where Deliver put
+// it gets from [Options].DeliveredKey (read back from where Deliver put
 // it); without that it refuses with [ErrRotationInProgress] and names the
 // key to sign with. Once the old key is Inactive, AWS rejects even the
 // re-run's first reads signed with it: run it with the delivered key.
@@ -188,8 +188,8 @@
 //
 // [RotateAccessKeys] rotates a list of users with bounded concurrency
 // ([BatchOptions].Concurrency, default 4, on internal/fanout) and returns
-// one awsguard.Result per user;
-// one user's failure does not stop the others. On moto about 12 API calls
+// one awsguard.Result per user; one user's failure does not stop the
+// others. On moto about 12 API calls
 // a rotation (11 when no key must make room).
 //
 // # IAM permissions
