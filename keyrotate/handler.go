@@ -202,6 +202,8 @@ func (h *Handler) validate(ev RotationEvent) error {
 		return inputError(op, "Handler.NewSTS", "nil", "an STS factory; use STSFromConfig")
 	case ev.SecretID == "":
 		return inputError(op, "SecretID", "", "a secret name or ARN")
+	case h.opts.Verify.validate(op, "HandlerOptions.Verify") != nil:
+		return h.opts.Verify.validate(op, "HandlerOptions.Verify")
 	case len(ev.ClientRequestToken) < 32 || len(ev.ClientRequestToken) > 64:
 		return inputError(op, "ClientRequestToken", fmt.Sprintf("%d characters", len(ev.ClientRequestToken)), "32 to 64 characters")
 	}

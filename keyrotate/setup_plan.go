@@ -44,16 +44,17 @@ type setupPlan struct {
 const opSetup = "keyrotate.SetupRotation"
 
 // PlanSetup reads the live state and returns the plan SetupRotation would
-// carry out, changing nothing. It refuses as SetupRotation does.
+// carry out (DryRun true, Reason awsguard.ReasonDryRun, or
+// awsguard.ReasonAlreadyCompliant when there is nothing to do), changing
+// nothing. It refuses as SetupRotation does. It takes no options: it only
+// reads, and logs nothing.
 //
 // Permissions: the reads of SetupRotation: secretsmanager:DescribeSecret,
 // secretsmanager:GetSecretValue on the secret; iam:GetUser,
 // iam:ListAccessKeys on the user; iam:GetRolePolicy on the function's role;
 // lambda:GetFunctionConfiguration, lambda:GetPolicy on the function.
-func PlanSetup(ctx context.Context, c PlanSetupClients, cfg RotationConfig, optFns ...func(*SetupOptions)) (*Setup, error) {
-	o := setupOptions(optFns)
-	o.DryRun = true
-	p, err := readAndPlanSetup(ctx, c, cfg, o)
+func PlanSetup(ctx context.Context, c PlanSetupClients, cfg RotationConfig) (*Setup, error) {
+	p, err := readAndPlanSetup(ctx, c, cfg, SetupOptions{DryRun: true})
 	if err != nil {
 		return nil, err
 	}

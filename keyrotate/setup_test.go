@@ -236,6 +236,14 @@ func TestSetupAndTeardownAgainstMoto(t *testing.T) {
 	if diff := cmp.Diff(want, kinds(plan)); diff != "" {
 		t.Fatalf("dry-run plan (-want +got):\n%s", diff)
 	}
+	// PlanSetup, with read-only clients, returns the same plan.
+	planned, err := keyrotate.PlanSetup(ctx, c.Plan(), cfg)
+	if err != nil || !planned.DryRun || planned.Reason != awsguard.ReasonDryRun {
+		t.Fatalf("PlanSetup = %+v, %v", planned, err)
+	}
+	if diff := cmp.Diff(kinds(plan), kinds(planned)); diff != "" {
+		t.Errorf("PlanSetup (-dry run +PlanSetup):\n%s", diff)
+	}
 	if _, err := w.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/key")}); err == nil {
 		t.Fatal("dry run created the secret")
 	}
