@@ -1,11 +1,11 @@
 package keyrotate
 
 import (
-	"github.com/awsguard/awsguard"
-
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/awsguard/awsguard"
 )
 
 // The JSON member names of a rotated secret's value. The document is
