@@ -9,8 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the outcome of one check on one resource.
@@ -335,24 +335,88 @@ func csvSafe(s string) string {
 	return s
 }
 
+// TableWidth is the width WriteTable fits its lines to.
+const TableWidth = 120
+
 // WriteTable writes the findings as an aligned text table for a terminal:
 // status, severity, check, resource and title, one finding a line, then the
-// summary.
+// summary. Lines fit TableWidth columns: when they would not, ARNs are
+// shown by their resource part alone ("user/alice"), then the title and
+// the resource (its start) are shortened, marked with "...". The full
+// values are in the JSON and CSV forms.
 func (r *Report) WriteTable(w io.Writer) error {
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tSEVERITY\tCHECK\tRESOURCE\tTITLE")
 	fs := slices.Clone(r.Findings)
 	(&Report{Findings: fs}).Sort()
+	rows := [][5]string{{"STATUS", "SEVERITY", "CHECK", "RESOURCE", "TITLE"}}
 	for _, f := range fs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Status, f.Severity, f.Check, f.Resource, oneLine(f.Title))
+		rows = append(rows, [5]string{string(f.Status), string(f.Severity), oneLine(f.Check), oneLine(f.Resource), oneLine(f.Title)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	var width [5]int
+	for _, row := range rows {
+		for i, c := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
 	}
-	fmt.Fprintln(&buf, r.Summary())
-	_, err := w.Write(buf.Bytes())
+	const gap = 2
+	avail := TableWidth - (width[0] + width[1] + width[2] + 4*gap)
+	if width[3]+width[4] > avail {
+		// Resources first lose the "arn:partition:service:region:account:"
+		// of their ARNs, in every row alike.
+		width[3] = len("RESOURCE")
+		for i := range rows[1:] {
+			row := &rows[i+1]
+			if parts := strings.SplitN(row[3], ":", 6); len(parts) == 6 && parts[0] == "arn" {
+				row[3] = parts[5]
+			}
+			width[3] = max(width[3], utf8.RuneCountInString(row[3]))
+		}
+	}
+	if width[3]+width[4] > avail {
+		// The title keeps at least 40 columns, or what it needs; the
+		// resource gets the rest (at least 16), the title what is left.
+		resMax := max(avail-min(width[4], 40), 16)
+		width[3] = min(width[3], resMax)
+		width[4] = max(avail-width[3], 10)
+	}
+	var b bytes.Buffer
+	for _, row := range rows {
+		row[3] = cutLeft(row[3], width[3])
+		row[4] = cutRight(row[4], width[4])
+		for i := range 4 {
+			b.WriteString(row[i])
+			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(row[i])+gap))
+		}
+		b.WriteString(row[4])
+		b.WriteByte('\n')
+	}
+	fmt.Fprintln(&b, r.Summary())
+	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// cutRight shortens s to n runes, its end replaced by "...".
+func cutRight(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	if n <= 3 {
+		return string(rs[:n])
+	}
+	return string(rs[:n-3]) + "..."
+}
+
+// cutLeft shortens s to n runes, its start replaced by "...".
+func cutLeft(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+
+	if n <= 3 {
+		return string(rs[len(rs)-n:])
+	}
+	return "..." + string(rs[len(rs)-n+3:])
 }
 
 func oneLine(s string) string {
