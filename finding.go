@@ -339,11 +339,12 @@ func csvSafe(s string) string {
 const TableWidth = 120
 
 // WriteTable writes the findings as an aligned text table for a terminal:
-// status, severity, check, resource and title, one finding a line, then the
+// status, severity, check, resource and title, one finding a row, then the
 // summary. Lines fit TableWidth columns: when they would not, ARNs are
-// shown by their resource part alone ("user/alice"), then the title and
-// the resource (its start) are shortened, marked with "...". The full
-// values are in the JSON and CSV forms.
+// shown by their resource part alone ("user/alice"), a resource still too
+// long loses its start (marked "..."), and a title too long wraps at
+// spaces onto lines of its own under the TITLE column. The full values are
+// in the JSON and CSV forms.
 func (r *Report) WriteTable(w io.Writer) error {
 	fs := slices.Clone(r.Findings)
 	(&Report{Findings: fs}).Sort()
@@ -374,36 +375,53 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if width[3]+width[4] > avail {
 		// The title keeps at least 40 columns, or what it needs; the
 		// resource gets the rest (at least 16), the title what is left.
-		resMax := max(avail-min(width[4], 40), 16)
-		width[3] = min(width[3], resMax)
-		width[4] = max(avail-width[3], 10)
+		width[3] = min(width[3], max(avail-min(width[4], 40), 16))
+		width[4] = max(avail-width[3], 20)
 	}
+	indent := width[0] + width[1] + width[2] + width[3] + 4*gap
 	var b bytes.Buffer
 	for _, row := range rows {
 		row[3] = cutLeft(row[3], width[3])
-		row[4] = cutRight(row[4], width[4])
 		for i := range 4 {
 			b.WriteString(row[i])
 			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(row[i])+gap))
 		}
-		b.WriteString(row[4])
-		b.WriteByte('\n')
+		for i, l := range wrap(row[4], width[4]) {
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", indent))
+			}
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
 	}
 	fmt.Fprintln(&b, r.Summary())
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-// cutRight shortens s to n runes, its end replaced by "...".
-func cutRight(s string, n int) string {
-	rs := []rune(s)
-	if len(rs) <= n {
-		return s
+// wrap breaks s at spaces into lines of at most n runes; a word longer
+// than n is cut.
+func wrap(s string, n int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		for utf8.RuneCountInString(word) > n {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			rs := []rune(word)
+			lines, word = append(lines, string(rs[:n])), string(rs[n:])
+		}
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= n:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
 	}
-	if n <= 3 {
-		return string(rs[:n])
-	}
-	return string(rs[:n-3]) + "..."
+	return append(lines, line)
 }
 
 // cutLeft shortens s to n runes, its start replaced by "...".

@@ -140,9 +140,10 @@ func Fail(stderr io.Writer, name string, err error) int {
 // ErrUsage marks a bad command line.
 var ErrUsage = errors.New("usage")
 
-// Usagef returns an error wrapping ErrUsage.
+// Usagef returns a usage error (it matches ErrUsage): exit 2. Name the
+// flag and what it wants: Usagef("-fail-on %q: want high, low or none", v).
 func Usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // AccountID returns the account of cfg's credentials (sts:GetCallerIdentity,
