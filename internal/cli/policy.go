@@ -80,19 +80,28 @@ func action(m reflect.Method) (string, error) {
 	if in.Kind() == reflect.Pointer {
 		in = in.Elem()
 	}
-	pkg := in.PkgPath()
-	dir, svc := path.Split(pkg)
-	if !strings.HasSuffix(dir, "/service/") || svc == "" {
+	svc := servicePrefixOf(in.PkgPath())
+	if svc == "" {
 		return "", fmt.Errorf("input type %s is not from an SDK service package", in)
-	}
-	if p, ok := servicePrefix[svc]; ok {
-		svc = p
 	}
 	a := svc + ":" + m.Name
 	if n, ok := actionName[a]; ok {
 		a = n
 	}
 	return a, nil
+}
+
+// servicePrefixOf returns the IAM action prefix of the SDK service package
+// at pkgPath, or "" when it is not one.
+func servicePrefixOf(pkgPath string) string {
+	dir, svc := path.Split(pkgPath)
+	if !strings.HasSuffix(dir, "/service/") || svc == "" {
+		return ""
+	}
+	if p, ok := servicePrefix[svc]; ok {
+		return p
+	}
+	return svc
 }
 
 // Policy returns the identity policy that allows the actions the
