@@ -159,6 +159,28 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			}
 		}
 	}
+	// Checks with failures first, then errors, then the rest; the most
+	// severe first; then by ID.
+	worst := func(c htmlCheck) int { // Counts run FAIL, ERROR, PASS, NOT_APPLICABLE
+		switch {
+		case len(c.Counts) == 0:
+			return 2
+		case c.Counts[0].Label == string(StatusFail):
+			return 0
+		case c.Counts[0].Label == string(StatusError):
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(d.Checks, func(a, b htmlCheck) int {
+		if n := worst(a) - worst(b); n != 0 {
+			return n
+		}
+		if n := a.Severity.Rank() - b.Severity.Rank(); n != 0 {
+			return n
+		}
+		return strings.Compare(a.Check, b.Check)
+	})
 	d.Accounts = strings.Join(slices.Sorted(maps.Keys(accounts)), ", ")
 	var buf bytes.Buffer
 	if err := reportHTML.Execute(&buf, d); err != nil {

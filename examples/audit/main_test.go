@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -308,6 +309,11 @@ func TestAuditTableCSVAndHTML(t *testing.T) {
 	}
 
 	r = runAudit(t, "-format", "html", "-fail-on", "none")
+	if out := os.Getenv("AWSGUARD_HTML_OUT"); out != "" { // to look at it
+		if err := os.WriteFile(out, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "<!DOCTYPE html>") || !strings.Contains(r.stdout, "Console user alice has no MFA device") ||
 		!strings.Contains(r.stdout, "never used yet") || strings.Contains(r.stdout, `data-status="NOT_APPLICABLE"`) {
 		t.Errorf("html (code %d): %.400s", r.code, r.stdout)
