@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -268,7 +269,8 @@ func (c *Command) Config(ctx context.Context) (aws.Config, error) {
 //   - refused credentials (awserr.IsBadCredentials) say CredentialsRefused
 //     and the call refused;
 //   - a run past -timeout, or an attempt past -attempt-timeout, names the
-//     endpoint that did not answer and the flag to raise;
+//     endpoint that did not answer and the flag to raise; an endpoint that
+//     cannot be connected to is named too;
 //   - usage errors, *ExitError and flag.ErrHelp pass through.
 func (c *Command) Explain(ctx context.Context, err error) error {
 	var ee *ExitError
@@ -293,6 +295,10 @@ func (c *Command) Explain(ctx context.Context, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Timeout() {
 		return &explained{msg: fmt.Sprintf("%sno answer from %s within -attempt-timeout %s (the whole run is bounded by -timeout %s)", prefix(op), endpoint, c.attempt, c.timeout), err: err}
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return &explained{msg: fmt.Sprintf("%scannot connect to %s: %v (check -endpoint-url, AWS_ENDPOINT_URL and -region)", prefix(op), endpoint, oe.Err), err: err}
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return &explained{msg: prefix(op) + "interrupted", err: err}

@@ -336,6 +336,27 @@ func TestHungEndpoint(t *testing.T) {
 	}
 }
 
+func TestUnreachableEndpoint(t *testing.T) {
+	isolate(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, errOut, code, _ := call(t, nil, func(ctx context.Context, c *Command) error {
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}, "-endpoint-url", url)
+	if want := "tool: STS GetCallerIdentity: cannot connect to " + url + ": "; code != 1 || !strings.HasPrefix(errOut, want) || !strings.Contains(errOut, "-endpoint-url") {
+		t.Errorf("code %d, stderr %q, want %q...", code, errOut, want)
+	}
+}
+
 func TestSetTimeout(t *testing.T) {
 	c := New("tool", "")
 	c.SetTimeout(2 * time.Minute)
