@@ -22,7 +22,10 @@ require (
 	github.com/pquerna/otp v1.5.0
 )
 
-require github.com/aws/aws-sdk-go-v2/service/securityhub v1.71.2
+require (
+	github.com/aws/aws-sdk-go-v2/service/securityhub v1.71.2
+	github.com/aws/aws-sdk-go-v2/service/ssm v1.82.1
+)
 
 require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect

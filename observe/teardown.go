@@ -31,6 +31,7 @@ type TeardownClients struct {
 	Logs       TeardownLogsAPI
 	IAM        TeardownIAMAPI
 	EC2        TeardownEC2API
+	SSM        TeardownSSMAPI
 }
 
 // TeardownOptions tune Teardown. The zero value removes what observe
@@ -86,7 +87,10 @@ type teardownStep struct {
 // Teardown removes what observe created and nothing else, in dependency
 // order: the targets of each of observe's rules, then the rule; each
 // alarm's metric filter, then the alarm; observe's subscriptions, then
-// the topic; with DeleteLogGroups, the log groups EnsureLogGroups created. observe's resources are those tagged
+// the topic; with DeleteLogGroups, the log groups EnsureLogGroups created;
+// the agent's instance profile off each instance, the role out of the
+// profile, the profile, the role's policies, the role; the agent's
+// configuration parameter. observe's resources are those tagged
 // awsguard:managed=true and awsguard:package=observe, and the
 // subscriptions recorded on their topic.
 //
@@ -102,7 +106,8 @@ type teardownStep struct {
 // is left (what is already gone counts as removed).
 //
 // Permissions: those of TeardownSNSAPI, TeardownEventsAPI,
-// TeardownAlarmsAPI, TeardownLogsAPI, TeardownIAMAPI and TeardownEC2API.
+// TeardownAlarmsAPI, TeardownLogsAPI, TeardownIAMAPI, TeardownEC2API and
+// TeardownSSMAPI.
 func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOptions)) (*TeardownResult, error) {
 	const op = "observe.Teardown"
 	var o TeardownOptions
@@ -153,6 +158,15 @@ func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOp
 		res.Warnings = append(res.Warnings, "the agent's roles not examined: no IAM client")
 	} else {
 		s, err := planIAMTeardown(ctx, c.IAM, c.EC2, o, res)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, s...)
+	}
+	if c.SSM == nil {
+		res.Warnings = append(res.Warnings, "the agent's configuration parameters not examined: no SSM client")
+	} else {
+		s, err := planSSMTeardown(ctx, c.SSM)
 		if err != nil {
 			return res, err
 		}
