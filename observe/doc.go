@@ -34,10 +34,14 @@
 //  4. Audit reports the checks below as an awsguard.Report; ToASFF and
 //     WriteASFF turn any report into AWS Security Finding Format without
 //     calling AWS, and PublishFindings sends it to Security Hub.
-//  5. AgentConfig builds the unified CloudWatch agent's JSON
+//  5. BuildAgentConfig builds the unified CloudWatch agent's JSON
 //     configuration (not the deprecated awslogs agent) for web server
-//     logs, memory and disk; EnsureAgentRole gives an instance the role
-//     and instance profile the agent needs.
+//     access and error logs (httpd on Amazon Linux and Debian, nginx,
+//     custom files), streams named after the instance ID, memory and disk;
+//     ValidateAgentConfig checks one against the fields the agent
+//     documents. EnsureAgentRole gives an instance the role and instance
+//     profile the agent needs; ApplyAgentConfig stores the configuration in
+//     Parameter Store and applies it through SSM Run Command.
 //  6. Teardown removes exactly what observe created, in dependency order.
 //
 // # States
@@ -85,7 +89,8 @@
 // rules; each metric filter, then its alarm; observe's subscriptions, then
 // the topic; with DeleteLogGroups, its log groups; the agent's instance
 // profile off the instance, the role out of the profile, the profile, the
-// role's policies, then the role. A resource changed by hand (a target or
+// role's policies, then the role; the agent's configuration parameter.
+// Roles and instance profiles live under the path RolePath. A resource changed by hand (a target or
 // subscription added to it) is kept and reported in Changed, unless
 // RemoveChanged.
 //
@@ -118,9 +123,24 @@
 //	                                        logs:PutRetentionPolicy, logs:AssociateKmsKey
 //	Audit                 AuditClients      sns:ListSubscriptions, logs:DescribeLogGroups, logs:DescribeMetricFilters,
 //	                                        cloudwatch:DescribeAlarms
+//	EnsureAgentRole       AgentRoleClients  iam:GetRole, iam:ListAttachedRolePolicies, iam:GetInstanceProfile, iam:CreateRole,
+//	                                        iam:TagRole, iam:UpdateAssumeRolePolicy, iam:AttachRolePolicy,
+//	                                        iam:CreateInstanceProfile, iam:TagInstanceProfile,
+//	                                        iam:AddRoleToInstanceProfile, iam:PassRole,
+//	                                        ec2:DescribeIamInstanceProfileAssociations,
+//	                                        ec2:AssociateIamInstanceProfile, ec2:ReplaceIamInstanceProfileAssociation
+//	ApplyAgentConfig      AgentSSMAPI       ssm:GetParameter, ssm:ListTagsForResource, ssm:PutParameter,
+//	                                        ssm:AddTagsToResource, ssm:SendCommand
+//	PublishFindings       SecurityHubAPI    securityhub:BatchImportFindings
 //	Teardown              TeardownClients   the List/Describe calls above, events:RemoveTargets, events:DeleteRule,
 //	                                        logs:DeleteMetricFilter, cloudwatch:DeleteAlarms, sns:Unsubscribe,
-//	                                        sns:DeleteTopic, logs:DeleteLogGroup
+//	                                        sns:DeleteTopic, logs:DeleteLogGroup, ec2:DisassociateIamInstanceProfile,
+//	                                        iam:RemoveRoleFromInstanceProfile, iam:DeleteInstanceProfile,
+//	                                        iam:DetachRolePolicy, iam:DeleteRolePolicy, iam:DeleteRole,
+//	                                        ssm:DescribeParameters, ssm:DeleteParameter
+//
+// BuildAgentConfig, ValidateAgentConfig, PresetRule, ToASFF and WriteASFF
+// make no call.
 //
 // The library prints nothing; it logs through the optional *slog.Logger of
 // its options.
