@@ -27,13 +27,13 @@ type TopicAPI interface {
 
 // RuleAPI is the part of *eventbridge.Client that EnsureEventRule calls:
 // events:DescribeRule, events:ListTagsForResource, events:ListTargetsByRule,
-// and to change: events:PutRule, events:TagResource and events:PutTargets.
+// and to change: events:PutRule and events:PutTargets. PutRule tags a new
+// rule, which needs events:TagResource too (no call names it).
 type RuleAPI interface {
 	DescribeRule(ctx context.Context, in *eventbridge.DescribeRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
 	ListTagsForResource(ctx context.Context, in *eventbridge.ListTagsForResourceInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTagsForResourceOutput, error)
 	ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
 	PutRule(ctx context.Context, in *eventbridge.PutRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error)
-	TagResource(ctx context.Context, in *eventbridge.TagResourceInput, optFns ...func(*eventbridge.Options)) (*eventbridge.TagResourceOutput, error)
 	PutTargets(ctx context.Context, in *eventbridge.PutTargetsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutTargetsOutput, error)
 }
 
@@ -62,8 +62,9 @@ type TeardownEventsAPI interface {
 
 // AlarmsAPI is the part of *cloudwatch.Client that EnsureCISAlarms and
 // EnsureInstanceAlarms call: cloudwatch:DescribeAlarms,
-// cloudwatch:ListTagsForResource, and to change: cloudwatch:PutMetricAlarm
-// (with cloudwatch:TagResource for the tags it sets on creation).
+// cloudwatch:ListTagsForResource, and to change: cloudwatch:PutMetricAlarm.
+// PutMetricAlarm tags a new alarm, which needs cloudwatch:TagResource too
+// (no call names it).
 type AlarmsAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
@@ -79,9 +80,9 @@ type MetricFiltersAPI interface {
 }
 
 // LogGroupsAPI is the part of *cloudwatchlogs.Client that EnsureLogGroups
-// calls: logs:DescribeLogGroups, and to change:
-// logs:CreateLogGroup (with logs:TagResource), logs:PutRetentionPolicy and
-// logs:AssociateKmsKey.
+// calls: logs:DescribeLogGroups, and to change: logs:CreateLogGroup,
+// logs:PutRetentionPolicy and logs:AssociateKmsKey. CreateLogGroup tags a
+// new group, which needs logs:TagResource too (no call names it).
 type LogGroupsAPI interface {
 	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
 	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)

@@ -108,13 +108,17 @@
 // # IAM permissions
 //
 // Each operation takes the narrowest interface of the calls it makes, and
-// the interface's documentation lists its permissions:
+// the interface's documentation lists its permissions. Some permissions
+// are named by no call: tagging on creation (events:TagResource,
+// cloudwatch:TagResource, logs:TagResource, iam:TagRole,
+// iam:TagInstanceProfile, ssm:AddTagsToResource) and iam:PassRole for
+// the instance profile's association. The table lists them all:
 //
 //	EnsureAlertTopic      TopicAPI          sns:ListTopics, sns:ListTagsForResource, sns:GetTopicAttributes,
 //	                                        sns:ListSubscriptionsByTopic, sns:CreateTopic, sns:TagResource,
 //	                                        sns:SetTopicAttributes, sns:Subscribe
 //	EnsureEventRule       RuleAPI           events:DescribeRule, events:ListTagsForResource, events:ListTargetsByRule,
-//	                                        events:PutRule, events:TagResource, events:PutTargets
+//	                                        events:PutRule, events:PutTargets, events:TagResource
 //	EnsureCISAlarms       AlarmsAPI         cloudwatch:DescribeAlarms, cloudwatch:ListTagsForResource,
 //	                      MetricFiltersAPI  cloudwatch:PutMetricAlarm, cloudwatch:TagResource,
 //	                                        logs:DescribeMetricFilters, logs:PutMetricFilter
