@@ -1,0 +1,148 @@
+// Command cloudwatch-agent prints the unified CloudWatch agent's
+// configuration for web server logs, memory and disk, and with -instance
+// sets the instance up to run it.
+//
+//	cloudwatch-agent [-web httpd-amazon-linux,httpd-debian,nginx] [-file PATH=GROUP,...] [-log-group-prefix /awsguard]
+//	                 [-instance ID [-retention 365] [-replace-profile] [-dry-run] [-format table|json]]
+//	                 [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 5m] [-print-policy]
+//
+// Without -instance it prints the configuration (JSON for
+// /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json) and
+// calls nothing. With -instance it creates the log groups with the
+// retention, gives the instance the agent's role (CloudWatchAgentServerPolicy
+// and AmazonSSMManagedInstanceCore) through an instance profile (an
+// instance with another profile keeps it unless -replace-profile), stores
+// the configuration in Parameter Store and sends AmazonCloudWatch-ManageAgent
+// to the instance, which must have the agent installed and the SSM agent
+// running. Log streams are named after the instance ID. Exit codes: 0
+// done, 1 failed (one line on stderr naming the step), 2 a bad command
+// line.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/observe"
+)
+
+func main() { cli.Main("cloudwatch-agent", run) }
+
+const summary = `cloudwatch-agent prints the unified CloudWatch agent's configuration for web
+server access and error logs, memory and disk; with -instance it also sets
+the instance up: log groups, the agent's role and instance profile, the
+configuration in Parameter Store, applied through SSM Run Command.`
+
+// Result is what cloudwatch-agent prints with -instance and -format json.
+type Result struct {
+	LogGroups *observe.LogGroupsResult  `json:"log_groups"`
+	Role      *observe.AgentRoleResult  `json:"role"`
+	Apply     *observe.AgentApplyResult `json:"apply"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := cli.New("cloudwatch-agent", summary)
+	format := c.Format(cli.FormatTable, cli.FormatJSON)
+	dryRun := c.DryRun()
+	web := c.Flags.String("web", "httpd-amazon-linux", "web server `presets`: a comma-separated list of httpd-amazon-linux, httpd-debian, nginx, or none")
+	files := c.Flags.String("file", "", "other log files: a comma-separated `list` of PATH=LOG_GROUP")
+	prefix := c.Flags.String("log-group-prefix", "/awsguard", "log group name `prefix` of the presets' files")
+	instance := c.Flags.String("instance", "", "set up this EC2 instance `ID` to run the configuration")
+	retention := c.Flags.Int("retention", 365, "with -instance, keep log events this many `days`")
+	replace := c.Flags.Bool("replace-profile", false, "with -instance, replace the instance's other instance profile")
+	c.FlagOf["AgentRole.InstanceID"] = "-instance"
+	c.FlagOf["AgentConfig.LogGroupPrefix"] = "-log-group-prefix"
+	var conf observe.AgentConfig
+	var doc []byte
+	c.Check = func() error {
+		conf = observe.AgentConfig{LogGroupPrefix: *prefix}
+		if *web != "none" {
+			for _, w := range splitList(*web) {
+				conf.WebServers = append(conf.WebServers, observe.WebServer(w))
+			}
+		}
+		for _, f := range splitList(*files) {
+			path, group, ok := strings.Cut(f, "=")
+			if !ok {
+				return cli.Usagef("-file %q: want PATH=LOG_GROUP", f)
+			}
+			conf.Files = append(conf.Files, observe.LogFile{Path: path, LogGroup: group})
+		}
+		var err error
+		if doc, err = observe.BuildAgentConfig(conf); err != nil {
+			return cli.Usagef("%v", err)
+		}
+		if *instance == "" {
+			if *dryRun || *replace {
+				return cli.Usagef("-dry-run and -replace-profile go with -instance")
+			}
+			return nil
+		}
+		c.Uses(reflect.TypeFor[observe.LogGroupsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](),
+			reflect.TypeFor[observe.AgentRoleEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
+		return nil
+	}
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		if *instance == "" {
+			_, err := stdout.Write(doc)
+			return err
+		}
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		dry := func(o *observe.Options) { o.DryRun = *dryRun }
+		var res Result
+		if res.LogGroups, err = observe.EnsureLogGroups(ctx, cloudwatchlogs.NewFromConfig(cfg), conf.LogGroups(int32(*retention)), dry); err != nil {
+			return err
+		}
+		if res.Role, err = observe.EnsureAgentRole(ctx, observe.AgentRoleClients{IAM: iam.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)},
+			observe.AgentRole{SSM: true, InstanceID: *instance, ReplaceAssociation: *replace}, dry); err != nil {
+			return err
+		}
+		if res.Apply, err = observe.ApplyAgentConfig(ctx, ssm.NewFromConfig(cfg), observe.AgentApply{Config: doc, InstanceIDs: []string{*instance}}, dry); err != nil {
+			return err
+		}
+		if *format == cli.FormatJSON {
+			return cli.WriteJSON(stdout, &res)
+		}
+		var b strings.Builder
+		for _, p := range []*awsguard.Plan{&res.LogGroups.Plan, &res.Role.Plan, &res.Apply.Plan} {
+			fmt.Fprintf(&b, "%s: %s\n", p.Operation, p.Reason)
+			for _, line := range p.Describe() {
+				if p.NothingToDo() {
+					break
+				}
+				b.WriteString("  " + line + "\n")
+			}
+			for _, w := range p.Warnings {
+				b.WriteString("  warning: " + w + "\n")
+			}
+		}
+		if res.Apply.CommandID != "" {
+			fmt.Fprintf(&b, "SSM command %s configures the agent on %s\n", res.Apply.CommandID, *instance)
+		}
+		_, err = io.WriteString(stdout, b.String())
+		return err
+	})
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
