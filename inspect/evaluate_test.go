@@ -51,7 +51,7 @@ func publicWorld() *inspect.Snapshot {
 	}
 }
 
-func ifc(s *inspect.Snapshot) *inspect.Interface { return &s.Instances[0].Interfaces[0] }
+func ifc(s *inspect.Snapshot) *inspect.Interface    { return &s.Instances[0].Interfaces[0] }
 func sg(s *inspect.Snapshot) *inspect.SecurityGroup { return &s.SecurityGroups[0] }
 func acl(s *inspect.Snapshot) *inspect.NetworkACL   { return &s.NetworkACLs[0] }
 
@@ -76,7 +76,10 @@ func TestEvaluateTrickyCases(t *testing.T) {
 				s.RouteTables[0].Routes = []inspect.Route{{Destination: "0.0.0.0/0", Target: "nat-1"}}
 			}},
 		{name: "blackhole route", port: 22, stopped: inspect.LayerRoute,
-			mutate: func(s *inspect.Snapshot) { s.RouteTables[0].Routes[1].Blackhole = true; s.RouteTables[0].Routes[2].Blackhole = true }},
+			mutate: func(s *inspect.Snapshot) {
+				s.RouteTables[0].Routes[1].Blackhole = true
+				s.RouteTables[0].Routes[2].Blackhole = true
+			}},
 		{name: "gateway not attached to the VPC", port: 22, stopped: inspect.LayerRoute, inPath: "not attached",
 			mutate: func(s *inspect.Snapshot) { s.InternetGateways[0].VPCs = []string{"vpc-2"} }},
 		{name: "explicit association beats the main table", port: 22, stopped: inspect.LayerRoute, inPath: "rtb-private (explicit)",
@@ -111,7 +114,9 @@ func TestEvaluateTrickyCases(t *testing.T) {
 				s.PrefixLists = []inspect.PrefixList{{ID: "pl-1", CIDRs: []string{"10.0.0.0/8"}}}
 			}},
 		{name: "all-traffic group rule opens every port", port: inspect.AllPorts, open: true,
-			mutate: func(s *inspect.Snapshot) { sg(s).Ingress[0] = inspect.SGRule{Group: "sg-1", Protocol: "-1", CIDR: "0.0.0.0/0"} }},
+			mutate: func(s *inspect.Snapshot) {
+				sg(s).Ingress[0] = inspect.SGRule{Group: "sg-1", Protocol: "-1", CIDR: "0.0.0.0/0"}
+			}},
 		{name: "two rules that together cover every port", port: inspect.AllPorts, open: true,
 			mutate: func(s *inspect.Snapshot) {
 				sg(s).Ingress = []inspect.SGRule{{Group: "sg-1", Protocol: "tcp", FromPort: 0, ToPort: 1000, CIDR: "0.0.0.0/0"},

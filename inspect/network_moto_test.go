@@ -184,8 +184,8 @@ func (l *lab) instance(name, subnet string, eip, ipv6 bool, groups ...string) st
 type craftedLab struct {
 	*lab
 	web, private, denied, closed, nopub, v6, all string
-	sgOpen, sgSSH, sgClosed, sgV6, sgAll       string
-	aclDeny                                    string
+	sgOpen, sgSSH, sgClosed, sgV6, sgAll         string
+	aclDeny                                      string
 }
 
 func buildCraftedLab(t testing.TB, api *ec2.Client) *craftedLab {
