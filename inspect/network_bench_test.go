@@ -30,7 +30,7 @@ func seedBench(b *testing.B, env *awstest.Env, region string) {
 	cfg.Region = region
 	api := ec2.NewFromConfig(cfg)
 	l := newLab(b, api)
-	sub := l.subnet("10.0.1.0/24", "")
+	sub := l.subnet("10.0.0.0/20", "") // room for 1,000 addresses
 	l.routeTable(l.igw, "", sub)
 	groups := make([]string, benchGroups)
 	for i := range groups {
