@@ -306,6 +306,7 @@ func CloseExposure(ctx context.Context, api ExposureAPI, target Target, optFns .
 		plan.Add(a)
 		ruleOf = append(ruleOf, r)
 	}
+	planned := map[string]bool{} // replacements already planned, by group and rule
 	for _, g := range groups {
 		sg := ix.groups[aws.ToString(g.GroupId)]
 		tags := tagsOf(g)
@@ -317,7 +318,8 @@ func CloseExposure(ctx context.Context, api ExposureAPI, target Target, optFns .
 			}
 			if o.ReplaceCIDR != "" {
 				rep := replacementOf(r, o.ReplaceCIDR)
-				if !hasRule(*sg, rep) {
+				if k := r.Group + " " + recordKey(rep); !hasRule(*sg, rep) && !planned[k] {
+					planned[k] = true
 					add(r, awsguard.Action{Kind: ActionAuthorizeReplacement, Call: "ec2:AuthorizeSecurityGroupIngress", Resource: r.Group,
 						Detail: "authorize " + rep.String(), Why: "replaces " + r.String()})
 				}
