@@ -17,8 +17,10 @@ func NetworkFindings(s *Snapshot, ports []Port) []awsguard.Finding {
 	ix := newIndex(s)
 	var out []awsguard.Finding
 	byInstance := map[string][]Exposure{}
+	byPort := map[Port][]Exposure{}
 	for _, e := range exps {
 		byInstance[e.Instance] = append(byInstance[e.Instance], e)
+		byPort[e.Port] = append(byPort[e.Port], e)
 	}
 	for _, inst := range s.Instances {
 		if skipInstance(inst) {
@@ -27,10 +29,10 @@ func NetworkFindings(s *Snapshot, ports []Port) []awsguard.Finding {
 		out = append(out, instanceFinding(s, inst, byInstance[inst.ID]))
 	}
 	for _, g := range s.SecurityGroups {
-		out = append(out, groupFinding(s, ix, g, ports, exps))
+		out = append(out, groupFinding(s, ix, g, ports, byPort))
 	}
 	for _, a := range s.NetworkACLs {
-		out = append(out, naclFinding(s, &a, ports, exps))
+		out = append(out, naclFinding(s, &a, ports, byPort))
 	}
 	return out
 }
@@ -117,7 +119,7 @@ func behind(exps []Exposure, p Port, uses func(Exposure) bool, through func(Expo
 	return exposed, stopped
 }
 
-func groupFinding(s *Snapshot, ix *index, g SecurityGroup, ports []Port, exps []Exposure) awsguard.Finding {
+func groupFinding(s *Snapshot, ix *index, g SecurityGroup, ports []Port, exps map[Port][]Exposure) awsguard.Finding {
 	f := s.finding(CheckSGOpenPorts, s.arn("security-group", g.ID))
 	f.Evidence["group_id"] = g.ID
 	if g.Name != "" {
@@ -153,7 +155,7 @@ func groupFinding(s *Snapshot, ix *index, g SecurityGroup, ports []Port, exps []
 			continue
 		}
 		open = append(open, p)
-		exposed, stopped := behind(exps, p, func(e Exposure) bool { return users[e.Instance] },
+		exposed, stopped := behind(exps[p], p, func(e Exposure) bool { return users[e.Instance] },
 			func(e Exposure) bool { return slices.Contains(e.Groups, g.ID) })
 		msg := fmt.Sprintf("open from %s (%s)", strings.Join(how, " and "), describeRules(rules))
 		switch {
@@ -184,7 +186,7 @@ func groupFinding(s *Snapshot, ix *index, g SecurityGroup, ports []Port, exps []
 	return f
 }
 
-func naclFinding(s *Snapshot, a *NetworkACL, ports []Port, exps []Exposure) awsguard.Finding {
+func naclFinding(s *Snapshot, a *NetworkACL, ports []Port, exps map[Port][]Exposure) awsguard.Finding {
 	f := s.finding(CheckNACLOpenPorts, s.arn("network-acl", a.ID))
 	f.Evidence["nacl_id"] = a.ID
 	f.Evidence["default"] = fmt.Sprint(a.Default)
@@ -212,7 +214,7 @@ func naclFinding(s *Snapshot, a *NetworkACL, ports []Port, exps []Exposure) awsg
 			continue
 		}
 		open = append(open, p)
-		exposed, stopped := behind(exps, p, func(e Exposure) bool { return e.NACL == a.ID },
+		exposed, stopped := behind(exps[p], p, func(e Exposure) bool { return e.NACL == a.ID },
 			func(e Exposure) bool { return e.NACL == a.ID })
 		msg := "open: " + strings.Join(how, "; ")
 		switch {

@@ -107,3 +107,24 @@ func BenchmarkAuditNetwork(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNetworkFindings is the evaluation alone (no AWS): 1,000
+// instances, 100 groups, the default ports.
+func BenchmarkNetworkFindings(b *testing.B) {
+	s := publicWorld()
+	s.Instances = nil
+	s.SecurityGroups = nil
+	for g := range benchGroups {
+		s.SecurityGroups = append(s.SecurityGroups, inspect.SecurityGroup{ID: fmt.Sprint("sg-", g), Ingress: []inspect.SGRule{
+			{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "0.0.0.0/0"}, {Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "0.0.0.0/0"}}})
+	}
+	for i := range benchInstances {
+		s.Instances = append(s.Instances, inspect.Instance{ID: fmt.Sprint("i-", i), State: "running", Interfaces: []inspect.Interface{
+			{ID: fmt.Sprint("eni-", i), SubnetID: "subnet-1", VpcID: "vpc-1", PublicIPv4: "54.0.0.1", Groups: []string{fmt.Sprint("sg-", i%benchGroups)}}}})
+	}
+	for b.Loop() {
+		if n := len(inspect.NetworkFindings(s, inspect.DefaultPorts)); n != benchInstances+benchGroups+1 {
+			b.Fatalf("findings = %d", n)
+		}
+	}
+}
