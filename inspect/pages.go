@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,4 +42,11 @@ func paginate(ctx context.Context, op string, maxPages int, page func(ctx contex
 		seen[t] = true
 		token = aws.String(t)
 	}
+}
+
+func joinErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
