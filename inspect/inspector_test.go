@@ -112,7 +112,10 @@ func TestEnableIdempotentAndWaits(t *testing.T) {
 				}
 				return statusOut(E, E, E, E), nil
 			},
-			enable: func(in *inspector2.EnableInput) (*inspector2.EnableOutput, error) { got = in.ResourceTypes; return &inspector2.EnableOutput{}, nil },
+			enable: func(in *inspector2.EnableInput) (*inspector2.EnableOutput, error) {
+				got = in.ResourceTypes
+				return &inspector2.EnableOutput{}, nil
+			},
 		}
 		plan, err := inspect.Enable(ctx, f, fastPoll)
 		if err != nil || !plan.Applied {
