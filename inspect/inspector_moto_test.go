@@ -15,6 +15,7 @@ import (
 	"github.com/awsguard/awsguard/inspect"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/fault"
 )
 
 var motoRegions = []string{"us-east-1", "eu-west-1"}
@@ -164,5 +165,52 @@ func TestInspectorFindingsMoto(t *testing.T) {
 	want := []string{"i-batch PASS HIGH c=0 h=0", "i-db FAIL HIGH c=0 h=1", "i-web FAIL CRITICAL c=1 h=1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// Every call of Enable fails in turn; a clean re-run then finishes the
+// job with no more than what is left.
+func TestEnableFaultSweepMoto(t *testing.T) {
+	env := awstest.New(t)
+	ctx := context.Background()
+	faulty := func(inj *fault.Injector) *inspector2.Client {
+		cfg := env.Config()
+		cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
+		return inspector2.NewFromConfig(cfg)
+	}
+	api := inspector2.NewFromConfig(env.Config())
+	off := func() {
+		if _, err := inspect.Disable(ctx, api, motoAccount, func(o *inspect.InspectorOptions) { o.AllowWeaken = true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := fault.New()
+	if _, err := inspect.Enable(ctx, faulty(probe), motoAccount); err != nil {
+		t.Fatal(err)
+	}
+	calls := probe.Calls()
+	points := 0
+	for k := 1; k <= len(calls); k++ {
+		for _, kind := range []fault.Kind{fault.ConnectionReset, fault.ResponseLost} {
+			off()
+			inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+			_, err := inspect.Enable(ctx, faulty(inj), motoAccount)
+			if err == nil || len(inj.Injected()) != 1 {
+				t.Errorf("call %d (%s) %s: err %v, %d injected", k, calls[k-1].Operation, kind, err, len(inj.Injected()))
+				continue
+			}
+			points++
+			if _, err := inspect.Enable(ctx, api, motoAccount); err != nil {
+				t.Errorf("call %d %s: re-run: %v", k, kind, err)
+			}
+			st, err := inspect.Status(ctx, api, motoAccount)
+			if err != nil || !st.Enabled(inspect.DefaultResourceTypes) {
+				t.Errorf("call %d %s: after re-run %+v %v", k, kind, st, err)
+			}
+		}
+	}
+	t.Logf("fault points covered: %d (%d calls)", points, len(calls))
+	if points == 0 {
+		t.Fatal("no fault point covered")
 	}
 }
