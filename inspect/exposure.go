@@ -289,6 +289,9 @@ func CloseExposure(ctx context.Context, api ExposureAPI, target Target, optFns .
 	if err := validateTarget(op, target); err != nil {
 		return nil, err
 	}
+	if err := needClient(op, api); err != nil {
+		return nil, err
+	}
 	if o.ReplaceCIDR != "" {
 		p, err := netip.ParsePrefix(o.ReplaceCIDR)
 		if err != nil || p.Bits() == 0 || p.Masked() != p {
@@ -384,6 +387,9 @@ func RestoreExposure(ctx context.Context, api ExposureAPI, target Target, optFns
 		f(&o)
 	}
 	if err := validateTarget(op, target); err != nil {
+		return nil, err
+	}
+	if err := needClient(op, api); err != nil {
 		return nil, err
 	}
 	groups, ix, err := liveGroups(ctx, api, target, 0)

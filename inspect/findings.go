@@ -58,6 +58,10 @@ func (f FindingFilter) criteria() *i2types.FilterCriteria {
 // the sequence. Stopping the range early stops the listing.
 func Findings(ctx context.Context, api FindingsAPI, filter FindingFilter) iter.Seq2[i2types.Finding, error] {
 	return func(yield func(i2types.Finding, error) bool) {
+		if err := needClient("inspect.Findings", api); err != nil {
+			yield(i2types.Finding{}, err)
+			return
+		}
 		size := filter.PageSize
 		if size <= 0 || size > 100 {
 			size = 100
@@ -281,6 +285,9 @@ var _ AuditAPI = (*inspector2.Client)(nil)
 // wrapping ErrAuditIncomplete; the other check is still reported.
 func Audit(ctx context.Context, api AuditAPI, filter FindingFilter, optFns ...func(*InspectorOptions)) (*awsguard.Report, *Summary, error) {
 	o, err := inspectorOptions("inspect.Audit", api, optFns)
+	if err == nil {
+		err = needClient("inspect.Audit", api)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

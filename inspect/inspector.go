@@ -58,6 +58,22 @@ type InspectorOptions struct {
 	Now func() time.Time
 }
 
+// CheckInspectorOptions validates the options as Enable, Disable, Status
+// and Audit do, without a call: a command line can refuse bad flags before
+// it loads a configuration.
+func CheckInspectorOptions(optFns ...func(*InspectorOptions)) error {
+	_, err := inspectorOptions("inspect.CheckInspectorOptions", nil, optFns)
+	return err
+}
+
+// needClient refuses a nil client before any call.
+func needClient(op string, api any) error {
+	if api == nil {
+		return &awsguard.InputError{Operation: op, Field: "api", Value: "nil", Allowed: "a client (*inspector2.Client or *ec2.Client)"}
+	}
+	return nil
+}
+
 func inspectorOptions(op string, api any, optFns []func(*InspectorOptions)) (InspectorOptions, error) {
 	var o InspectorOptions
 	for _, f := range optFns {
@@ -155,6 +171,9 @@ func stateOf(rs *i2types.ResourceState, t i2types.ResourceScanType) *i2types.Sta
 // enabled in is DISABLED for every type.
 func Status(ctx context.Context, api StatusAPI, optFns ...func(*InspectorOptions)) (*AccountStatus, error) {
 	o, err := inspectorOptions("inspect.Status", api, optFns)
+	if err == nil {
+		err = needClient("inspect.Status", api)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +235,9 @@ func typeList(ts []i2types.ResourceScanType) string {
 // the first time, iam:CreateServiceLinkedRole for Inspector).
 func Enable(ctx context.Context, api EnableAPI, optFns ...func(*InspectorOptions)) (*awsguard.Plan, error) {
 	o, err := inspectorOptions("inspect.Enable", api, optFns)
+	if err == nil {
+		err = needClient("inspect.Enable", api)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +262,9 @@ func Enable(ctx context.Context, api EnableAPI, optFns ...func(*InspectorOptions
 // Permissions: inspector2:BatchGetAccountStatus, inspector2:Disable.
 func Disable(ctx context.Context, api DisableAPI, optFns ...func(*InspectorOptions)) (*awsguard.Plan, error) {
 	o, err := inspectorOptions("inspect.Disable", api, optFns)
+	if err == nil {
+		err = needClient("inspect.Disable", api)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -297,3 +297,35 @@ func TestSummarize(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// A nil client is refused as input, never dereferenced.
+func TestNilClients(t *testing.T) {
+	ctx := context.Background()
+	errs := []error{}
+	_, err := inspect.Enable(ctx, nil)
+	errs = append(errs, err)
+	_, err = inspect.Disable(ctx, nil)
+	errs = append(errs, err)
+	_, err = inspect.Status(ctx, nil)
+	errs = append(errs, err)
+	_, _, err = inspect.Audit(ctx, nil, inspect.FindingFilter{})
+	errs = append(errs, err)
+	_, err = inspect.AuditNetwork(ctx, nil)
+	errs = append(errs, err)
+	_, err = inspect.CloseExposure(ctx, nil, inspect.Target{GroupID: "sg-1", Port: 22})
+	errs = append(errs, err)
+	_, err = inspect.RestoreExposure(ctx, nil, inspect.Target{GroupID: "sg-1", Port: 22})
+	errs = append(errs, err)
+	_, err = inspect.EnsureDelegatedAdmin(ctx, nil, "111111111111")
+	errs = append(errs, err)
+	_, err = inspect.EnableOrganization(ctx, nil, nil, "111111111111")
+	errs = append(errs, err)
+	for _, e := range inspect.Findings(ctx, nil, inspect.FindingFilter{}) {
+		errs = append(errs, e)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, awsguard.ErrInvalidInput) {
+			t.Errorf("%d: %v, want ErrInvalidInput", i, err)
+		}
+	}
+}

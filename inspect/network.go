@@ -88,6 +88,9 @@ func ec2Region(api any) string {
 // Permissions: those NetworkAPI lists.
 func AuditNetwork(ctx context.Context, api NetworkAPI, optFns ...func(*NetworkOptions)) (*awsguard.Report, error) {
 	o, err := networkOptions(optFns)
+	if err == nil {
+		err = needClient("inspect.AuditNetwork", api)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +118,9 @@ func AuditNetwork(ctx context.Context, api NetworkAPI, optFns ...func(*NetworkOp
 // number of instances beyond pagination (1,000 items a page).
 func ReadSnapshot(ctx context.Context, api NetworkAPI, optFns ...func(*NetworkOptions)) (*Snapshot, error) {
 	o, err := networkOptions(optFns)
+	if err == nil {
+		err = needClient("inspect.ReadSnapshot", api)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,9 @@ const (
 func EnsureDelegatedAdmin(ctx context.Context, api DelegatedAdminAPI, account string, optFns ...func(*InspectorOptions)) (*awsguard.Plan, error) {
 	const op = "inspect.EnsureDelegatedAdmin"
 	o, err := inspectorOptions(op, api, optFns)
+	if err == nil {
+		err = needClient(op, api)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +119,14 @@ func EnsureDelegatedAdmin(ctx context.Context, api DelegatedAdminAPI, account st
 func EnableOrganization(ctx context.Context, api OrganizationAPI, org awsguard.ListAccountsAPI, admin string, optFns ...func(*InspectorOptions)) (*awsguard.Plan, error) {
 	const op = "inspect.EnableOrganization"
 	o, err := inspectorOptions(op, api, optFns)
+	if err == nil {
+		err = needClient(op, api)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if org == nil {
+		return nil, &awsguard.InputError{Operation: op, Field: "org", Value: "nil", Allowed: "an Organizations client"}
 	}
 	if len(admin) != 12 || strings.Trim(admin, "0123456789") != "" {
 		return nil, &awsguard.InputError{Operation: op, Field: "admin", Value: admin, Allowed: "a 12-digit account ID"}
