@@ -133,7 +133,7 @@ func readSnapshot(ctx context.Context, api NetworkAPI, o NetworkOptions) (*Snaps
 		s.Region = ec2Region(api)
 	}
 	log := o.Logger.With("operation", "inspect.AuditNetwork", "region", s.Region)
-	max := aws.Int32(1000)
+	max := aws.Int32(1000) // DescribeNetworkAcls, DescribeRouteTables and the prefix lists allow 100
 	owner := ""
 	steps := []struct {
 		op  string
@@ -182,7 +182,7 @@ func readSnapshot(ctx context.Context, api NetworkAPI, o NetworkOptions) (*Snaps
 		}},
 		{"DescribeNetworkAcls", func(ctx context.Context) error {
 			return paginate(ctx, "DescribeNetworkAcls", o.MaxPages, func(ctx context.Context, tok *string) (*string, error) {
-				out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NextToken: tok, MaxResults: max})
+				out, err := api.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NextToken: tok, MaxResults: aws.Int32(100)})
 				if err != nil {
 					return nil, err
 				}
