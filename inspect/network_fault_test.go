@@ -61,7 +61,8 @@ func TestAuditNetworkFaultSweep(t *testing.T) {
 	}
 	points := 0
 	for _, op := range ops {
-		for _, kind := range []fault.Kind{fault.ServerError, fault.ConnectionReset, fault.APIError} {
+		// A read has no effect to lose: a server error and a refusal cover it.
+		for _, kind := range []fault.Kind{fault.ServerError, fault.APIError} {
 			t.Run(fmt.Sprintf("%s-%s", op, kind), func(t *testing.T) {
 				rule := fault.Rule{Service: "EC2", Operation: op, Nth: 1, Kind: kind}
 				if kind == fault.APIError {
