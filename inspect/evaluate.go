@@ -181,7 +181,7 @@ func (a attempt) String() string {
 func (ix *index) exposure(inst Instance, p Port) Exposure {
 	e := Exposure{Instance: inst.ID, Port: p, StoppedBy: LayerAddress}
 	var tried []attempt
-	var best *attempt
+	best := -1 // the attempt that got furthest
 	for _, ifc := range inst.Interfaces {
 		for _, fam := range []Family{IPv4, IPv6} {
 			a := ix.try(ifc, fam, p)
@@ -192,16 +192,17 @@ func (ix *index) exposure(inst Instance, p Port) Exposure {
 				e.Path = a.String()
 				return e
 			}
-			if best == nil || a.stopped > best.stopped {
-				best = &tried[len(tried)-1]
+			if best < 0 || a.stopped > tried[best].stopped {
+				best = len(tried) - 1
 			}
 		}
 	}
-	if best == nil {
+	if best < 0 {
 		e.Path = "no network interface"
 		return e
 	}
-	e.StoppedBy, e.Interface, e.Family, e.NACL = best.stopped, best.iface, best.family, best.nacl
+	b := tried[best]
+	e.StoppedBy, e.Interface, e.Family, e.NACL = b.stopped, b.iface, b.family, b.nacl
 	parts := make([]string, len(tried))
 	for i, a := range tried {
 		parts[i] = a.String()
