@@ -32,7 +32,7 @@ func NetworkFindings(s *Snapshot, ports []Port) []awsguard.Finding {
 		out = append(out, groupFinding(s, ix, g, ports, byPort))
 	}
 	for _, a := range s.NetworkACLs {
-		out = append(out, naclFinding(s, &a, ports, byPort))
+		out = append(out, naclFinding(s, ix, &a, ports, byPort))
 	}
 	return out
 }
@@ -186,8 +186,16 @@ func groupFinding(s *Snapshot, ix *index, g SecurityGroup, ports []Port, exps ma
 	return f
 }
 
-func naclFinding(s *Snapshot, a *NetworkACL, ports []Port, exps map[Port][]Exposure) awsguard.Finding {
+func naclFinding(s *Snapshot, ix *index, a *NetworkACL, ports []Port, exps map[Port][]Exposure) awsguard.Finding {
 	f := s.finding(CheckNACLOpenPorts, s.arn("network-acl", a.ID))
+	behindIt := map[string]bool{} // instances with an interface in a subnet of this ACL
+	for _, inst := range s.Instances {
+		for _, ifc := range inst.Interfaces {
+			if n := ix.nacl(ifc.SubnetID, ifc.VpcID); n != nil && n.ID == a.ID {
+				behindIt[inst.ID] = true
+			}
+		}
+	}
 	f.Evidence["nacl_id"] = a.ID
 	f.Evidence["default"] = fmt.Sprint(a.Default)
 	f.Evidence["subnets"] = strings.Join(a.Subnets, ",")
@@ -214,7 +222,7 @@ func naclFinding(s *Snapshot, a *NetworkACL, ports []Port, exps map[Port][]Expos
 			continue
 		}
 		open = append(open, p)
-		exposed, stopped := behind(exps[p], p, func(e Exposure) bool { return e.NACL == a.ID },
+		exposed, stopped := behind(exps[p], p, func(e Exposure) bool { return behindIt[e.Instance] },
 			func(e Exposure) bool { return e.NACL == a.ID })
 		msg := "open: " + strings.Join(how, "; ")
 		switch {
