@@ -110,9 +110,12 @@ func behind(exps []Exposure, p Port, uses func(Exposure) bool, through func(Expo
 		if e.Port != p || !uses(e) {
 			continue
 		}
-		if e.Open && through(e) {
+		switch {
+		case e.Open && through(e):
 			exposed = append(exposed, e.Instance)
-		} else if !e.Open {
+		case e.Open:
+			stopped = append(stopped, e.Instance+" exposed through another interface "+e.Interface)
+		default:
 			stopped = append(stopped, e.Instance+" stopped at "+e.StoppedBy.String())
 		}
 	}
