@@ -169,6 +169,9 @@ func offending(ix *index, g SecurityGroup, p Port) []SGRule {
 
 // recordKey is the tag key that records the rule.
 func recordKey(r SGRule) string {
+	if protocolNumber(r.Protocol) == "-1" {
+		return fmt.Sprintf("%s%s:all:%s", RecordTagPrefix, r.Protocol, r.source())
+	}
 	return fmt.Sprintf("%s%s:%d-%d:%s", RecordTagPrefix, r.Protocol, r.FromPort, r.ToPort, r.source())
 }
 
@@ -197,6 +200,9 @@ func parseRecord(group, key, value string) (SGRule, record, error) {
 	proto, rest, ok1 := strings.Cut(rest, ":")
 	ports, source, ok2 := strings.Cut(rest, ":")
 	from, to, ok3 := strings.Cut(ports, "-")
+	if ports == "all" && protocolNumber(proto) == "-1" {
+		from, to, ok3 = "0", "0", true
+	}
 	f, err1 := strconv.ParseInt(from, 10, 32)
 	t, err2 := strconv.ParseInt(to, 10, 32)
 	var rec record

@@ -277,3 +277,27 @@ func TestExposureFaultSweep(t *testing.T) {
 		t.Fatal("no fault point covered")
 	}
 }
+
+// An all-traffic rule is closed with AllPorts and restored as it was.
+func TestCloseAllTrafficMoto(t *testing.T) {
+	env := awstest.New(t)
+	ctx := context.Background()
+	api := ec2.NewFromConfig(env.Config())
+	l := newLab(t, api)
+	g := l.group("all", perm{"-1", 0, 0, "0.0.0.0/0"}, perm{"tcp", 443, 443, "0.0.0.0/0"})
+	h := &exposedHost{lab: l, group: g}
+	target := inspect.Target{GroupID: g, Port: inspect.AllPorts}
+	plan, err := inspect.CloseExposure(ctx, api, target)
+	if err != nil || !plan.Applied || len(plan.Actions) != 2 {
+		t.Fatalf("close: %+v %v", plan, err)
+	}
+	h.expect(t, "closed", []string{"tcp 443 from 0.0.0.0/0"}, []string{inspect.RecordTagPrefix + "-1:all:0.0.0.0/0"})
+	plan, err = inspect.RestoreExposure(ctx, api, target, func(o *inspect.RestoreOptions) { o.AllowWeaken = true })
+	if err != nil || !plan.Applied {
+		t.Fatalf("restore: %+v %v", plan, err)
+	}
+	rules, recs := h.rules(t)
+	if len(rules) != 2 || len(recs) != 0 || !slices.ContainsFunc(rules, func(r string) bool { return strings.HasPrefix(r, "-1 ") }) {
+		t.Errorf("after restore: rules %q records %q", rules, recs)
+	}
+}
