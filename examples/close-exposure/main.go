@@ -7,6 +7,7 @@
 //
 //	close-exposure -instance i-0abc [-port 22|all] [-replace-cidr 203.0.113.0/24] [-dry-run] [-format table|json]
 //	close-exposure -group sg-0abc -port 3389 -restore -allow-weaken
+//	               [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 5m] [-print-policy]
 //
 // It prints the plan and what became of each action. Exit codes: 0 done
 // (or nothing to do), 1 failure (one line on stderr), 2 bad flags.
@@ -14,10 +15,10 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
-	"time"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -28,58 +29,64 @@ import (
 
 func main() { cli.Main("close-exposure", run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("close-exposure", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	instance := fs.String("instance", "", "the instance whose security groups to close (i-...)")
-	group := fs.String("group", "", "the security group to close (sg-...), instead of -instance")
-	portFlag := fs.String("port", "22", `the TCP port, or "all" for rules that open every port`)
-	replace := fs.String("replace-cidr", "", "replace each revoked rule with the same rule from this CIDR")
-	restore := fs.Bool("restore", false, "put back the rules an earlier run revoked (needs -allow-weaken)")
-	allowWeaken := fs.Bool("allow-weaken", false, "allow -restore to reopen the port to the internet")
-	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
-	format := cli.FormatFlag(fs, cli.FormatTable, cli.FormatJSON)
-	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if err := cli.CheckFormat(*format, cli.FormatTable, cli.FormatJSON); err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	port, err := inspect.ParsePort(*portFlag)
-	if err != nil {
-		return cli.Usagef("-port: %v", err)
-	}
-	if (*instance == "") == (*group == "") {
-		return cli.Usagef("give exactly one of -instance and -group")
-	}
-	if *restore && *replace != "" {
-		return cli.Usagef("-replace-cidr does not go with -restore")
-	}
-	target := inspect.Target{InstanceID: *instance, GroupID: *group, Port: port}
+const summary = `close-exposure revokes the security group rules that let a TCP port in
+from the internet (0.0.0.0/0, ::/0 or a prefix list holding them) on an
+instance's groups or one group, or replaces them with -replace-cidr,
+recording each revoked rule in a tag on its group; -restore puts them back
+(reopening the port: it needs -allow-weaken).`
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	cfg, err := cli.LoadConfig(ctx)
-	if err != nil {
-		return err
-	}
-	api := ec2.NewFromConfig(cfg)
-	var plan *awsguard.Plan
-	if *restore {
-		plan, err = inspect.RestoreExposure(ctx, api, target, func(o *inspect.RestoreOptions) { o.DryRun, o.AllowWeaken = *dryRun, *allowWeaken })
-	} else {
-		plan, err = inspect.CloseExposure(ctx, api, target, func(o *inspect.CloseOptions) { o.DryRun, o.ReplaceCIDR = *dryRun, *replace })
-	}
-	if plan != nil {
-		if werr := writePlan(stdout, plan, *format); werr != nil && err == nil {
-			err = werr
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := cli.New("close-exposure", summary)
+	instance := c.Flags.String("instance", "", "the `instance` whose security groups to close (i-...)")
+	group := c.Flags.String("group", "", "the security `group` to close (sg-...), instead of -instance")
+	portFlag := c.Flags.String("port", "22", "the TCP `port`, or all for the rules that open every port")
+	replace := c.Flags.String("replace-cidr", "", "replace each revoked rule with the same rule from this `CIDR`")
+	restore := c.Flags.Bool("restore", false, "put back the rules an earlier run revoked (needs -allow-weaken)")
+	allowWeaken := c.Flags.Bool("allow-weaken", false, "allow -restore to reopen the port to the internet")
+	dryRun := c.DryRun()
+	format := c.Format(cli.FormatTable, cli.FormatJSON)
+	c.FlagOf["Target.InstanceID"] = "-instance"
+	c.FlagOf["Target.GroupID"] = "-group"
+	c.FlagOf["Target.Port"] = "-port"
+	c.FlagOf["CloseOptions.ReplaceCIDR"] = "-replace-cidr"
+	var target inspect.Target
+	c.Check = func() error {
+		port, err := inspect.ParsePort(*portFlag)
+		if err != nil {
+			return cli.Usagef("-port: %v", err)
 		}
+		if (*instance == "") == (*group == "") {
+			return cli.Usagef("give exactly one of -instance and -group")
+		}
+		if *restore && *replace != "" {
+			return cli.Usagef("-replace-cidr does not go with -restore")
+		}
+		target = inspect.Target{InstanceID: *instance, GroupID: *group, Port: port}
+		c.Uses(reflect.TypeFor[inspect.ExposureAPI]())
+		return nil
 	}
-	return err
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		api := ec2.NewFromConfig(cfg)
+		var plan *awsguard.Plan
+		if *restore {
+			plan, err = inspect.RestoreExposure(ctx, api, target, func(o *inspect.RestoreOptions) { o.DryRun, o.AllowWeaken = *dryRun, *allowWeaken })
+			if errors.Is(err, awsguard.ErrWeakening) {
+				err = fmt.Errorf("%w (pass -allow-weaken to restore it)", err)
+			}
+		} else {
+			plan, err = inspect.CloseExposure(ctx, api, target, func(o *inspect.CloseOptions) { o.DryRun, o.ReplaceCIDR = *dryRun, *replace })
+		}
+		if plan != nil {
+			if werr := writePlan(stdout, plan, *format); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		return err
+	})
 }
 
 func writePlan(w io.Writer, p *awsguard.Plan, format string) error {

@@ -80,3 +80,15 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintPolicy(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"-group", "sg-1", "-print-policy"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"ec2:RevokeSecurityGroupIngress", "ec2:CreateTags", "ec2:DescribeSecurityGroups"} {
+		if !bytes.Contains(out.Bytes(), []byte(a)) {
+			t.Errorf("policy lacks %s:\n%s", a, out.String())
+		}
+	}
+}

@@ -6,6 +6,7 @@
 //	inspector [-regions us-east-1,eu-west-1] [-types EC2,ECR,LAMBDA,LAMBDA_CODE] [-format table|json]
 //	inspector -enable [-dry-run] ...
 //	inspector -disable -allow-weaken ...
+//	          [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 15m] [-print-policy]
 //
 // Without -enable or -disable it changes nothing: it prints each region's
 // status per resource type, the findings counted by severity and the top
@@ -16,9 +17,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,97 +44,120 @@ type regionResult struct {
 	Error   string                 `json:"error,omitempty"`
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("inspector", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	enable := fs.Bool("enable", false, "turn Inspector on for -types, and wait until it is on")
-	disable := fs.Bool("disable", false, "turn Inspector off for -types (needs -allow-weaken)")
-	allowWeaken := fs.Bool("allow-weaken", false, "allow -disable to turn scanning off")
-	dryRun := fs.Bool("dry-run", false, "with -enable or -disable: print the plan, change nothing")
-	regionsFlag := fs.String("regions", "", "comma-separated regions; default the configuration's region")
-	typesFlag := fs.String("types", "EC2,ECR,LAMBDA,LAMBDA_CODE", "comma-separated resource types")
-	account := fs.String("account", "", "account ID to pass to Inspector (default: the caller's)")
-	format := cli.FormatFlag(fs, cli.FormatTable, cli.FormatJSON)
-	maxWait := fs.Duration("max-wait", 5*time.Minute, "how long to wait for -enable or -disable to take effect")
-	timeout := fs.Duration("timeout", 15*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if err := cli.CheckFormat(*format, cli.FormatTable, cli.FormatJSON); err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	if *enable && *disable {
-		return cli.Usagef("give at most one of -enable and -disable")
-	}
-	var types []i2types.ResourceScanType
-	for _, t := range strings.Split(*typesFlag, ",") {
-		types = append(types, i2types.ResourceScanType(strings.ToUpper(strings.TrimSpace(t))))
-	}
-	opts := func(o *inspect.InspectorOptions) {
-		o.ResourceTypes, o.Account, o.DryRun, o.AllowWeaken, o.MaxWait = types, *account, *dryRun, *allowWeaken, *maxWait
-		o.PollMinDelay = min(5*time.Second, max(*maxWait/20, time.Millisecond))
-	}
-	if err := inspect.CheckInspectorOptions(opts); err != nil {
-		return cli.Usagef("-types or -account: %v", err)
-	}
+const summary = `inspector turns Amazon Inspector (v2) on (-enable) or off (-disable, with
+-allow-weaken) for resource types in regions, and prints each region's
+status per type, its ACTIVE findings by severity and the top
+vulnerabilities. Without -enable or -disable it changes nothing.`
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	cfg, err := cli.LoadConfig(ctx)
-	if err != nil {
-		return err
-	}
-	regions := []string{cfg.Region}
-	if *regionsFlag != "" {
-		regions = strings.Split(*regionsFlag, ",")
-	}
-	res, err := awsguard.ForEachRegion(ctx, cfg, regions, func(ctx context.Context, t awsguard.Target) (*regionResult, error) {
-		api := inspector2.NewFromConfig(t.Config)
-		region := func(o *inspect.InspectorOptions) { o.Region = t.Region }
-		r := &regionResult{Region: t.Region}
-		var err error
-		switch {
-		case *enable:
-			r.Plan, err = inspect.Enable(ctx, api, opts, region)
-		case *disable:
-			r.Plan, err = inspect.Disable(ctx, api, opts, region)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := cli.New("inspector", summary)
+	c.SetTimeout(15 * time.Minute)
+	enable := c.Flags.Bool("enable", false, "turn Inspector on for -types, and wait until it is on")
+	disable := c.Flags.Bool("disable", false, "turn Inspector off for -types (needs -allow-weaken)")
+	allowWeaken := c.Flags.Bool("allow-weaken", false, "allow -disable to turn scanning off")
+	dryRun := c.DryRun()
+	regionsFlag := c.Flags.String("regions", "", "a comma-separated `list` of regions (default: the configured region)")
+	typesFlag := c.Flags.String("types", "EC2,ECR,LAMBDA,LAMBDA_CODE", "a comma-separated `list` of resource types")
+	account := c.Flags.String("account", "", "the `account` ID to pass to Inspector (default: the caller's)")
+	maxWait := c.Flags.Duration("max-wait", 5*time.Minute, "how long to wait for -enable or -disable to take effect")
+	format := c.Format(cli.FormatTable, cli.FormatJSON)
+	c.FlagOf["InspectorOptions.Account"] = "-account"
+	c.FlagOf["InspectorOptions.MaxWait"] = "-max-wait"
+	var types []i2types.ResourceScanType
+	var regions []string
+	var opts func(*inspect.InspectorOptions)
+	c.Check = func() error {
+		if *enable && *disable {
+			return cli.Usagef("give at most one of -enable and -disable")
 		}
-		if err != nil {
-			return r, err
+		for _, t := range strings.Split(*typesFlag, ",") {
+			types = append(types, i2types.ResourceScanType(strings.ToUpper(strings.TrimSpace(t))))
 		}
-		if r.Status, err = inspect.Status(ctx, api, opts, region); err != nil {
-			return r, err
+		for _, r := range strings.Split(*regionsFlag, ",") {
+			if r = strings.TrimSpace(r); r == "" {
+				continue
+			}
+			if !cli.ValidRegion(r) || slices.Contains(regions, r) {
+				return cli.Usagef("-regions %q: want distinct region names such as us-east-1,ap-northeast-2", r)
+			}
+			regions = append(regions, r)
 		}
-		r.Summary, err = inspect.Summarize(inspect.Findings(ctx, api, inspect.FindingFilter{}), 5)
-		return r, err
-	})
-	if err != nil {
-		return cli.Usagef("-regions: %v", err)
-	}
-	var out []*regionResult
-	var errs []error
-	for _, r := range res {
-		v := r.Value
-		if v == nil {
-			v = &regionResult{Region: r.Region}
+		opts = func(o *inspect.InspectorOptions) {
+			o.ResourceTypes, o.Account, o.DryRun, o.AllowWeaken, o.MaxWait = types, *account, *dryRun, *allowWeaken, *maxWait
+			o.PollMinDelay = min(5*time.Second, max(*maxWait/20, time.Millisecond))
 		}
-		if r.Err != nil {
-			v.Error = r.Err.Error()
-			errs = append(errs, fmt.Errorf("%s: %w", r.Region, r.Err))
-		}
-		out = append(out, v)
-	}
-	if *format == cli.FormatJSON {
-		if err := cli.WriteJSON(stdout, out); err != nil {
+		if err := inspect.CheckInspectorOptions(opts); err != nil {
+			var ie *awsguard.InputError
+			if errors.As(err, &ie) && strings.HasPrefix(ie.Field, "InspectorOptions.ResourceTypes") {
+				return cli.Usagef("-types %q: want a list of EC2, ECR, LAMBDA, LAMBDA_CODE", *typesFlag)
+			}
 			return err
 		}
-	} else if err := writeTable(stdout, out, types); err != nil {
-		return err
+		c.Uses(reflect.TypeFor[inspect.AuditAPI]())
+		switch {
+		case *enable:
+			c.Uses(reflect.TypeFor[inspect.EnableAPI]())
+		case *disable:
+			c.Uses(reflect.TypeFor[inspect.DisableAPI]())
+		}
+		return nil
 	}
-	return errors.Join(errs...)
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		if len(regions) == 0 {
+			regions = []string{cfg.Region}
+		}
+		res, err := awsguard.ForEachRegion(ctx, cfg, regions, func(ctx context.Context, t awsguard.Target) (*regionResult, error) {
+			api := inspector2.NewFromConfig(t.Config)
+			region := func(o *inspect.InspectorOptions) { o.Region = t.Region }
+			r := &regionResult{Region: t.Region}
+			var err error
+			switch {
+			case *enable:
+				r.Plan, err = inspect.Enable(ctx, api, opts, region)
+			case *disable:
+				r.Plan, err = inspect.Disable(ctx, api, opts, region)
+				if errors.Is(err, awsguard.ErrWeakening) {
+					err = fmt.Errorf("%w (pass -allow-weaken to disable it)", err)
+				}
+			}
+			if err != nil {
+				return r, err
+			}
+			if r.Status, err = inspect.Status(ctx, api, opts, region); err != nil {
+				return r, err
+			}
+			r.Summary, err = inspect.Summarize(inspect.Findings(ctx, api, inspect.FindingFilter{}), 5)
+			return r, err
+		})
+		if err != nil {
+			return err
+		}
+		var out []*regionResult
+		var errs []error
+		for _, r := range res {
+			v := r.Value
+			if v == nil {
+				v = &regionResult{Region: r.Region}
+			}
+			if r.Err != nil {
+				v.Error = r.Err.Error()
+				errs = append(errs, fmt.Errorf("%s: %w", r.Region, r.Err))
+			}
+			out = append(out, v)
+		}
+		if *format == cli.FormatJSON {
+			if err := cli.WriteJSON(stdout, out); err != nil {
+				return err
+			}
+		} else if err := writeTable(stdout, out, types); err != nil {
+			return err
+		}
+		return errors.Join(errs...)
+	})
 }
 
 var severities = []i2types.Severity{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED"}

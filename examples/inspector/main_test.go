@@ -68,3 +68,15 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintPolicy(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"-enable", "-print-policy"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"inspector2:BatchGetAccountStatus", "inspector2:Enable", "inspector2:ListFindings"} {
+		if !strings.Contains(out.String(), a) {
+			t.Errorf("policy lacks %s:\n%s", a, out.String())
+		}
+	}
+}
