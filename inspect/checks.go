@@ -18,6 +18,8 @@ type Check struct {
 	// differs.
 	Severity     awsguard.Severity
 	SeverityNote string
+	// Summary says in words when the check passes.
+	Summary string
 	// Controls are the baseline items it serves.
 	Controls []string
 	// Remediation names the function that fixes a failure, or "".
@@ -27,11 +29,16 @@ type Check struct {
 // Checks returns the package's checks in the order of the documentation.
 func Checks() []Check {
 	return []Check{
-		{CheckInstanceExposed, awsguard.SeverityHigh, "CRITICAL when all ports are open", []string{"ISMS-P:2.6.1"}, "inspect.CloseExposure"},
-		{CheckSGOpenPorts, awsguard.SeverityMedium, "LOW when nothing behind it is exposed", []string{"ISMS-P:2.6.1"}, "inspect.CloseExposure"},
-		{CheckNACLOpenPorts, awsguard.SeverityMedium, "LOW when nothing behind it is exposed", []string{"ISMS-P:2.6.1"}, ""},
-		{CheckEnabled, awsguard.SeverityHigh, "", []string{"ISMS-P:2.11.2"}, "inspect.Enable"},
-		{CheckFindings, awsguard.SeverityHigh, "CRITICAL with a critical finding, PASS without critical or high", []string{"ISMS-P:2.10.1"}, ""},
+		{CheckInstanceExposed, awsguard.SeverityHigh, "CRITICAL when all ports are open",
+			"no checked port of the instance is reachable from the internet", []string{"ISMS-P:2.6.1"}, "inspect.CloseExposure"},
+		{CheckSGOpenPorts, awsguard.SeverityMedium, "LOW when nothing behind it is exposed",
+			"the security group allows no checked port from 0.0.0.0/0 or ::/0", []string{"ISMS-P:2.6.1"}, "inspect.CloseExposure"},
+		{CheckNACLOpenPorts, awsguard.SeverityMedium, "LOW when nothing behind it is exposed",
+			"the network ACL lets no checked port in from the internet", []string{"ISMS-P:2.6.1"}, ""},
+		{CheckEnabled, awsguard.SeverityHigh, "",
+			"Inspector scans the resource type in the region", []string{"ISMS-P:2.11.2"}, "inspect.Enable"},
+		{CheckFindings, awsguard.SeverityHigh, "CRITICAL with a critical finding, PASS without critical or high",
+			"the resource has no critical or high ACTIVE Inspector finding", []string{"ISMS-P:2.10.1"}, ""},
 	}
 }
 
