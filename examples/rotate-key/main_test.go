@@ -200,21 +200,6 @@ func TestRotateKeyCommandSelf(t *testing.T) {
 	}
 }
 
-func TestRotateKeyCommandRejects(t *testing.T) {
-	for _, args := range [][]string{
-		{},
-		{"-user", "app", "-format", "xml", "-dry-run"},
-		{"-user", "app", "-grace", "-1h", "-dry-run"},
-		{"-user", "app", "-finish", "-credentials-out", "x"},
-		{"-user", "app", "-dry-run", "extra"},
-		{"-user", "bad name", "-dry-run"},
-	} {
-		if _, err := parse(args, &bytes.Buffer{}); err == nil {
-			t.Errorf("parse(%q) accepted", args)
-		}
-	}
-}
-
 // Writing into an existing credentials file replaces only the profile's
 // section; the other profiles (and comments, spacing, a missing final
 // newline) stay byte for byte; the file ends up 0600, replaced through a
