@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,7 +173,9 @@ func LeastPrivilege(t *testing.T, doc *awsguard.PolicyDocument, failed func(Resu
 	}
 	for _, drop := range Actions(doc) {
 		rs := try(t, Without(doc, drop))
-		if !slices.ContainsFunc(rs, failed) {
+		if i := slices.IndexFunc(rs, failed); i >= 0 {
+			t.Logf("without %s: run %d: %s", drop, i+1, strings.TrimSpace(rs[i].Stderr))
+		} else {
 			var codes []int
 			for _, r := range rs {
 				codes = append(codes, r.Code)
