@@ -238,8 +238,13 @@ func (f *flags) rotate(ctx context.Context, c *cli.Command, stdout io.Writer) er
 		out.Rotation = rot
 		if err != nil {
 			_ = report(stdout, format, out)
-			if errors.Is(err, keyrotate.ErrRotationInProgress) {
+			switch {
+			case errors.Is(err, keyrotate.ErrRotationInProgress):
 				err = fmt.Errorf("%w (say which key is in use with -in-use KEYID)", err)
+			case errors.Is(err, keyrotate.ErrKeyLimit):
+				err = fmt.Errorf("%w (name the key in use with -in-use KEYID and allow deleting the other with -delete-old-active)", err)
+			case errors.Is(err, keyrotate.ErrInUseKeyNotFound):
+				err = fmt.Errorf("%w (check -in-use)", err)
 			}
 			return err
 		}

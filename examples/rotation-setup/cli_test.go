@@ -126,6 +126,7 @@ func TestPrintPolicy(t *testing.T) {
 		{[]string{"-dry-run"}, setup},
 		{[]string{"-teardown"}, teardown},
 		{[]string{"-teardown", "-delete-secret"}, append(slices.Clone(teardown), "secretsmanager:DeleteSecret")},
+		{[]string{"-kms-key-id", "arn:aws:kms:us-east-1:123456789012:key/k"}, append(slices.Clone(setup), "kms:Decrypt", "kms:GenerateDataKey")},
 	} {
 		got := clitest.Actions(clitest.PrintPolicy(t, "rotation-setup", run, tc.args...))
 		want := slices.Sorted(slices.Values(tc.want))

@@ -16,6 +16,10 @@
 // second run does nothing. -dry-run prints the plan; -format json prints it
 // as JSON. It uses the standard AWS configuration chain under the common
 // flags -profile, -region, -endpoint-url, -timeout and -attempt-timeout.
+// -print-policy prints the IAM policy of the run the flags ask for (setup,
+// or -teardown; a -dry-run needs only its reads): with -kms-key-id it holds
+// kms:GenerateDataKey and kms:Decrypt, which an existing secret under a
+// customer managed key needs too.
 //
 // Exit codes: 0 done, 1 failed (one line on stderr naming the flag or the
 // step; a step that stopped half-way says that running it again carries
@@ -69,13 +73,19 @@ type teardownKeepSecretAPI interface {
 
 var _ teardownKeepSecretAPI = (*secretsmanager.Client)(nil)
 
+// kmsActions are what Secrets Manager asks of the caller to store a value
+// in a secret under a customer managed KMS key.
+var kmsActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+
 const summary = `rotation-setup turns on the Secrets Manager rotation of an IAM user's access
 key by a deployed rotation-lambda function (see rotation-lambda -h): it
 creates the secret, puts a policy scoped to the secret on the function's
 role, lets Secrets Manager invoke the function for this secret only, and
 turns rotation on. -teardown reverses it. It plans from the live state:
-run twice, the second run does nothing. Exit codes: 0 done, 1 failed, 2 a
-bad command line.`
+run twice, the second run does nothing. -print-policy prints the IAM
+policy the run needs (add kms:GenerateDataKey and kms:Decrypt on the key
+of an existing secret under a customer managed key). Exit codes: 0 done,
+1 failed, 2 a bad command line.`
 
 // flagOf maps the fields keyrotate names in its input errors to the flags
 // that set them.
@@ -139,6 +149,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, newCl
 			c.Uses(sm, reflect.TypeFor[keyrotate.TeardownIAMAPI](), reflect.TypeFor[keyrotate.TeardownLambdaAPI]())
 		} else {
 			c.Uses(reflect.TypeFor[keyrotate.SetupSecretsAPI](), reflect.TypeFor[keyrotate.SetupIAMAPI](), reflect.TypeFor[keyrotate.SetupLambdaAPI]())
+			if cfg.KMSKeyID != "" {
+				// Secrets Manager asks them of the caller for a secret
+				// under a customer managed key.
+				c.UsesActions(kmsActions...)
+			}
 		}
 		return nil
 	}
