@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
 	"github.com/awsguard/awsguard/internal/clitest"
 	"github.com/awsguard/awsguard/keyrotate"
@@ -276,10 +277,10 @@ func TestBlackHoleEndpoint(t *testing.T) {
 }
 
 func TestRefusedCredentials(t *testing.T) {
-	w := newWorld(t)
-	w.env.EnforceAuth()
-	w.env.SetEnv("AKIAIOSFODNN7BOGUSKY", "not-a-secret-that-exists")
-	r := runSetup(t, w.args("-format", "json")...)
+	env := awstest.New(t)
+	env.EnforceAuth()
+	env.SetEnv("AKIAIOSFODNN7BOGUSKY", "not-a-secret-that-exists")
+	r := runSetup(t, "-secret-id", "app/key", "-user", "app", "-function-arn", fnARN, "-format", "json")
 	if r.Code != 1 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, cli.CredentialsRefused) {
 		t.Errorf("code %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}

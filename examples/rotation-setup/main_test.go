@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -275,35 +273,5 @@ func TestRunSetupThenTeardown(t *testing.T) {
 	out.Reset()
 	if err := runWith(ctx, w.args("-teardown"), &out, &bytes.Buffer{}, w.clients); err != nil || !strings.Contains(out.String(), "nothing to do") {
 		t.Errorf("second teardown: %v\n%s", err, out.String())
-	}
-}
-
-func TestRunErrors(t *testing.T) {
-	w := newWorld(t)
-	t.Setenv(SecretEnv, "")
-	for _, tt := range []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"no secret", []string{"-user", "app", "-function-arn", w.fn}, `-secret-id ""`},
-		{"bad schedule", w.args("-schedule", "monthly"), `-schedule "monthly"`},
-		{"bad format", w.args("-format", "yaml"), `-format "yaml"`},
-		{"unknown flag", w.args("-frobnicate"), "flag provided but not defined"},
-		{"stray argument", w.args("now"), `unexpected argument "now"`},
-		{"key without secret", w.args("-access-key-id", "AKIAEXAMPLE"), SecretEnv},
-		{"no such function", []string{"-secret-id", "app/key", "-user", "app", "-function-arn", w.fn + "x"}, "-function-arn " + w.fn + "x: no such function"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &bytes.Buffer{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
-			}
-			var ie *awsguard.InputError
-			if errors.As(err, &ie) && out.Len() != 0 {
-				t.Errorf("printed %q on invalid input", out.String())
-			}
-		})
 	}
 }
