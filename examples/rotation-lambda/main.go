@@ -21,7 +21,9 @@
 // Run outside Lambda (AWS_LAMBDA_RUNTIME_API unset) it prints this
 // description and exits 2, as for any bad command line: it has nothing to
 // do there. -h prints it and exits 0; -print-policy prints the role's
-// policy and exits 0.
+// policy and exits 0. The common flags apply to the function's AWS
+// configuration; -timeout bounds only its start-up (each invocation is
+// bounded by the function's timeout).
 package main
 
 import (
@@ -68,7 +70,9 @@ lets Secrets Manager invoke the function and turns rotation on:
   rotation-setup -secret-id NAME -user NAME -function-arn FUNCTION_ARN
 
 It logs one JSON line per step to CloudWatch Logs; secrets never appear
-there. Exit codes outside Lambda: 0 for -h and -print-policy, 2 otherwise.`
+there. In Lambda, -timeout bounds only the start-up: each invocation is
+bounded by the function's own timeout. Exit codes outside Lambda: 0 for
+-h and -print-policy, 2 otherwise.`
 
 // The seams the tests replace: the Lambda runtime loop, and the Secrets
 // Manager client (moto cannot start a rotation).
