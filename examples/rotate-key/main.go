@@ -1,53 +1,59 @@
 // Command rotate-key rotates an IAM user's access key: it creates a new key,
 // proves it authenticates, writes it to a credentials file (mode 0600,
-// replaced atomically; in an existing file only the -profile section is
-// replaced, other profiles are kept byte for byte), and only then
-// deactivates the old key.
+// replaced atomically; in an existing file only the -credentials-profile
+// section is replaced, other profiles are kept byte for byte), and only
+// then deactivates the old key.
 //
 //	rotate-key -user alice -credentials-out ~/.aws/alice.credentials
 //	rotate-key -user alice -dry-run -format json
 //	rotate-key -user alice -finish -grace 168h   # later: delete the old key
+//	rotate-key -user alice -print-policy         # the IAM policy it needs
 //
-// Flags:
+// Flags (besides the common -profile, -region, -endpoint-url, -timeout,
+// -attempt-timeout and -print-policy of every example):
 //
-//	-user NAME            the IAM user (required)
-//	-credentials-out FILE where the new key goes, in the shared credentials
-//	                      file format; required unless -dry-run or -finish
-//	-profile NAME         the profile name written to the file (default "default")
-//	-in-use KEYID         the key the user's software uses now (the one replaced);
-//	                      default: the caller's own key when the caller is the user,
-//	                      unless the credentials file already holds another key.
-//	                      After a run interrupted between writing the file and
-//	                      recording the delivery, it says which key is in use:
-//	                      the written one (finish) or the old one (start over)
-//	-delete-old           delete the replaced key right away (after checking its
-//	                      last use) instead of leaving it Inactive
-//	-delete-old-active    allow deleting the other active key when the user has two
-//	-grace DURATION       keys deactivated longer ago than this are deleted (unless
-//	                      used after deactivation); default 168h
-//	-finish               only delete old keys past -grace; no rotation
-//	-max-age DURATION     rotate only if the key in use is at least this old
-//	-dry-run              print the plan; change nothing
-//	-format text|json     output format (default text)
+//	-user NAME                 the IAM user (required)
+//	-credentials-out FILE      where the new key goes, in the shared credentials
+//	                           file format; required unless -dry-run or -finish
+//	-credentials-profile NAME  the section written in that file (default "default");
+//	                           -profile is the AWS profile rotate-key calls AWS with
+//	-in-use KEYID              the key the user's software uses now (the one replaced);
+//	                           default: the caller's own key when the caller is the user,
+//	                           unless the credentials file already holds another key.
+//	                           After a run interrupted between writing the file and
+//	                           recording the delivery, it says which key is in use:
+//	                           the written one (finish) or the old one (start over)
+//	-delete-old                delete the replaced key right away (after checking its
+//	                           last use) instead of leaving it Inactive
+//	-delete-old-active         allow deleting the other active key when the user has two
+//	-grace DURATION            keys deactivated longer ago than this are deleted (unless
+//	                           used after deactivation); default 168h
+//	-finish                    only delete old keys past -grace; no rotation
+//	-max-age DURATION          rotate only if the key in use is at least this old
+//	-dry-run                   print the plan; change nothing
+//	-format table|json         output format (default table; text is taken as table)
 //
 // It uses the standard AWS configuration chain (environment, shared files,
-// SSO, instance roles). The secret key is never printed: it goes only to
-// the credentials file. On failure it exits 1 with a one-line reason on
-// stderr.
+// SSO, instance roles) under -profile, -region and -endpoint-url. The
+// secret key is never printed: it goes only to the credentials file.
+// -print-policy prints the IAM policy of the run the flags ask for (with
+// -finish, FinishRotation's; a -dry-run needs only its reads). Exit codes:
+// 0 done, 1 failed (one line on stderr naming the step), 2 a bad command
+// line.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -63,54 +69,93 @@ import (
 func main() { cli.Main("rotate-key", run) }
 
 type flags struct {
-	user, out, profile, inUse, format string
-	deleteOld, deleteOldActive        bool
-	finish, dryRun                    bool
-	grace, maxAge                     time.Duration
+	user, out, credProfile, inUse string
+	format                        *string
+	deleteOld, deleteOldActive    bool
+	finish                        bool
+	dryRun                        *bool
+	grace, maxAge                 time.Duration
 }
 
-func parse(args []string, stderr io.Writer) (*flags, error) {
+const summary = `rotate-key replaces an IAM user's access key: it creates a new key, proves
+that it authenticates, writes it to -credentials-out (mode 0600, only the
+-credentials-profile section replaced) and only then deactivates the old
+key; -finish later deletes keys deactivated longer ago than -grace. The
+secret goes only to that file. Exit codes: 0 done, 1 failed, 2 a bad
+command line.`
+
+// keyIDRE is the shape of an access key ID (keyrotate checks it too, but
+// only after the caller's identity is read).
+var keyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// flagOf maps the fields of keyrotate's input errors to rotate-key's flags.
+var flagOf = map[string]string{
+	"user":               "-user",
+	"Options.InUseKeyID": "-in-use",
+	"Options.MaxAge":     "-max-age",
+	"Options.Deliver":    "-credentials-out",
+	"grace":              "-grace",
+}
+
+// newCommand returns rotate-key's command line and the flags it fills.
+func newCommand() (*cli.Command, *flags) {
+	c := cli.New("rotate-key", summary)
+	c.Synopsis = "-user NAME -credentials-out FILE [flags]"
 	f := &flags{}
-	fs := flag.NewFlagSet("rotate-key", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for -h
-	fs.StringVar(&f.user, "user", "", "the IAM user whose key to rotate (required)")
-	fs.StringVar(&f.out, "credentials-out", "", "file to write the new key to (0600, replaced atomically)")
-	fs.StringVar(&f.profile, "profile", "default", "profile name in the credentials file")
-	fs.StringVar(&f.inUse, "in-use", "", "ID of the key in use now (the one replaced)")
-	fs.BoolVar(&f.deleteOld, "delete-old", false, "delete the replaced key at once (after checking its last use)")
-	fs.BoolVar(&f.deleteOldActive, "delete-old-active", false, "allow deleting the other active key when the user has two")
-	fs.DurationVar(&f.grace, "grace", 7*24*time.Hour, "delete keys deactivated longer ago than this")
-	fs.BoolVar(&f.finish, "finish", false, "only delete old keys past -grace")
-	fs.DurationVar(&f.maxAge, "max-age", 0, "rotate only if the key in use is at least this old")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan, change nothing")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fmt.Fprintln(stderr, "usage: rotate-key -user NAME -credentials-out FILE [flags]")
-			fs.PrintDefaults()
-		}
-		return nil, err
+	f.format = c.Format(cli.FormatTable, cli.FormatJSON)
+	f.dryRun = c.DryRun()
+	fl := c.Flags
+	fl.StringVar(&f.user, "user", "", "the IAM `user` whose key to rotate (required)")
+	fl.StringVar(&f.out, "credentials-out", "", "`file` to write the new key to (0600, replaced atomically); required unless -dry-run or -finish")
+	fl.StringVar(&f.credProfile, "credentials-profile", "default", "the `section` of -credentials-out to write (-profile is the AWS profile to call with)")
+	fl.StringVar(&f.inUse, "in-use", "", "ID of the `key` in use now (the one replaced)")
+	fl.BoolVar(&f.deleteOld, "delete-old", false, "delete the replaced key at once (after checking its last use)")
+	fl.BoolVar(&f.deleteOldActive, "delete-old-active", false, "allow deleting the other active key when the user has two")
+	fl.DurationVar(&f.grace, "grace", 7*24*time.Hour, "delete keys deactivated longer ago than this `duration`")
+	fl.BoolVar(&f.finish, "finish", false, "only delete old keys past -grace; no rotation")
+	fl.DurationVar(&f.maxAge, "max-age", 0, "rotate only if the key in use is at least this `old`")
+	for k, v := range flagOf {
+		c.FlagOf[k] = v
 	}
+	c.Check = func() error { return f.check(c) }
+	return c, f
+}
+
+// check refuses a bad command line before any call, and declares the
+// interfaces the run calls.
+func (f *flags) check(c *cli.Command) error {
+	// -print-policy needs no user or file: only the flags that change
+	// which calls the run makes.
+	policyOnly := c.Flags.Lookup("print-policy").Value.String() == "true"
 	switch {
-	case fs.NArg() > 0:
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case f.user == "":
-		return nil, errors.New("-user is required")
-	case keyrotate.ValidateUserName(f.user) != nil:
-		return nil, keyrotate.ValidateUserName(f.user)
-	case f.format != "text" && f.format != "json":
-		return nil, fmt.Errorf("-format must be text or json, not %q", f.format)
+	case f.user == "" && !policyOnly:
+		return cli.Usagef("-user is required")
+	case f.user != "" && keyrotate.ValidateUserName(f.user) != nil:
+		var ie *awsguard.InputError
+		errors.As(keyrotate.ValidateUserName(f.user), &ie)
+		return cli.Usagef("-user %q: want %s", f.user, ie.Allowed)
+	case f.inUse != "" && !keyIDRE.MatchString(f.inUse):
+		return cli.Usagef("-in-use %q: want an access key ID: 16 to 128 capital letters and digits", f.inUse)
 	case f.grace < 0:
-		return nil, errors.New("-grace must not be negative")
-	case !f.finish && !f.dryRun && f.out == "":
-		return nil, errors.New("-credentials-out is required: the new key must be delivered somewhere before the old one is deactivated (or use -dry-run)")
+		return cli.Usagef("-grace %s: want zero or a positive duration", f.grace)
+	case f.maxAge < 0:
+		return cli.Usagef("-max-age %s: want zero or a positive duration", f.maxAge)
 	case f.finish && f.out != "":
-		return nil, errors.New("-finish rotates nothing: drop -credentials-out")
-	case strings.ContainsAny(f.profile, "[]\n\r"):
-		return nil, fmt.Errorf("-profile %q is not a valid profile name", f.profile)
+		return cli.Usagef("-finish rotates nothing: drop -credentials-out")
+	case f.finish && (f.inUse != "" || f.deleteOld || f.deleteOldActive || f.maxAge != 0):
+		return cli.Usagef("-finish rotates nothing: -in-use, -delete-old, -delete-old-active and -max-age apply to a rotation")
+	case !f.finish && !*f.dryRun && f.out == "" && !policyOnly:
+		return cli.Usagef("-credentials-out is required: the new key must be delivered somewhere before the old one is deactivated (or use -dry-run)")
+	case f.credProfile == "" || strings.ContainsAny(f.credProfile, "[]\n\r"):
+		return cli.Usagef("-credentials-profile %q: want a profile name without [, ] or line breaks", f.credProfile)
 	}
-	return f, nil
+	if f.finish {
+		c.Uses(reflect.TypeFor[keyrotate.FinishAPI]())
+	} else {
+		c.Uses(reflect.TypeFor[keyrotate.RotateAPI]())
+	}
+	c.Uses(reflect.TypeFor[keyrotate.CallerIdentityAPI]())
+	return nil
 }
 
 // output is what -format json prints.
@@ -120,17 +165,30 @@ type output struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+	c, f := newCommand()
+	return keepToDo(c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		return f.rotate(ctx, c, stdout)
+	}))
+}
+
+// keepToDo keeps what a failed step says to do (its *awsguard.StepError's
+// ToDo) where the command line rewrote the message (a timeout, refused
+// credentials): the step may have stopped half-way.
+func keepToDo(err error) error {
+	var se *awsguard.StepError
+	if !errors.As(err, &se) || se.ToDo == "" || strings.Contains(err.Error(), se.ToDo) {
+		return err
 	}
+	return cli.Hint(err, "to do: "+se.ToDo)
+}
+
+func (f *flags) rotate(ctx context.Context, c *cli.Command, stdout io.Writer) error {
+	cfg, err := c.Config(ctx)
 	if err != nil {
 		return err
 	}
-	cfg, err := cli.LoadConfig(ctx)
-	if err != nil {
-		return err
-	}
+	format := *f.format
+	dryRun := *f.dryRun
 	// A user rotating their own key must sign the steps after delivery
 	// with the new key: AWS rejects a deactivated one.
 	self, caller, err := callerIsUser(ctx, cfg, f.user)
@@ -144,7 +202,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// file already holds another key of the user's: an interrupted run
 		// may have delivered it, and only the caller can say which is in
 		// use (-in-use); the library then refuses rather than guess.
-		fileKey, _ := credentialsKey(f.out, f.profile)
+		fileKey, _ := credentialsKey(f.out, f.credProfile)
 		if f.inUse == "" && (f.out == "" || fileKey.AccessKeyID == "" || fileKey.AccessKeyID == caller.AccessKeyID) {
 			f.inUse = caller.AccessKeyID
 		}
@@ -154,10 +212,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !f.finish {
 		var delivered *keyrotate.AccessKey
 		rot, err := keyrotate.RotateAccessKey(ctx, clients, f.user, func(o *keyrotate.Options) {
-			o.DryRun, o.InUseKeyID, o.DeleteOld, o.DeleteOldActive, o.MaxAge = f.dryRun, f.inUse, f.deleteOld, f.deleteOldActive, f.maxAge
+			o.DryRun, o.InUseKeyID, o.DeleteOld, o.DeleteOldActive, o.MaxAge = dryRun, f.inUse, f.deleteOld, f.deleteOldActive, f.maxAge
 			o.Deliver = func(_ context.Context, k keyrotate.AccessKey) error {
-				if err := writeCredentials(f.out, f.profile, k); err != nil {
-					return err
+				if err := writeCredentials(f.out, f.credProfile, k); err != nil {
+					return fmt.Errorf("-credentials-out %s: %w", f.out, err)
 				}
 				delivered = &k
 				return nil
@@ -167,7 +225,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.DeliveredKey = func(_ context.Context, id string) (keyrotate.AccessKey, bool) {
 				k := caller
 				if k.AccessKeyID != id {
-					k, _ = credentialsKey(f.out, f.profile)
+					k, _ = credentialsKey(f.out, f.credProfile)
 				}
 				if k.AccessKeyID != id {
 					return keyrotate.AccessKey{}, false
@@ -179,9 +237,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 		out.Rotation = rot
 		if err != nil {
-			_ = report(stdout, f.format, out)
-			if errors.Is(err, keyrotate.ErrRotationInProgress) {
+			_ = report(stdout, format, out)
+			switch {
+			case errors.Is(err, keyrotate.ErrRotationInProgress):
 				err = fmt.Errorf("%w (say which key is in use with -in-use KEYID)", err)
+			case errors.Is(err, keyrotate.ErrKeyLimit):
+				err = fmt.Errorf("%w (name the key in use with -in-use KEYID and allow deleting the other with -delete-old-active)", err)
+			case errors.Is(err, keyrotate.ErrInUseKeyNotFound):
+				err = fmt.Errorf("%w (check -in-use)", err)
 			}
 			return err
 		}
@@ -189,15 +252,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			finishAPI = clients.IAMFor(*delivered)
 		}
 	}
-	if f.finish || !f.dryRun {
-		fin, err := keyrotate.FinishRotation(ctx, finishAPI, f.user, f.grace, func(o *keyrotate.FinishOptions) { o.DryRun = f.dryRun })
+	if f.finish || !dryRun {
+		fin, err := keyrotate.FinishRotation(ctx, finishAPI, f.user, f.grace, func(o *keyrotate.FinishOptions) { o.DryRun = dryRun })
 		out.Finish = fin
 		if err != nil {
-			_ = report(stdout, f.format, out)
+			_ = report(stdout, format, out)
 			return err
 		}
 	}
-	return report(stdout, f.format, out)
+	return report(stdout, format, out)
 }
 
 // callerIsUser reports whether the configured credentials belong to user,
@@ -209,7 +272,7 @@ func callerIsUser(ctx context.Context, cfg aws.Config, user string) (bool, keyro
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return false, keyrotate.AccessKey{}, fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
+		return false, keyrotate.AccessKey{}, fmt.Errorf("identify the caller: %w", err)
 	}
 	arn := aws.ToString(id.Arn)
 	k := keyrotate.AccessKey{AccessKeyID: creds.AccessKeyID, Secret: awsguard.NewSecret(creds.SecretAccessKey)}
@@ -341,10 +404,8 @@ func credentialsKey(path, profile string) (keyrotate.AccessKey, bool) {
 }
 
 func report(w io.Writer, format string, out output) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+	if format == cli.FormatJSON {
+		return cli.WriteJSON(w, out)
 	}
 	for _, r := range []*keyrotate.Rotation{out.Rotation, out.Finish} {
 		if r == nil {

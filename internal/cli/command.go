@@ -83,6 +83,7 @@ type Command struct {
 	format                    *string
 	formats                   []string
 	uses                      []reflect.Type
+	actions                   []string
 	stderr                    io.Writer
 	cfgEndpoint               string
 }
@@ -124,6 +125,12 @@ func (c *Command) DryRun() *bool {
 // Uses declares the client interfaces (reflect.TypeFor[iamguard.AuditAPI]())
 // the run calls: -print-policy prints the policy they need (see Policy).
 func (c *Command) Uses(ifaces ...reflect.Type) { c.uses = append(c.uses, ifaces...) }
+
+// UsesActions declares IAM actions the run needs that no client interface
+// shows, such as kms:GenerateDataKey and kms:Decrypt, which Secrets
+// Manager asks of the caller for a secret encrypted with a customer managed
+// key: -print-policy adds them to those of Uses.
+func (c *Command) UsesActions(actions ...string) { c.actions = append(c.actions, actions...) }
 
 // Usage writes the usage text to w.
 func (c *Command) Usage(w io.Writer) {
@@ -211,6 +218,12 @@ func (c *Command) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 		doc, err := Policy(c.uses...)
 		if err != nil {
 			return err
+		}
+		if len(c.actions) > 0 {
+			st := &doc.Statement.List[0]
+			acts := append(slices.Clone(st.Action.Values), c.actions...)
+			slices.Sort(acts)
+			st.Action = awsguard.StringList(slices.Compact(acts)...)
 		}
 		return WriteJSON(stdout, doc)
 	}

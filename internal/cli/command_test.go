@@ -286,6 +286,19 @@ func TestPrintPolicyMakesNoCall(t *testing.T) {
 	if err != nil || len(doc.Statement.List[0].Action.Values) != 3 {
 		t.Errorf("policy %v: %s", err, out)
 	}
+	// UsesActions adds actions no interface shows, sorted, once each.
+	out, _, _, _ = call(t, func(c *Command) {
+		c.Uses(reflect.TypeFor[policyAPI]())
+		c.UsesActions("kms:GenerateDataKey", "kms:Decrypt", "kms:Decrypt")
+	}, func(context.Context, *Command) error { return nil }, "-print-policy")
+	doc, err = awsguard.ParsePolicyDocument(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := doc.Statement.List[0].Action.Values
+	if len(acts) != 5 || !slices.IsSorted(acts) || !slices.Contains(acts, "kms:Decrypt") || !slices.Contains(acts, "kms:GenerateDataKey") {
+		t.Errorf("with UsesActions: %v", acts)
+	}
 }
 
 // A hung endpoint fails within -attempt-timeout, or -timeout, naming the
