@@ -195,7 +195,11 @@ func (d *demo) run(ctx context.Context, e *demoEnv) error {
 			d.progress("fixing: " + s.name)
 			lines, err := s.fix(ctx, e, d.dryRun)
 			if err != nil {
-				return present.StepFailed(fmt.Errorf("fix %s: %w", s.name, err), "running the demo again carries on where it stopped")
+				hint := cli.RerunHint // the fixes converge on the account
+				if e.local {
+					hint = "running the demo again starts over on a fresh emulator"
+				}
+				return present.StepFailed(fmt.Errorf("fix %s: %w", s.name, err), hint)
 			}
 			d.out.Changes = append(d.out.Changes, lines...)
 		}
