@@ -26,7 +26,6 @@ import (
 	"io"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -39,6 +38,7 @@ import (
 	"github.com/awsguard/awsguard/iamguard"
 
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/present"
 )
 
 func main() { cli.Main("audit", run) }
@@ -341,7 +341,7 @@ func enabledRegions(ctx context.Context, api regionsAPI) ([]string, error) {
 
 // write prints the report in -format. The table and the HTML page are for
 // people: they leave out NOT_APPLICABLE unless -status asks for it, and
-// describe a key never used as such.
+// describe a key never used as such (present.ForPeople).
 func (f *flags) write(w io.Writer, rep *awsguard.Report) error {
 	switch *f.format {
 	case cli.FormatJSON:
@@ -349,66 +349,11 @@ func (f *flags) write(w io.Writer, rep *awsguard.Report) error {
 	case cli.FormatCSV:
 		return rep.WriteCSV(w)
 	}
-	shown := rep.Filter(func(x awsguard.Finding) bool {
-		return len(f.statuses) > 0 || x.Status != awsguard.StatusNotApplicable
-	})
-	for i := range shown.Findings {
-		shown.Findings[i].Title = displayTitle(shown.Findings[i])
-	}
+	shown := present.ForPeople(rep, f.statuses)
 	if *f.format == cli.FormatHTML {
 		return shown.WriteHTML(w)
 	}
 	return shown.WriteTable(w)
-}
-
-// displayTitle is the title a person reads. iamguard's title for an
-// unused key says "unused for more than 90 days" (or, passing, "used
-// within 90 days") even of a key never used, whose evidence says
-// "ACCESSKEY_last_used": "never": say so.
-func displayTitle(x awsguard.Finding) string {
-	if x.Check != iamguard.CheckAccessKeyUnused || (x.Status != awsguard.StatusFail && x.Status != awsguard.StatusPass) {
-		return x.Title
-	}
-	keys := splitList(x.Evidence["failing_keys"])
-	if x.Status == awsguard.StatusPass {
-		for k, v := range x.Evidence {
-			if label, ok := strings.CutSuffix(k, "_last_used"); ok && v == "never" {
-				keys = append(keys, label)
-			}
-		}
-		slices.Sort(keys)
-	}
-	if len(keys) == 0 {
-		return x.Title
-	}
-	days := -1
-	for _, k := range keys {
-		if x.Evidence[k+"_last_used"] != "never" {
-			return x.Title
-		}
-		if d, err := strconv.Atoi(x.Evidence[k+"_idle_days"]); err == nil {
-			days = max(days, d)
-		}
-	}
-	user := x.Resource[strings.LastIndex(x.Resource, "/")+1:]
-	what := "an active access key"
-	if len(keys) > 1 {
-		what = fmt.Sprintf("%d active access keys", len(keys))
-	}
-	created := ""
-	if days >= 0 {
-		created = fmt.Sprintf(", created %d days ago", days)
-	}
-	limit := x.Evidence["unused_key_age"]
-	switch {
-	case x.Status == awsguard.StatusFail && limit != "":
-		return fmt.Sprintf("User %s has %s never used%s (limit %s)", user, what, created, limit)
-	case x.Status == awsguard.StatusFail:
-		return fmt.Sprintf("User %s has %s never used%s", user, what, created)
-	case limit != "":
-		return fmt.Sprintf("User %s has %s never used yet%s (within %s)", user, what, created, limit)
-	}
-	return fmt.Sprintf("User %s has %s never used yet%s", user, what, created)
 }
 
 // summary is the one line for stderr, and the number of findings that

@@ -7,11 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -27,6 +23,7 @@ import (
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/clitest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -82,32 +79,9 @@ func readReport(t *testing.T, r result) *awsguard.Report {
 	return rep
 }
 
-// offline points the configuration chain at a local server that counts
-// the requests it gets and fails each one.
-func offline(t *testing.T) *atomic.Int32 {
-	t.Helper()
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		calls.Add(1)
-		http.Error(w, "no", http.StatusInternalServerError)
-	}))
-	t.Cleanup(srv.Close)
-	setEnv(t, srv.URL)
-	return &calls
-}
+func offline(t *testing.T) *atomic.Int32 { return clitest.Offline(t) }
 
-func setEnv(t *testing.T, endpoint string) {
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": awstest.DefaultRegion,
-		"AWS_ACCESS_KEY_ID": awstest.AccessKeyID, "AWS_SECRET_ACCESS_KEY": awstest.SecretAccessKey,
-		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_MAX_ATTEMPTS": "1",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "no-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "no-credentials"),
-	} {
-		t.Setenv(k, v)
-	}
-}
+func setEnv(t *testing.T, endpoint string) { clitest.SetEnv(t, endpoint) }
 
 func TestHelp(t *testing.T) {
 	calls := offline(t)
@@ -320,61 +294,7 @@ func TestAuditTableCSVAndHTML(t *testing.T) {
 	}
 }
 
-func TestDisplayTitle(t *testing.T) {
-	fail := awsguard.Finding{Check: "iam.user.access_key_unused", Status: awsguard.StatusFail, Resource: "arn:aws:iam::1:user/ci/deploy",
-		Title: "User deploy has an active access key unused for more than 90 days",
-		Evidence: map[string]string{"failing_keys": "access_key_1", "access_key_1_last_used": "never", "access_key_1_idle_days": "120",
-			"access_key_2_last_used": "2026-01-01T00:00:00Z", "unused_key_age": "90 days"}}
-	for _, tc := range []struct {
-		name string
-		edit func(*awsguard.Finding)
-		want string
-	}{
-		{"never used", func(*awsguard.Finding) {}, "User deploy has an active access key never used, created 120 days ago (limit 90 days)"},
-		{"used once", func(f *awsguard.Finding) { f.Evidence["access_key_1_last_used"] = "2025-01-01T00:00:00Z" }, fail.Title},
-		{"other check", func(f *awsguard.Finding) { f.Check = "iam.user.access_key_rotation" }, fail.Title},
-		{"error", func(f *awsguard.Finding) { f.Status = awsguard.StatusError }, fail.Title},
-	} {
-		f := fail
-		f.Evidence = map[string]string{}
-		for k, v := range fail.Evidence {
-			f.Evidence[k] = v
-		}
-		tc.edit(&f)
-		if got := displayTitle(f); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
-// blackHole accepts connections and never answers.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+func blackHole(t *testing.T) string { return clitest.BlackHole(t) }
 
 func TestBlackHoleEndpoint(t *testing.T) {
 	url := blackHole(t)
@@ -417,18 +337,7 @@ func TestRefusedCredentials(t *testing.T) {
 
 func printPolicy(t *testing.T, args ...string) *awsguard.PolicyDocument {
 	t.Helper()
-	r := runAudit(t, append([]string{"-print-policy"}, args...)...)
-	if r.code != 0 {
-		t.Fatalf("-print-policy: code %d, %s", r.code, r.stderr)
-	}
-	doc, err := awsguard.ParsePolicyDocument(r.stdout)
-	if err != nil {
-		t.Fatalf("-print-policy printed no policy: %v\n%s", err, r.stdout)
-	}
-	if err := doc.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	return clitest.PrintPolicy(t, "audit", run, args...)
 }
 
 func TestPrintPolicy(t *testing.T) {
@@ -451,45 +360,14 @@ func TestPrintPolicy(t *testing.T) {
 // The audit runs as a user holding exactly the printed policy, and fails
 // without any one of its actions. (moto checks actions, not resources.)
 func TestLeastPrivilege(t *testing.T) {
-	env, api := motoEnv(t)
-	ctx := context.Background()
-	doc := printPolicy(t)
-	actions := doc.Statement.List[0].Action.Values
-	const user = "auditor"
-	if _, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
-		t.Fatal(err)
-	}
-	key, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := iam.NewFromConfig(env.EnforceAuth())
-	put := func(d *awsguard.PolicyDocument) {
-		t.Helper()
-		s, err := d.JSON()
-		if err != nil {
-			t.Fatal(err)
+	env, _ := motoEnv(t)
+	clitest.LeastPrivilegeAsUser(t, env, "auditor", printPolicy(t), func(t *testing.T, _ *iam.Client, allowed bool) bool {
+		r := runAudit(t, "-format", "json", "-fail-on", "none")
+		if !allowed && r.code != 1 {
+			t.Errorf("denied: code %d, want 1 (%s)", r.code, r.stderr)
 		}
-		if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("audit"), PolicyDocument: aws.String(s)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env.SetEnv(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey))
-
-	put(doc)
-	if r := runAudit(t, "-format", "json", "-fail-on", "none"); r.code != 0 {
-		t.Fatalf("with the printed policy: code %d, %s", r.code, r.stderr)
-	}
-	for _, drop := range actions {
-		less := *doc
-		st := less.Statement.List[0]
-		st.Action = awsguard.StringList(slices.DeleteFunc(slices.Clone(actions), func(a string) bool { return a == drop })...)
-		less.Statement = awsguard.Statements{List: []awsguard.Statement{st}}
-		put(&less)
-		if r := runAudit(t, "-format", "json", "-fail-on", "none"); r.code != 1 {
-			t.Errorf("without %s: code %d, want 1 (%s)", drop, r.code, r.stderr)
-		}
-	}
+		return r.code == 0
+	})
 }
 
 // A regional provider runs once per region of -regions; all asks

@@ -2,20 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"slices"
+	"os"
+	"reflect"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/cli"
 	"github.com/awsguard/awsguard/internal/motoserver"
+	"github.com/awsguard/awsguard/internal/present"
 )
 
 // A scenario is one concern of the demo: how to weaken a local account
@@ -26,9 +29,12 @@ type scenario struct {
 	seed func(ctx context.Context, e *demoEnv) error
 	// audit reads only.
 	audit func(ctx context.Context, e *demoEnv) (*awsguard.Report, error)
-	// fix plans (dryRun) or applies its fixes and describes each change in
-	// one line.
+	// fix plans (dryRun) or applies its fixes and says in words, one line
+	// each, what it did (or would do).
 	fix func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error)
+	// uses are the client interfaces audit and fix call against a real
+	// account (-aws): fix's only with -fix.
+	auditUses, fixUses []reflect.Type
 }
 
 // demoEnv is what the scenarios work with.
@@ -42,7 +48,8 @@ type demoEnv struct {
 	now func() time.Time
 }
 
-// Output is the demo's JSON form (-format json).
+// Output is the demo's JSON form (-format json): the findings before and
+// after the fixes, in the findings contract, and the changes in words.
 type Output struct {
 	Mode    string           `json:"mode"`
 	Before  *awsguard.Report `json:"before"`
@@ -50,37 +57,75 @@ type Output struct {
 	After   *awsguard.Report `json:"after,omitempty"`
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	useAWS := fs.Bool("aws", false, "audit the account of the standard AWS configuration chain instead of a local emulator (read-only unless -fix)")
-	fix := fs.Bool("fix", false, "with -aws: apply the fixes")
-	dryRun := fs.Bool("dry-run", false, "plan the fixes without applying them")
-	format := cli.FormatFlag(fs, "table", cli.FormatJSON)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if err := cli.CheckFormat(*format, "table", cli.FormatJSON); err != nil {
-		return cli.Usagef("%v", err)
-	}
-	if *fix && !*useAWS {
-		return cli.Usagef("-fix applies only with -aws (the local demo always fixes its own emulated account)")
-	}
+const summary = `demo shows awsguard's main job end to end. With no flags it starts a local
+AWS emulator (moto_server), seeds a deliberately weak account, audits it,
+fixes it, audits again and shows what changed; nothing outside this machine
+is touched. With -aws it audits the account of the AWS configuration chain
+(-profile, -region, -endpoint-url) and changes nothing unless -fix is given
+(only the fixes that are safe in any account: the password policy,
+tightened only). Exit codes: 0 done, 1 failed (or an audit could read only
+part of the account: the output is still printed), 2 a bad command line.`
 
-	e := &demoEnv{now: time.Now}
-	var err error
-	out := Output{Mode: "local"}
-	applyFixes := true
-	if *useAWS {
-		if e.cfg, err = cli.LoadConfig(ctx); err != nil {
-			return err
+// awsOnly are the common flags that choose an AWS account: they mean
+// something only with -aws.
+var awsOnly = []string{"profile", "region", "endpoint-url", "print-policy"}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := cli.New("demo", summary)
+	format := c.Format(cli.FormatTable, cli.FormatJSON)
+	dryRun := c.DryRun()
+	useAWS := c.Flags.Bool("aws", false, "audit the account of the AWS configuration chain instead of a local emulator (read-only unless -fix)")
+	fix := c.Flags.Bool("fix", false, "with -aws: apply the fixes that are safe in any account (the password policy, tightened only)")
+	status := c.Flags.String("status", "", "the findings table shows only these statuses: a comma-separated `list` of FAIL, ERROR, PASS,\nNOT_APPLICABLE (default: all but NOT_APPLICABLE; -format json holds every finding)")
+	var statuses []awsguard.Status
+	c.Check = func() error {
+		if *fix && !*useAWS {
+			return cli.Usagef("-fix applies only with -aws (the local demo always fixes its own emulated account)")
 		}
-		out.Mode = "aws"
-		applyFixes = *fix
-	} else {
+		if !*useAWS {
+			var set []string
+			for _, name := range awsOnly {
+				if isSet(c, name) {
+					set = append(set, "-"+name)
+				}
+			}
+			if len(set) > 0 {
+				return cli.Usagef("%s applies only with -aws: the local demo runs its own emulator and needs no AWS account or permission", strings.Join(set, ", "))
+			}
+		}
+		for _, s := range strings.Split(*status, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			v := awsguard.Status(strings.ToUpper(s))
+			if !v.Valid() {
+				return cli.Usagef("-status %q: want FAIL, ERROR, PASS or NOT_APPLICABLE", s)
+			}
+			statuses = append(statuses, v)
+		}
+		for _, s := range scenarios {
+			c.Uses(s.auditUses...)
+			if *fix && !*dryRun {
+				c.Uses(s.fixUses...)
+			}
+		}
+		return nil
+	}
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		d := &demo{stdout: stdout, progress: progressTo(stderr), format: *format, statuses: statuses, dryRun: *dryRun}
+		e := &demoEnv{now: time.Now}
+		d.out = Output{Mode: "local"}
+		d.fixed = true
+		if *useAWS {
+			var err error
+			if e.cfg, err = c.Config(ctx); err != nil {
+				return err
+			}
+			d.out.Mode = "aws"
+			d.fixed = *fix
+			return d.run(ctx, e)
+		}
+		d.progress("starting the local AWS emulator (moto_server)")
 		srv, err := motoserver.Start(ctx)
 		if err != nil {
 			return fmt.Errorf("start the local emulator: %w", err)
@@ -94,11 +139,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		start := time.Now()
 		e.now = func() time.Time { return time.Now().Add(120*24*time.Hour + time.Since(start)) }
-		if *format != cli.FormatJSON {
+		if d.format != cli.FormatJSON {
 			fmt.Fprintf(stdout, "Local AWS emulator (moto_server) at %s; nothing outside this machine is touched.\n", srv.URL)
-			fmt.Fprintln(stdout, "The emulator cannot back-date keys, so the first audit runs with a clock 120 days ahead: the seeded key counts as old.")
-			fmt.Fprintln(stdout, "Root MFA cannot be enabled through the API: iam.root.mfa stays FAIL until someone enrols it in the console.")
+			fmt.Fprintln(stdout, "The emulator cannot back-date keys, so the first audit runs with a clock 120 days ahead:")
+			fmt.Fprintln(stdout, "the seeded key counts as old. Root MFA cannot be enabled through the API: iam.root.mfa")
+			fmt.Fprintln(stdout, "stays FAIL until someone enrols it in the console.")
 		}
+		d.progress("seeding a weak account")
 		for _, s := range scenarios {
 			if s.seed == nil {
 				continue
@@ -107,53 +154,95 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("seed %s: %w", s.name, err)
 			}
 		}
-	}
+		return d.run(ctx, e)
+	})
+}
 
+// isSet reports whether the flag name was given on the command line.
+func isSet(c *cli.Command, name string) bool {
+	set := false
+	c.Flags.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// demo is one run: what to print and how.
+type demo struct {
+	stdout   io.Writer
+	progress func(string)
+	format   string
+	statuses []awsguard.Status
+	dryRun   bool
+	fixed    bool // the fixes run (locally always; with -aws only under -fix)
+	out      Output
+}
+
+func (d *demo) run(ctx context.Context, e *demoEnv) error {
+	var err error
 	if e.account, err = cli.AccountID(ctx, e.cfg); err != nil {
 		return err
 	}
-	before, err := auditAll(ctx, e)
+	d.progress("auditing")
+	before, incomplete, err := auditAll(ctx, e)
 	if err != nil {
 		return err
 	}
-	out.Before = before
-	if applyFixes {
+	d.out.Before = before
+	if d.fixed {
 		for _, s := range scenarios {
 			if s.fix == nil {
 				continue
 			}
-			lines, err := s.fix(ctx, e, *dryRun)
+			d.progress("fixing: " + s.name)
+			lines, err := s.fix(ctx, e, d.dryRun)
 			if err != nil {
-				return fmt.Errorf("fix %s: %w", s.name, err)
+				hint := cli.RerunHint // the fixes converge on the account
+				if e.local {
+					hint = "running the demo again starts over on a fresh emulator"
+				}
+				return present.StepFailed(fmt.Errorf("fix %s: %w", s.name, err), hint)
 			}
-			out.Changes = append(out.Changes, lines...)
+			d.out.Changes = append(d.out.Changes, lines...)
 		}
-		if !*dryRun {
+		if !d.dryRun {
 			// Keys the fixes made are new by the real clock; audit them by it.
 			e.now = time.Now
-			if out.After, err = auditAll(ctx, e); err != nil {
+			d.progress("auditing again")
+			var after error
+			if d.out.After, after, err = auditAll(ctx, e); err != nil {
 				return err
 			}
+			incomplete = errors.Join(incomplete, after)
 		}
 	}
-	if out.Changes == nil {
-		out.Changes = []string{}
+	if d.out.Changes == nil {
+		d.out.Changes = []string{}
 	}
-	if *format == cli.FormatJSON {
-		return cli.WriteJSON(stdout, out)
+	if d.format == cli.FormatJSON {
+		err = cli.WriteJSON(d.stdout, d.out)
+	} else {
+		err = d.writeText()
 	}
-	return writeText(stdout, out, applyFixes, *dryRun)
+	if err != nil {
+		return fmt.Errorf("write the output: %w", err)
+	}
+	return incomplete
 }
 
-func auditAll(ctx context.Context, e *demoEnv) (*awsguard.Report, error) {
+// auditAll runs every scenario's audit. An audit that could read only
+// part of the account still gives its report (the unread checks as
+// ERROR); its error is returned beside the merged report.
+func auditAll(ctx context.Context, e *demoEnv) (*awsguard.Report, error, error) {
 	var reports []*awsguard.Report
+	var incomplete []error
 	for _, s := range scenarios {
 		if s.audit == nil {
 			continue
 		}
 		r, err := s.audit(ctx, e)
-		if err != nil {
-			return nil, fmt.Errorf("audit %s: %w", s.name, err)
+		if r != nil && errors.Is(err, iamguard.ErrAuditIncomplete) {
+			incomplete = append(incomplete, fmt.Errorf("audit %s: %w", s.name, err))
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("audit %s: %w", s.name, err)
 		}
 		reports = append(reports, r)
 	}
@@ -161,82 +250,124 @@ func auditAll(ctx context.Context, e *demoEnv) (*awsguard.Report, error) {
 	if m.GeneratedAt.IsZero() {
 		m.GeneratedAt = e.now()
 	}
-	return m, nil
+	return m, errors.Join(incomplete...), nil
 }
 
-func writeText(w io.Writer, out Output, fixed, dryRun bool) error {
-	switch {
-	case !fixed:
-		fmt.Fprintln(w, "\nFindings (read-only audit; add -fix to apply the fixes):")
-		if err := out.Before.WriteTable(w); err != nil {
-			return err
-		}
+// progressTo returns a function that shows a step line on w when w is a
+// terminal, and does nothing otherwise.
+func progressTo(w io.Writer) func(string) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func(string) {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func(string) {}
+	}
+	return func(step string) { fmt.Fprintf(w, "demo: %s ...\n", step) }
+}
+
+func (d *demo) writeText() error {
+	w := d.stdout
+	out := d.out
+	title := "\nFindings:"
+	if !d.fixed {
+		title = "\nFindings (read-only audit; add -fix to apply the fixes that are safe in any account):"
+	}
+	fmt.Fprintln(w, title)
+	if err := present.ForPeople(out.Before, d.statuses).WriteTable(w); err != nil {
+		return err
+	}
+	if !d.fixed {
 		return nil
-	case dryRun:
-		fmt.Fprintln(w, "\nFindings:")
-		if err := out.Before.WriteTable(w); err != nil {
-			return err
-		}
+	}
+	if d.dryRun {
 		fmt.Fprintln(w, "\nPlanned fixes (dry run, nothing changed):")
-	default:
+	} else {
 		fmt.Fprintln(w, "\nFixes applied:")
 	}
 	if len(out.Changes) == 0 {
 		fmt.Fprintln(w, "  (nothing to do)")
 	}
 	for _, c := range out.Changes {
-		fmt.Fprintf(w, "  - %s\n", c)
+		for i, l := range wrap(c, awsguard.TableWidth-4) {
+			lead := "  - "
+			if i > 0 {
+				lead = "    "
+			}
+			fmt.Fprintln(w, lead+l)
+		}
 	}
 	if out.After == nil {
 		return nil
 	}
-	fmt.Fprintln(w, "\nBefore and after:")
-	if err := sideBySide(w, out.Before, out.After); err != nil {
+	fmt.Fprintln(w, "\nFindings the fixes changed (status now, status before in the title):")
+	if err := writeTable(w, changed(out.Before, out.After)); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nStill failing:")
+	if err := writeTable(w, present.ForPeople(out.After, []awsguard.Status{awsguard.StatusFail, awsguard.StatusError})); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nbefore: %s\nafter:  %s\n", out.Before.Summary(), out.After.Summary())
 	return nil
 }
 
-// sideBySide prints one line per (check, resource) found in either report,
-// with its status before and after.
-func sideBySide(w io.Writer, before, after *awsguard.Report) error {
+func writeTable(w io.Writer, r *awsguard.Report) error {
+	if len(r.Findings) == 0 {
+		_, err := fmt.Fprintln(w, "  (none)")
+		return err
+	}
+	return r.WriteTable(w)
+}
+
+// changed returns the findings of after whose status differs from
+// before's for the same check and resource (or that are new), with the
+// title a person reads and the status before.
+func changed(before, after *awsguard.Report) *awsguard.Report {
 	type key struct{ check, resource string }
-	rows := map[key][2]string{}
-	sev := map[key]awsguard.Severity{}
-	for i, r := range []*awsguard.Report{before, after} {
-		for _, f := range r.Findings {
-			k := key{f.Check, f.Resource}
-			v := rows[k]
-			v[i] = string(f.Status)
-			rows[k] = v
-			sev[k] = f.Severity
+	was := map[key]awsguard.Status{}
+	for _, f := range before.Findings {
+		was[key{f.Check, f.Resource}] = f.Status
+	}
+	out := after.Filter(func(f awsguard.Finding) bool { return was[key{f.Check, f.Resource}] != f.Status })
+	for i, f := range out.Findings {
+		b := string(was[key{f.Check, f.Resource}])
+		if b == "" {
+			b = "none"
+		}
+		out.Findings[i].Title = present.Title(f) + " (was " + b + ")"
+	}
+	return out
+}
+
+// wrap breaks s into lines of at most n runes, after a ", " where it can
+// (a list of changes keeps each change on one line), else at spaces (a
+// longer word stays whole).
+func wrap(s string, n int) []string {
+	var lines []string
+	line := ""
+	add := func(unit, sep string) {
+		switch {
+		case line == "":
+			line = unit
+		case len([]rune(line))+len(sep)+len([]rune(unit)) <= n:
+			line += sep + unit
+		default:
+			lines, line = append(lines, line), unit
 		}
 	}
-	keys := make([]key, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
+	units := strings.SplitAfter(s, ", ")
+	for i, u := range units {
+		if i < len(units)-1 {
+			u = strings.TrimSuffix(u, " ")
+		}
+		if len([]rune(u)) <= n {
+			add(u, " ")
+			continue
+		}
+		for _, word := range strings.Fields(u) {
+			add(word, " ")
+		}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := strings.Compare(a.check, b.check); c != 0 {
-			return c
-		}
-		return strings.Compare(a.resource, b.resource)
-	})
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BEFORE\tAFTER\tSEVERITY\tCHECK\tRESOURCE")
-	for _, k := range keys {
-		v := rows[k]
-		for i := range v {
-			if v[i] == "" {
-				v[i] = "-"
-			}
-		}
-		mark := ""
-		if v[0] != v[1] {
-			mark = "  <- changed"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", v[0], v[1], sev[k], k.check, k.resource, mark)
-	}
-	return tw.Flush()
+	return append(lines, line)
 }

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"regexp"
+	"errors"
+	"flag"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -14,6 +18,8 @@ import (
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/clitest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -43,8 +49,21 @@ func TestLocalDemoJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("stdout is not the JSON form: %v\n%s", err, stdout.String())
 	}
-	if out.Mode != "local" || out.After == nil || len(out.Changes) != 8 {
-		t.Fatalf("mode %q, after %v, changes %q", out.Mode, out.After != nil, out.Changes)
+	if out.Mode != "local" || out.After == nil {
+		t.Fatalf("mode %q, after %v", out.Mode, out.After != nil)
+	}
+	// Each fix says what it did, in words.
+	for _, want := range []string{"update the account password policy: MinimumPasswordLength 6 -> 8", "create group developers (path /)",
+		"add carol to group developers", "attach ReadOnlyAccess to group developers", "detach ReadOnlyAccess from user carol",
+		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer"} {
+		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.HasPrefix(c, want) }) {
+			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
+		}
+	}
+	for _, c := range out.Changes {
+		if strings.Contains(c, "iamguard.") || strings.Contains(c, "step(s)") || strings.Contains(c, "Options.") {
+			t.Errorf("change not in words: %q", c)
+		}
 	}
 	before, after := statuses(out.Before), statuses(out.After)
 	changed := map[string]string{}
@@ -76,26 +95,93 @@ func TestLocalDemoJSON(t *testing.T) {
 
 func TestLocalDemoText(t *testing.T) {
 	awstest.New(t)
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), nil, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	r := runDemo(t)
+	if r.Code != 0 {
+		t.Fatalf("code %d: %s", r.Code, r.Stderr)
 	}
-	for _, want := range []string{`Fixes applied:`, `BEFORE\s+AFTER\s+SEVERITY`, `FAIL\s+PASS\s+MEDIUM\s+iam.password_policy .*<- changed`, `before: 23 findings`, `after:  23 findings`} {
-		if !regexp.MustCompile(want).MatchString(stdout.String()) {
-			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+	out := r.Stdout
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
+		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 23 findings`, `after: 23 findings`,
+		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "\nNOT_APPLICABLE ") {
+		t.Errorf("the table shows NOT_APPLICABLE rows without -status:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > awsguard.TableWidth {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+	if r.Stderr != "" {
+		t.Errorf("stderr is not a terminal: no step lines, got %q", r.Stderr)
 	}
 }
 
+func runDemo(t *testing.T, args ...string) clitest.Result {
+	t.Helper()
+	return clitest.Run(t, "demo", run, args...)
+}
+
+func TestHelp(t *testing.T) {
+	calls := clitest.Offline(t)
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		r := runDemo(t, arg)
+		if r.Code != 0 || !errors.Is(r.Err, flag.ErrHelp) || r.Stdout != "" {
+			t.Errorf("%s: code %d, err %v, stdout %q", arg, r.Code, r.Err, r.Stdout)
+		}
+		for _, want := range []string{"Usage: demo [flags]", "-aws", "-fix", "-dry-run", "-status", "-format", "-profile", "-print-policy", "Exit codes"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("%s: usage lacks %q:\n%s", arg, want, r.Stderr)
+			}
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("-h made %d calls", n)
+	}
+}
+
+// A bad command line exits 2, prints usage, names the flag, and calls
+// nothing (nor starts the emulator).
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-fix"}, {"-format", "xml"}, {"extra"}} {
-		var stdout, stderr bytes.Buffer
-		if err := run(context.Background(), args, &stdout, &stderr); err == nil {
-			t.Errorf("run(%q) accepted", args)
+	calls := clitest.Offline(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-nope"}, "-nope"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-fix"}, "-fix applies only with -aws"},
+		{[]string{"-format", "xml"}, `-format "xml"`},
+		{[]string{"-format", "csv"}, `-format "csv"`},
+		{[]string{"-status", "failed"}, `-status "failed"`},
+		{[]string{"-aws=maybe"}, "-aws"},
+		{[]string{"-aws", "-fix=maybe"}, "-fix"},
+		{[]string{"-dry-run=maybe"}, "-dry-run"},
+		{[]string{"-profile", "dev"}, "-profile applies only with -aws"},
+		{[]string{"-region", "eu-west-1", "-endpoint-url", "http://localhost:1"}, "-region, -endpoint-url applies only with -aws"},
+		{[]string{"-print-policy"}, "-print-policy applies only with -aws"},
+		{[]string{"-aws", "-region", "Seoul"}, `-region "Seoul"`},
+		{[]string{"-aws", "-endpoint-url", "ftp://example"}, `-endpoint-url "ftp://example"`},
+		{[]string{"-timeout", "0s"}, "-timeout 0s"},
+		{[]string{"-aws", "-attempt-timeout", "-1s"}, "-attempt-timeout -1s"},
+		{[]string{"-aws", "-profile", "nosuch"}, `-profile "nosuch"`},
+	} {
+		r := runDemo(t, tc.args...)
+		last := r.LastLine()
+		if r.Code != 2 || r.Stdout != "" || !strings.HasPrefix(last, "demo: ") || !strings.Contains(last, tc.want) {
+			t.Errorf("%v: code %d, stdout %q, last line %q, want exit 2 naming %q", tc.args, r.Code, r.Stdout, last, tc.want)
 		}
-		if stdout.Len() != 0 {
-			t.Errorf("run(%q) wrote to stdout: %s", args, stdout.String())
+		if !strings.Contains(r.Stderr, "Usage: demo") {
+			t.Errorf("%v: no usage on stderr:\n%s", tc.args, r.Stderr)
 		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("bad command lines made %d calls", n)
 	}
 }
 
@@ -116,8 +202,8 @@ func TestLocalDemoDryRun(t *testing.T) {
 	if out.After != nil {
 		t.Error("a dry run printed an after report")
 	}
-	if len(out.Changes) == 0 || !strings.Contains(out.Changes[0], "dry run") {
-		t.Errorf("changes = %q, want the password policy plan first, marked dry run", out.Changes)
+	if len(out.Changes) == 0 || !strings.HasPrefix(out.Changes[0], "would update the account password policy: MinimumPasswordLength 6 -> 8") {
+		t.Errorf("changes = %q, want the password policy plan first, as what it would do", out.Changes)
 	}
 }
 
@@ -169,6 +255,14 @@ func TestAWSMode(t *testing.T) {
 		t.Fatalf("read-only run changed the policy: MinimumPasswordLength %d", got)
 	}
 
+	// -status selects the rows of the table.
+	if r := runDemo(t, "-aws"); r.Code != 0 || !strings.Contains(r.Stdout, "\nFAIL ") || !strings.Contains(r.Stdout, "\nPASS ") {
+		t.Errorf("-aws table (code %d):\n%s", r.Code, r.Stdout)
+	}
+	if r := runDemo(t, "-aws", "-status", "pass"); r.Code != 0 || strings.Contains(r.Stdout, "\nFAIL ") || !strings.Contains(r.Stdout, "\nPASS ") {
+		t.Errorf("-aws -status pass (code %d):\n%s", r.Code, r.Stdout)
+	}
+
 	out = runJSON("-aws", "-fix", "-dry-run")
 	if len(out.Changes) == 0 || out.After != nil || minLength() != 6 {
 		t.Errorf("dry run: changes %q, after %v, length %d", out.Changes, out.After != nil, minLength())
@@ -184,5 +278,79 @@ func TestAWSMode(t *testing.T) {
 	users, err := api.ListUsers(ctx, &iam.ListUsersInput{})
 	if err != nil || len(users.Users) != 0 {
 		t.Errorf("-aws -fix created users or groups in the caller's account: %v %v", users, err)
+	}
+}
+
+func TestPrintPolicy(t *testing.T) {
+	calls := clitest.Offline(t)
+	audit := []string{"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
+		"iam:GetAccountSummary", "iam:GetCredentialReport"}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-aws"}, audit},
+		{[]string{"-aws", "-fix", "-dry-run"}, audit},
+		{[]string{"-aws", "-fix"}, append(slices.Clone(audit), "iam:UpdateAccountPasswordPolicy")},
+	} {
+		got := clitest.Actions(clitest.PrintPolicy(t, "demo", run, tc.args...))
+		slices.Sort(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: actions = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("-print-policy made %d calls", n)
+	}
+}
+
+// demo -aws -fix runs as a user holding exactly its printed policy, and
+// fails without any one of its actions (moto checks actions, not
+// resources). The local demo needs no AWS permission: it runs its own
+// emulator with its own credentials.
+func TestLeastPrivilege(t *testing.T) {
+	env := awstest.New(t)
+	env.SetEnv("", "")
+	ctx := context.Background()
+	args := []string{"-aws", "-fix", "-format", "json"}
+	clitest.LeastPrivilegeAsUser(t, env, "demo-operator", clitest.PrintPolicy(t, "demo", run, args...), func(t *testing.T, admin *iam.Client, allowed bool) bool {
+		// A weak policy, for every run to fix.
+		if _, err := admin.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(6)}); err != nil {
+			t.Fatal(err)
+		}
+		r := runDemo(t, args...)
+		if allowed && (r.Code != 0 || !strings.Contains(r.Stdout, "update the account password policy")) {
+			t.Errorf("with the printed policy: code %d, %s", r.Code, r.Stderr)
+		}
+		if !allowed && r.Code != 1 {
+			t.Errorf("denied: code %d, want 1: %s", r.Code, r.Stderr)
+		}
+		return r.Code == 0
+	})
+}
+
+func TestBlackHoleEndpoint(t *testing.T) {
+	url := clitest.BlackHole(t)
+	clitest.SetEnv(t, url)
+	start := time.Now()
+	r := runDemo(t, "-aws", "-timeout", "1s")
+	if took := time.Since(start); r.Code != 1 || took > 5*time.Second || strings.Count(r.Stderr, "\n") != 1 ||
+		!strings.Contains(r.Stderr, "gave up after -timeout 1s: no answer from "+url) {
+		t.Errorf("code %d after %v, stderr %q", r.Code, took, r.Stderr)
+	}
+}
+
+func TestRefusedCredentials(t *testing.T) {
+	env := awstest.New(t)
+	env.EnforceAuth()
+	env.SetEnv("AKIAIOSFODNN7BOGUSKY", "not-a-secret-that-exists")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	r := runDemo(t, "-aws", "-format", "json")
+	if r.Code != 1 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 ||
+		!strings.Contains(r.Stderr, cli.CredentialsRefused) || !strings.Contains(r.Stderr, "GetCallerIdentity") {
+		t.Errorf("code %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "not-a-secret") {
+		t.Error("the secret reached stderr")
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -23,38 +22,39 @@ const demoGroup = "developers"
 // does one user).
 var groupsScenario = scenario{
 	name: "groups and MFA",
+	// Against a real account it only says why it does nothing.
 	fix: func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error) {
 		if !e.local {
-			return []string{"iamguard.EnsureGroup, EnforceMFA, CreateVirtualMFA: skipped against a real account (they need your group names and your users' authenticators)"}, nil
+			return []string{"groups and MFA: skipped against a real account (they need your group names and your users' authenticators)"}, nil
 		}
 		api := iam.NewFromConfig(e.cfg)
 		members := append(append([]string{}, demoConsoleUsers...), demoDirectUser)
 		var lines []string
 		say := func(what string, p *awsguard.Plan) {
-			lines = append(lines, fmt.Sprintf("%s: %s", what, p.Reason))
+			lines = append(lines, describe(what, p)...)
 		}
 		p, err := iamguard.EnsureGroup(ctx, api, iamguard.Group{Name: demoGroup, Members: members},
 			func(o *iamguard.GroupOptions) { o.DryRun = dryRun })
 		if err != nil {
 			return nil, err
 		}
-		say("iamguard.EnsureGroup "+demoGroup, p)
+		say("group "+demoGroup, p)
 		if dryRun {
 			// The steps below need the group to exist to be planned.
-			return append(lines, "iamguard.MoveUserPoliciesToGroup, EnsureSelfServicePolicy, EnforceMFA, CreateVirtualMFA: planned after the group exists"), nil
+			return append(lines, "then: move "+demoDirectUser+"'s policies to the group, give it the self-service and MFA enforcement policies, enrol the console users' MFA devices (planned once the group exists)"), nil
 		}
 		if p, err = iamguard.MoveUserPoliciesToGroup(ctx, api, demoDirectUser, demoGroup); err != nil {
 			return nil, err
 		}
-		say("iamguard.MoveUserPoliciesToGroup "+demoDirectUser, p)
+		say("policies of "+demoDirectUser, p)
 		if p, err = iamguard.EnsureSelfServicePolicy(ctx, api, demoGroup); err != nil {
 			return nil, err
 		}
-		say("iamguard.EnsureSelfServicePolicy "+demoGroup, p)
+		say("self-service policy of "+demoGroup, p)
 		if p, err = iamguard.EnforceMFA(ctx, api, []string{demoGroup}); err != nil {
 			return nil, err
 		}
-		say("iamguard.EnforceMFA "+demoGroup, p)
+		say("MFA enforcement on "+demoGroup, p)
 		for _, u := range demoConsoleUsers {
 			dev, err := iamguard.CreateVirtualMFA(ctx, api, u)
 			if err != nil {
@@ -70,10 +70,11 @@ var groupsScenario = scenario{
 			if err != nil {
 				return nil, err
 			}
+			say("MFA device of "+u, dev.Plan)
 			if p, err = iamguard.ActivateVirtualMFA(ctx, api, u, dev.SerialNumber, c1, c2); err != nil {
 				return nil, err
 			}
-			say("iamguard.CreateVirtualMFA + ActivateVirtualMFA "+u, p)
+			say("MFA device of "+u, p)
 		}
 		return lines, nil
 	},

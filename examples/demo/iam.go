@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,31 +57,28 @@ var iamScenario = scenario{
 				o.PollMinDelay, o.PollMaxDelay = 10e6, 100e6 // the emulator's report is ready at once
 			}
 		})
-		if err != nil && r != nil && errors.Is(err, iamguard.ErrAuditIncomplete) {
-			// The report holds ERROR findings for what could not be read: show them.
-			return r, nil
-		}
+		// An incomplete audit still holds ERROR findings for what could
+		// not be read: auditAll shows them, then fails.
 		return r, err
 	},
 	fix: func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error) {
 		ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(e.cfg), iamguard.KISA.Policy,
 			func(o *iamguard.PasswordPolicyOptions) { o.DryRun = dryRun })
-		if errors.Is(err, awsguard.ErrWeakening) {
+		var we *awsguard.WeakeningError
+		if errors.As(err, &we) {
 			// A stricter policy than KISA's stays as it is: the demo never
 			// weakens anything.
-			return []string{"iamguard.EnablePasswordPolicy (KISA, tighten only): left as it is: " + err.Error()}, nil
+			var parts []string
+			for _, a := range we.Actions {
+				parts = append(parts, a.String())
+			}
+			return []string{"password policy: left as it is: KISA's would weaken " + strings.Join(parts, ", ")}, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		line := fmt.Sprintf("iamguard.EnablePasswordPolicy (KISA, tighten only): %s", ch.Reason)
-		if len(ch.Diff) > 0 {
-			var parts []string
-			for _, d := range ch.Diff {
-				parts = append(parts, d.String())
-			}
-			line += ": " + strings.Join(parts, ", ")
-		}
-		return []string{line}, nil
+		return describe("password policy (KISA)", &ch.Plan), nil
 	},
+	auditUses: []reflect.Type{reflect.TypeFor[iamguard.AuditAPI]()},
+	fixUses:   []reflect.Type{reflect.TypeFor[iamguard.EnablePasswordPolicyAPI]()},
 }

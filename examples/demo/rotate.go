@@ -13,10 +13,10 @@ import (
 // against a real account a rotation needs somewhere to deliver the new
 // key, which examples/rotate-key -credentials-out provides.
 var rotateScenario = scenario{
-	name: "keyrotate",
+	name: "access key rotation",
 	fix: func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error) {
 		if !e.local {
-			return []string{"keyrotate.RotateAccessKey: skipped against a real account (it needs a delivery target: use examples/rotate-key -credentials-out)"}, nil
+			return []string{"access key rotation: skipped against a real account (it needs somewhere to deliver the new key: use examples/rotate-key -credentials-out)"}, nil
 		}
 		var delivered []string // the demo's stand-in for a secret store
 		rot, err := keyrotate.RotateAccessKey(ctx, keyrotate.ClientsFromConfig(e.cfg), demoKeyUser, func(o *keyrotate.Options) {
@@ -33,10 +33,25 @@ var rotateScenario = scenario{
 		if err != nil {
 			return nil, err
 		}
-		line := fmt.Sprintf("keyrotate.RotateAccessKey %s: %s", demoKeyUser, rot.Summary)
-		if rot.Applied {
-			line += fmt.Sprintf(" (the new key authenticated after %d STS call(s) and was delivered before the old one was touched)", rot.VerifyPolls)
+		// The rotation's records (tags) are its bookkeeping, and its
+		// verification is said below: a person reads what happened to
+		// the keys.
+		shown := rot.Plan
+		shown.Actions = nil
+		for _, a := range rot.Actions {
+			switch a.Kind {
+			case keyrotate.ActionRecordIntent, keyrotate.ActionRecordNewKey, keyrotate.ActionRecordDelivery,
+				keyrotate.ActionRecordDeactivation, keyrotate.ActionClearRecord, keyrotate.ActionVerifyKey:
+				continue
+			case keyrotate.ActionDeliverKey:
+				a.Detail = "deliver the new key to the demo's stand-in for a secret store"
+			}
+			shown.Actions = append(shown.Actions, a)
 		}
-		return []string{line}, nil
+		lines := describe("access key rotation of "+demoKeyUser, &shown)
+		if rot.Applied {
+			lines = append(lines, fmt.Sprintf("the new key of %s authenticated after %d STS call(s) and was delivered before the old one was touched", demoKeyUser, rot.VerifyPolls))
+		}
+		return lines, nil
 	},
 }

@@ -2,59 +2,84 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/present"
 )
 
 type options struct {
-	user, qr, code1, code2, deviceName, format string
-	dryRun, showSeed                           bool
+	user, qr, seed, code1, code2, deviceName string
+	format                                   *string
+	dryRun                                   *bool
+	showSeed                                 bool
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	var o options
-	fs := flag.NewFlagSet("mfa-enroll", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.user, "user", "", "IAM user to enrol (required)")
-	fs.StringVar(&o.qr, "qr", "", "write the QR code PNG to this file (mode 0600)")
-	fs.StringVar(&o.code1, "code1", "", "first of two consecutive codes: activates the device")
-	fs.StringVar(&o.code2, "code2", "", "second of two consecutive codes")
-	fs.StringVar(&o.deviceName, "device-name", "", "virtual device name (default: the user name)")
-	fs.StringVar(&o.format, "format", "text", "output format: text or json")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "show the plan, change nothing")
-	fs.BoolVar(&o.showSeed, "show-seed", false, "print the Base32 seed (it is a secret: for manual entry only)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
+// mfaReader is the part of *iam.Client that a dry run calls.
+type mfaReader interface {
+	iam.ListMFADevicesAPIClient
+	iam.ListVirtualMFADevicesAPIClient
+}
+
+var _ mfaReader = (*iam.Client)(nil)
+
+const summary = `mfa-enroll enrols a virtual MFA device for an IAM user in two invocations:
+first -user NAME -qr FILE (and/or -seed FILE) creates the device and writes
+its QR code (or seed) to a file of mode 0600; then -user NAME -code1 CODE
+-code2 NEXTCODE activates it with two consecutive codes from the
+authenticator. Exit codes: 0 done, 1 failed, 2 a bad command line.`
+
+func command(o *options) *cli.Command {
+	c := cli.New("mfa-enroll", summary)
+	o.format = c.Format(cli.FormatTable, cli.FormatJSON)
+	o.dryRun = c.DryRun()
+	fs := c.Flags
+	fs.StringVar(&o.user, "user", "", "IAM `user` to enrol (required)")
+	fs.StringVar(&o.qr, "qr", "", "write the QR code PNG to this `file` (mode 0600)")
+	fs.StringVar(&o.seed, "seed", "", "write the Base32 seed to this `file` (mode 0600), for typing it in by hand")
+	fs.StringVar(&o.code1, "code1", "", "first of two consecutive `code`s: activates the device")
+	fs.StringVar(&o.code2, "code2", "", "second of two consecutive `code`s")
+	fs.StringVar(&o.deviceName, "device-name", "", "virtual device `name` (default: the user name)")
+	fs.BoolVar(&o.showSeed, "show-seed", false, "refused: secrets never reach the terminal; use -seed FILE")
+	c.FlagOf["user"] = "-user"
+	c.FlagOf["MFAOptions.DeviceName"] = "-device-name"
+	c.FlagOf["code1"] = "-code1"
+	c.FlagOf["code2"] = "-code2"
+	c.Check = func() error {
+		switch {
+		case o.showSeed:
+			return cli.Usagef("-show-seed: the seed never reaches the terminal; use -seed FILE (written mode 0600)")
+		case o.user == "":
+			return cli.Usagef("-user is required")
+		case (o.code1 == "") != (o.code2 == ""):
+			return cli.Usagef("-code1 and -code2 go together: two consecutive codes from the authenticator")
+		case o.code1 != "" && (o.qr != "" || o.seed != ""):
+			return cli.Usagef("-qr and -seed belong to the first invocation (creation), not to activation with codes")
+		case o.code1 == "" && o.qr == "" && o.seed == "" && !*o.dryRun:
+			return cli.Usagef("creating a device needs -qr FILE or -seed FILE: otherwise its seed would be lost")
+		case o.qr != "" && o.qr == o.seed:
+			return cli.Usagef("-qr and -seed name the same file %q", o.qr)
 		}
-		return nil, err
+		switch {
+		case *o.dryRun:
+			c.Uses(reflect.TypeFor[mfaReader]())
+		case o.code1 != "":
+			c.Uses(reflect.TypeFor[iamguard.ActivateVirtualMFAAPI]())
+		default:
+			c.Uses(reflect.TypeFor[iamguard.CreateVirtualMFAAPI]())
+		}
+		return nil
 	}
-	switch {
-	case fs.NArg() > 0:
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.user == "":
-		return nil, fmt.Errorf("-user is required")
-	case o.format != "text" && o.format != "json":
-		return nil, fmt.Errorf("-format %q: want text or json", o.format)
-	case (o.code1 == "") != (o.code2 == ""):
-		return nil, fmt.Errorf("-code1 and -code2 go together: two consecutive codes from the authenticator")
-	case o.code1 != "" && (o.qr != "" || o.showSeed):
-		return nil, fmt.Errorf("-qr and -show-seed belong to the first invocation (creation), not to activation with codes")
-	case o.code1 == "" && o.qr == "" && !o.showSeed && !o.dryRun:
-		return nil, fmt.Errorf("creating a device needs -qr FILE or -show-seed: otherwise its seed would be lost")
-	}
-	return &o, nil
+	return c
 }
 
 // result is what mfa-enroll prints.
@@ -65,84 +90,125 @@ type result struct {
 	Serial string `json:"serial_number,omitempty"`
 	Active bool   `json:"active"`
 	QRFile string `json:"qr_file,omitempty"`
-	// Seed is set only with -show-seed.
-	Seed    string   `json:"seed,omitempty"`
-	Steps   []string `json:"steps"`
-	Applied bool     `json:"applied"`
-	Reason  string   `json:"reason"`
-	Next    string   `json:"next,omitempty"`
+	// SeedFile is the file the seed was written to (-seed).
+	SeedFile string   `json:"seed_file,omitempty"`
+	Steps    []string `json:"steps"`
+	Applied  bool     `json:"applied"`
+	Reason   string   `json:"reason"`
+	Next     string   `json:"next,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parse(args, stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := cli.LoadConfig(ctx)
-	if err != nil {
-		return err
-	}
-	api := iam.NewFromConfig(cfg)
-	mfaOpts := func(m *iamguard.MFAOptions) { m.DryRun, m.DeviceName = o.dryRun, o.deviceName }
-	res := result{User: o.user, DryRun: o.dryRun, Steps: []string{}}
+	var o options
+	c := command(&o)
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		return enrol(ctx, iam.NewFromConfig(cfg), &o, stdout)
+	})
+}
+
+func enrol(ctx context.Context, api *iam.Client, o *options, stdout io.Writer) error {
+	mfaOpts := func(m *iamguard.MFAOptions) { m.DryRun, m.DeviceName = *o.dryRun, o.deviceName }
+	res := result{User: o.user, DryRun: *o.dryRun, Steps: []string{}}
 
 	if o.code1 != "" {
 		res.Action = "activate"
 		plan, err := iamguard.ActivateVirtualMFA(ctx, api, o.user, "", o.code1, o.code2, mfaOpts)
-		if err != nil {
-			return err
+		switch {
+		case errors.Is(err, iamguard.ErrMFADeviceNotFound):
+			return fmt.Errorf("-user %s: no pending virtual MFA device to activate: create one first (mfa-enroll -user %s -qr FILE): %w", o.user, o.user, err)
+		case errors.Is(err, iamguard.ErrMFACode) && !errors.Is(err, awsguard.ErrInvalidInput):
+			return fmt.Errorf("-code1, -code2: IAM refused the codes: wait for two fresh consecutive codes and run the activation again: %w", iamguard.ErrMFACode)
+		case err != nil:
+			return userError(o.user, present.StepFailed(err, cli.RerunHint))
 		}
-		res.Active = !o.dryRun || plan.NothingToDo()
+		res.Active = !*o.dryRun || plan.NothingToDo()
 		fill(&res, plan)
-		return write(stdout, o.format, &res)
+		return write(stdout, *o.format, &res)
 	}
 
 	res.Action = "create"
-	// Make the QR file's temporary twin before the device exists: a seed
-	// that cannot be saved is a device nobody can activate. It is renamed
-	// over -qr only once written, so a re-run never clobbers a good file.
-	var qr *os.File
-	if o.qr != "" && !o.dryRun {
-		qr, err = os.CreateTemp(filepath.Dir(o.qr), ".mfa-enroll-*.png") // mode 0600
-		if err != nil {
-			return fmt.Errorf("QR file: %w", err)
+	// Make the files' temporary twins before the device exists: a seed
+	// that cannot be saved is a device nobody can activate. Each is
+	// renamed over its name only once written, so a re-run never clobbers
+	// a good file.
+	var qr, seed *os.File
+	if !*o.dryRun {
+		var err error
+		if qr, err = tempFor(o.qr, "-qr"); err != nil {
+			return err
 		}
-		defer func() {
-			qr.Close()
-			os.Remove(qr.Name()) // fails harmlessly once renamed
-		}()
-		if err := qr.Chmod(0o600); err != nil {
-			return fmt.Errorf("QR file: %w", err)
+		defer discard(qr)
+		if seed, err = tempFor(o.seed, "-seed"); err != nil {
+			return err
 		}
+		defer discard(seed)
 	}
 	v, err := iamguard.CreateVirtualMFA(ctx, api, o.user, mfaOpts)
 	if err != nil {
-		return err
+		return userError(o.user, present.StepFailed(err, cli.RerunHint))
 	}
 	res.Serial, res.Active = v.SerialNumber, v.Active
 	fill(&res, v.Plan)
 	switch {
 	case v.Active:
 		res.Next = "nothing: the device is already active"
-	case o.dryRun:
+	case *o.dryRun:
 	default:
 		if qr != nil {
-			if err := saveQR(qr, o.qr, []byte(v.QRCode.Reveal())); err != nil {
-				return fmt.Errorf("QR file (the device %s was created; run again to replace it): %w", v.SerialNumber, err)
+			if err := save(qr, o.qr, []byte(v.QRCode.Reveal())); err != nil {
+				return fmt.Errorf("-qr %s: the device %s was created but its QR code could not be written (run it again to replace the device): %w", o.qr, v.SerialNumber, err)
 			}
 			res.QRFile = o.qr
 		}
-		if o.showSeed {
-			res.Seed = v.Seed.Reveal()
-			fmt.Fprintln(stderr, "mfa-enroll: warning: the MFA seed is printed; clear it from your terminal once enrolled")
+		if seed != nil {
+			if err := save(seed, o.seed, []byte(v.Seed.Reveal()+"\n")); err != nil {
+				return fmt.Errorf("-seed %s: the device %s was created but its seed could not be written (run it again to replace the device): %w", o.seed, v.SerialNumber, err)
+			}
+			res.SeedFile = o.seed
 		}
 		res.Next = fmt.Sprintf("add the device to an authenticator, then run: mfa-enroll -user %s -code1 CODE -code2 NEXTCODE", o.user)
 	}
-	return write(stdout, o.format, &res)
+	return write(stdout, *o.format, &res)
 }
 
-func saveQR(tmp *os.File, path string, png []byte) error {
-	if _, err := tmp.Write(png); err != nil {
+// userError names -user for a user that does not exist.
+func userError(user string, err error) error {
+	if errors.Is(err, iamguard.ErrUserNotFound) {
+		return fmt.Errorf("-user %s: user not found (%w)", user, err)
+	}
+	return err
+}
+
+// tempFor creates, mode 0600, the temporary twin of path in its
+// directory, or returns nil for an empty path.
+func tempFor(path, flag string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".mfa-enroll-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		discard(f)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return f, nil
+}
+
+func discard(f *os.File) {
+	if f != nil {
+		f.Close()
+		os.Remove(f.Name()) // fails harmlessly once renamed
+	}
+}
+
+func save(tmp *os.File, path string, data []byte) error {
+	if _, err := tmp.Write(data); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -162,10 +228,8 @@ func fill(r *result, p *awsguard.Plan) {
 }
 
 func write(w io.Writer, format string, r *result) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+	if format == cli.FormatJSON {
+		return cli.WriteJSON(w, r)
 	}
 	fmt.Fprintf(w, "user:    %s\n", r.User)
 	if r.Serial != "" {
@@ -182,8 +246,8 @@ func write(w io.Writer, format string, r *result) error {
 	if r.QRFile != "" {
 		fmt.Fprintf(w, "qr:      %s (mode 0600; delete it once scanned)\n", r.QRFile)
 	}
-	if r.Seed != "" {
-		fmt.Fprintf(w, "seed:    %s\n", r.Seed)
+	if r.SeedFile != "" {
+		fmt.Fprintf(w, "seed:    in %s (mode 0600; delete it once typed in)\n", r.SeedFile)
 	}
 	if r.Active && !r.DryRun {
 		fmt.Fprintln(w, "active:  yes")

@@ -36,6 +36,12 @@ type Result struct {
 	Err            error
 }
 
+// LastLine is the last line of stderr: the one Fail writes.
+func (r Result) LastLine() string {
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	return lines[len(lines)-1]
+}
+
 // Run runs the program name with args and returns what it printed and the
 // exit code cli.Fail gives its error.
 func Run(t testing.TB, name string, run RunFunc, args ...string) Result {
@@ -115,7 +121,7 @@ func PrintPolicy(t testing.TB, name string, run RunFunc, args ...string) *awsgua
 	t.Helper()
 	r := Run(t, name, run, append([]string{"-print-policy"}, args...)...)
 	if r.Code != 0 {
-		t.Fatalf("-print-policy: code %d, %s", r.Code, r.Stderr)
+		t.Fatalf("-print-policy %v: code %d, %s", args, r.Code, r.Stderr)
 	}
 	doc, err := awsguard.ParsePolicyDocument(r.Stdout)
 	if err != nil {
@@ -124,12 +130,15 @@ func PrintPolicy(t testing.TB, name string, run RunFunc, args ...string) *awsgua
 	if err := doc.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if len(doc.Statement.List) != 1 {
+		t.Fatalf("-print-policy: %d statements, want 1", len(doc.Statement.List))
+	}
 	return doc
 }
 
 // Actions returns the actions of the policy's one statement.
 func Actions(doc *awsguard.PolicyDocument) []string {
-	return doc.Statement.List[0].Action.Values
+	return slices.Clone(doc.Statement.List[0].Action.Values)
 }
 
 // Without returns doc with the action drop removed from its one statement.
@@ -181,6 +190,67 @@ func LeastPrivilege(t *testing.T, doc *awsguard.PolicyDocument, failed func(Resu
 				codes = append(codes, r.Code)
 			}
 			t.Errorf("without %s: codes %v, want a 1", drop, codes)
+		}
+	}
+}
+
+// LeastPrivilegeAsUser proves a printed policy on the emulator: it creates the
+// IAM user user, enforces authentication, points the configuration chain
+// at the emulator with the user's key, puts doc on the user and calls
+// check, which runs the program and reports whether it succeeded (and
+// leaves the emulator's state so that the next run does the same work, or
+// restores it); then, for each action of doc, it puts the policy without
+// that action and calls check again, which must fail. admin is signed
+// with an administrator's key, for check to set up or restore state.
+//
+// env must be fresh (awstest.New) with the program's state seeded.
+func LeastPrivilegeAsUser(t *testing.T, env *awstest.Env, user string, doc *awsguard.PolicyDocument, check func(t *testing.T, admin *iam.Client, allowed bool) bool) {
+	t.Helper()
+	ctx := context.Background()
+	api := iam.NewFromConfig(env.Config())
+	if _, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := iam.NewFromConfig(env.EnforceAuth())
+	put := func(d *awsguard.PolicyDocument) {
+		t.Helper()
+		s, err := d.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("least-privilege"), PolicyDocument: aws.String(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.SetEnv(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey))
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+
+	put(doc)
+	if !check(t, admin, true) {
+		t.Fatalf("the program failed with the printed policy %v", Actions(doc))
+	}
+	actions := Actions(doc)
+	for _, drop := range actions {
+		less := *doc
+		st := less.Statement.List[0]
+		rest := slices.DeleteFunc(slices.Clone(actions), func(a string) bool { return a == drop })
+		if len(rest) == 0 {
+			// A statement needs an action: no policy at all is the policy
+			// without the one action.
+			if _, err := admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("least-privilege")}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			st.Action = awsguard.StringList(rest...)
+			less.Statement = awsguard.Statements{List: []awsguard.Statement{st}}
+			put(&less)
+		}
+		if check(t, admin, false) {
+			t.Errorf("without %s the program still succeeded", drop)
 		}
 	}
 }
