@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,6 +58,10 @@ func TestAttachCreateAssociateRerun(t *testing.T) {
 		t.Errorf("dry run planned %v, apply did %v", kinds, doneKinds)
 	}
 	w.checkAttached("first run", alb, w.name, waf.RuleGroupSQLi)
+	// moto does not implement CheckCapacity: unknown, and said so.
+	if acl.CapacityKnown || len(acl.Plan.Warnings) != 1 || !strings.Contains(acl.Plan.Warnings[0], "capacity unknown") {
+		t.Errorf("capacity known %v, warnings %v", acl.CapacityKnown, acl.Plan.Warnings)
+	}
 	got := w.acls()[w.name]
 	if got.DefaultAction == nil || got.DefaultAction.Allow == nil || !got.VisibilityConfig.CloudWatchMetricsEnabled {
 		t.Errorf("default action %+v, visibility %+v", got.DefaultAction, got.VisibilityConfig)

@@ -177,7 +177,7 @@ func RemoveSQLiACL(ctx context.Context, api RemoveWAF, albARN string, optFns ...
 		return res, err
 	}
 	if refusal != nil {
-		if !p.Applied {
+		if !p.Applied && !p.DryRun {
 			p.Reason = awsguard.ReasonRefused
 		}
 		return res, refusal
