@@ -555,8 +555,6 @@ type attachRun struct {
 	res   *WebACL
 	want  []groupSpec
 	rules []types.Rule
-	// disassociated is the ARN of the other ACL this run took off the ALB.
-	disassociated string
 }
 
 func (r *attachRun) do(ctx context.Context, a *awsguard.Action) error {
@@ -569,7 +567,6 @@ func (r *attachRun) do(ctx context.Context, a *awsguard.Action) error {
 		if _, err := r.api.WAF.DisassociateWebACL(ctx, &wafv2.DisassociateWebACLInput{ResourceArn: aws.String(r.alb)}); err != nil {
 			return fmt.Errorf("waf: disassociate %s from %s: %w", r.obs.AssocARN, r.alb, err)
 		}
-		r.disassociated = r.obs.AssocARN
 		return nil
 	case ActionAssociateACL:
 		return r.associate(ctx)
@@ -742,24 +739,33 @@ func (r *attachRun) associate(ctx context.Context) error {
 	return nil
 }
 
-// rollback puts back the ACL this run took off the ALB when associating
-// the new one failed, so the ALB is not left unprotected. An ACL created
-// or updated is kept: a re-run associates it.
+// rollback puts back the ACL this run took off the ALB when the
+// replacement failed half-way (the disassociation's answer lost, or the
+// new association refused), so the ALB is not left unprotected. An ACL
+// created or updated is kept: a re-run associates it.
 func (r *attachRun) rollback(ctx context.Context, failed awsguard.Action, _ error) ([]string, string) {
 	todo := "run AttachSQLiACL again: it carries out only what is left"
-	if failed.Kind != ActionAssociateACL || r.disassociated == "" {
+	old := r.obs.AssocARN
+	if r.res.Association != AssocOther || (failed.Kind != ActionAssociateACL && failed.Kind != ActionDisassociateACL) {
 		return nil, todo
 	}
 	ctx = context.WithoutCancel(ctx)
-	if _, err := r.api.WAF.AssociateWebACL(ctx, &wafv2.AssociateWebACLInput{WebACLArn: aws.String(r.disassociated), ResourceArn: aws.String(r.alb)}); err != nil {
-		return nil, fmt.Sprintf("the ALB %s has no web ACL: re-associate %s or run AttachSQLiACL again (%v)", r.alb, r.disassociated, err)
+	cur, err := aclForResource(ctx, r.api.WAF, r.alb)
+	if err != nil {
+		return nil, fmt.Sprintf("check that the ALB %s still has a web ACL (re-associate %s if not), then run AttachSQLiACL again (%v)", r.alb, old, err)
+	}
+	if cur != "" {
+		return nil, todo
+	}
+	if _, err := r.api.WAF.AssociateWebACL(ctx, &wafv2.AssociateWebACLInput{WebACLArn: aws.String(old), ResourceArn: aws.String(r.alb)}); err != nil {
+		return nil, fmt.Sprintf("the ALB %s has no web ACL: re-associate %s or run AttachSQLiACL again (%v)", r.alb, old, err)
 	}
 	for i := range r.res.Plan.Actions {
-		if r.res.Plan.Actions[i].Kind == ActionDisassociateACL {
-			r.res.Plan.Actions[i].Outcome = awsguard.OutcomeRolledBack
+		if a := &r.res.Plan.Actions[i]; a.Kind == ActionDisassociateACL && a.Outcome == awsguard.OutcomeDone {
+			a.Outcome = awsguard.OutcomeRolledBack
 		}
 	}
-	return []string{"re-associated web ACL " + r.disassociated + " with the ALB"}, todo
+	return []string{"re-associated web ACL " + old + " with the ALB"}, todo
 }
 
 // notOffered reports whether err says the service does not implement the

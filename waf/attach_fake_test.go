@@ -127,7 +127,9 @@ func TestAttachCapacity(t *testing.T) {
 		t.Fatalf("not offered: err = %v, result %+v", err, acl)
 	}
 
-	f = &fakeWAF{checkCapacity: func(*wafv2.CheckCapacityInput) (*wafv2.CheckCapacityOutput, error) { return nil, apiErr("AccessDeniedException") }}
+	f = &fakeWAF{checkCapacity: func(*wafv2.CheckCapacityInput) (*wafv2.CheckCapacityOutput, error) {
+		return nil, apiErr("AccessDeniedException")
+	}}
 	_, err = waf.AttachSQLiACL(ctx, waf.AttachAPI{WAF: f, ELB: &fakeELB{}}, fakeALB, fakeFast)
 	if err == nil || f.count("CreateWebACL") != 0 {
 		t.Fatalf("access denied: err = %v, creates %d", err, f.count("CreateWebACL"))

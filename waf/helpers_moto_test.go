@@ -127,20 +127,38 @@ func (w *world) wafWith(c *apicalls.Counter, inj *fault.Injector) *wafv2.Client 
 	return w.api(c, inj).WAF.(*wafv2.Client)
 }
 
-// acls returns the test's REGIONAL web ACLs by name.
-func (w *world) acls() map[string]types.WebACL {
+// summaries lists the test's REGIONAL web ACLs, every page.
+func (w *world) summaries() []types.WebACLSummary {
 	w.t.Helper()
-	ctx := context.Background()
-	out, err := w.waf.ListWebACLs(ctx, &wafv2.ListWebACLsInput{Scope: types.ScopeRegional})
-	if err != nil {
-		w.t.Fatal(err)
+	var out []types.WebACLSummary
+	in := &wafv2.ListWebACLsInput{Scope: types.ScopeRegional, Limit: aws.Int32(100)}
+	for {
+		page, err := w.waf.ListWebACLs(context.Background(), in)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, s := range page.WebACLs {
+			if strings.HasPrefix(aws.ToString(s.Name), w.prefix) {
+				out = append(out, s)
+			}
+		}
+		if aws.ToString(page.NextMarker) == "" || len(page.WebACLs) == 0 {
+			return out
+		}
+		in.NextMarker = page.NextMarker
 	}
+}
+
+// acls returns the test's REGIONAL web ACLs by name, failing on a name
+// held twice; with names, only those.
+func (w *world) acls(names ...string) map[string]types.WebACL {
+	w.t.Helper()
 	m := map[string]types.WebACL{}
-	for _, s := range out.WebACLs {
-		if !strings.HasPrefix(aws.ToString(s.Name), w.prefix) {
+	for _, s := range w.summaries() {
+		if len(names) > 0 && !slices.Contains(names, aws.ToString(s.Name)) {
 			continue
 		}
-		got, err := w.waf.GetWebACL(ctx, &wafv2.GetWebACLInput{Name: s.Name, Id: s.Id, Scope: types.ScopeRegional})
+		got, err := w.waf.GetWebACL(context.Background(), &wafv2.GetWebACLInput{Name: s.Name, Id: s.Id, Scope: types.ScopeRegional})
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -183,7 +201,7 @@ func (w *world) associated(alb string) string {
 // the ALB.
 func (w *world) checkAttached(label, alb, name string, want ...string) {
 	w.t.Helper()
-	acls := w.acls()
+	acls := w.acls(name)
 	acl, ok := acls[name]
 	if !ok {
 		w.t.Errorf("%s: no web ACL %s (have %v)", label, name, keys(acls))
