@@ -433,6 +433,13 @@ func (st *httpsState) validationRecords() []acmtypes.ResourceRecord {
 	return out
 }
 
+// dnsValidated reports whether the certificate is validated through DNS.
+func dnsValidated(c *acmtypes.CertificateDetail) bool {
+	return slices.ContainsFunc(c.DomainValidationOptions, func(v acmtypes.DomainValidation) bool {
+		return v.ValidationMethod == acmtypes.ValidationMethodDns
+	})
+}
+
 // validationPresent reports whether every validation CNAME is in the zone
 // with the value ACM asks for.
 func (st *httpsState) validationPresent() bool {
@@ -542,11 +549,13 @@ func EnableHTTPS(ctx context.Context, api HTTPSAPI, albARN, domain, hostedZoneID
 		p.Add(awsguard.Action{Kind: ActionRequestCertificate, Call: "acm:RequestCertificate", Resource: domain,
 			Detail: "request an ACM certificate for " + domain + " with DNS validation", Why: "no issued certificate covers the domain"})
 	}
+	// The validation records stay for as long as the certificate: ACM's
+	// managed renewal checks them again.
+	if st.cert == nil || (dnsValidated(st.cert) && !st.validationPresent()) {
+		p.Add(awsguard.Action{Kind: ActionUpsertValidation, Call: "acm:DescribeCertificate,route53:ChangeResourceRecordSets", Resource: hostedZoneID,
+			Detail: "upsert the certificate's DNS validation CNAME records in zone " + st.zoneName, Why: "ACM validates the domain, and renews the certificate, through DNS"})
+	}
 	if !issued {
-		if st.cert == nil || !st.validationPresent() {
-			p.Add(awsguard.Action{Kind: ActionUpsertValidation, Call: "acm:DescribeCertificate,route53:ChangeResourceRecordSets", Resource: hostedZoneID,
-				Detail: "upsert the certificate's DNS validation CNAME records in zone " + st.zoneName, Why: "ACM validates the domain through DNS"})
-		}
 		p.Add(awsguard.Action{Kind: ActionWaitCertificate, Call: "acm:DescribeCertificate", Resource: res.CertificateARN,
 			Detail: "wait for the certificate to be issued", Why: "the listener needs an issued certificate"})
 	}
