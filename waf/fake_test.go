@@ -276,3 +276,15 @@ func (f *fakeELB) DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeL
 		State: &elbtypes.LoadBalancerState{Code: state}, Scheme: elbtypes.LoadBalancerSchemeEnumInternetFacing,
 	}}}, nil
 }
+
+type wafTypesSummary = types.WebACLSummary
+
+// sqliACL is a web ACL holding the SQLi group in Block mode, metrics on.
+func sqliACL() *types.WebACL {
+	vis := &types.VisibilityConfig{CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: aws.String("m")}
+	return &types.WebACL{Name: aws.String("acl"), Id: aws.String("1"), ARN: aws.String("arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/acl/1"),
+		VisibilityConfig: vis, DefaultAction: &types.DefaultAction{Allow: &types.AllowAction{}},
+		Rules: []types.Rule{{Name: aws.String("AWS-" + "AWSManagedRulesSQLiRuleSet"), Priority: 0, VisibilityConfig: vis,
+			OverrideAction: &types.OverrideAction{None: &types.NoneAction{}},
+			Statement:      &types.Statement{ManagedRuleGroupStatement: &types.ManagedRuleGroupStatement{VendorName: aws.String("AWS"), Name: aws.String("AWSManagedRulesSQLiRuleSet")}}}}}
+}
