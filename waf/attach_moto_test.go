@@ -133,6 +133,9 @@ func TestAttachAddsMissingRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(acl.Plan.Weakening()) != 1 || !acl.Plan.Applied {
+		t.Errorf("weakening update: %+v", acl.Plan)
+	}
 	for _, r := range w.acls()[w.name].Rules {
 		m := r.Statement.ManagedRuleGroupStatement
 		if r.OverrideAction.Count == nil {
