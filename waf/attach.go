@@ -194,6 +194,9 @@ func (s ACLState) String() string {
 // MarshalText writes the state's name.
 func (s ACLState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name.
+func (s *ACLState) UnmarshalText(b []byte) error { return unmarshalState(aclStateNames, s, b) }
+
 // AssociationState is what protects the ALB before the run.
 type AssociationState int
 
@@ -219,6 +222,21 @@ func (s AssociationState) String() string {
 
 // MarshalText writes the state's name.
 func (s AssociationState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name.
+func (s *AssociationState) UnmarshalText(b []byte) error {
+	return unmarshalState(assocStateNames, s, b)
+}
+
+func unmarshalState[S ~int](names map[S]string, s *S, b []byte) error {
+	for k, n := range names {
+		if n == string(b) {
+			*s = k
+			return nil
+		}
+	}
+	return fmt.Errorf("waf: unknown state %q", b)
+}
 
 // aclView is a web ACL as read, with its lock token and managed tag.
 type aclView struct {

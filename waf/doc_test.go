@@ -1,6 +1,7 @@
 package waf_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -63,5 +64,21 @@ func TestDocStateTables(t *testing.T) {
 	}
 	if got := waf.ACLState(9).String(); got != "ACLState(9)" {
 		t.Errorf("unknown state: %s", got)
+	}
+}
+
+// The states round-trip through JSON by name.
+func TestStateJSON(t *testing.T) {
+	in := waf.WebACL{State: waf.ACLIncomplete, Association: waf.AssocOther}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out waf.WebACL
+	if err := json.Unmarshal(b, &out); err != nil || out.State != in.State || out.Association != in.Association {
+		t.Errorf("%s -> %+v, %v", b, out, err)
+	}
+	if err := json.Unmarshal([]byte(`{"state":"nope"}`), &out); err == nil {
+		t.Error("unknown state accepted")
 	}
 }
