@@ -185,8 +185,9 @@
 //
 //	AttachSQLiACL  AttachWAF, DescribeLoadBalancersAPI; elasticloadbalancing:SetWebACL
 //	RemoveSQLiACL  RemoveWAF; elasticloadbalancing:SetWebACL
-//	EnableHTTPS    ACMAPI (acm:RequestCertificate with acm:AddTagsToCertificate), ListenerAPI
-//	DisableHTTPS   (elasticloadbalancing:AddTags), Route53API
+//	EnableHTTPS    ACMAPI, ListenerAPI, Route53API; acm:AddTagsToCertificate and
+//	               elasticloadbalancing:AddTags for the tags of what it creates
+//	DisableHTTPS   ACMAPI, ListenerAPI, Route53API
 //	Audit          AuditELB, AuditWAF, AuditACM
 //	Probe          none (plain HTTP to the URL given)
 //
