@@ -222,15 +222,16 @@ func tlsFloor(policy string) int {
 
 // httpsState is what EnableHTTPS and DisableHTTPS read.
 type httpsState struct {
-	lb       elbtypes.LoadBalancer
-	http     *elbtypes.Listener // port 80 HTTP
-	https    *elbtypes.Listener // port 443
-	httpsOur bool               // the HTTPS listener carries the managed tag
-	cert     *acmtypes.CertificateDetail
-	certOur  bool
-	zoneName string // without the trailing dot
-	alias    *r53types.ResourceRecordSet
-	records  []r53types.ResourceRecordSet // the validation records present
+	lb           elbtypes.LoadBalancer
+	http         *elbtypes.Listener // port 80 HTTP
+	https        *elbtypes.Listener // port 443
+	httpsOur     bool               // the HTTPS listener carries the managed tag
+	listenerARNs []string           // every listener of the ALB
+	cert         *acmtypes.CertificateDetail
+	certOur      bool
+	zoneName     string // without the trailing dot
+	alias        *r53types.ResourceRecordSet
+	records      []r53types.ResourceRecordSet // the validation records present
 }
 
 func readHTTPS(ctx context.Context, api HTTPSAPI, albARN, domain, zone string) (*httpsState, error) {
@@ -254,6 +255,7 @@ func readHTTPS(ctx context.Context, api HTTPSAPI, albARN, domain, zone string) (
 		}
 		for i := range page.Listeners {
 			l := page.Listeners[i]
+			st.listenerARNs = append(st.listenerARNs, aws.ToString(l.ListenerArn))
 			switch aws.ToInt32(l.Port) {
 			case 80:
 				if l.Protocol == elbtypes.ProtocolEnumHttp {
@@ -767,7 +769,12 @@ func DisableHTTPS(ctx context.Context, api HTTPSAPI, albARN, domain, hostedZoneI
 		}
 	}
 	if st.cert != nil && st.certOur && !o.KeepCertificate {
-		inUse := slices.DeleteFunc(slices.Clone(st.cert.InUseBy), func(s string) bool { return s == res.HTTPSListenerARN && st.httpsOur })
+		// Our own HTTPS listener goes first; a listener of this ALB that no
+		// longer exists is gone, whatever InUseBy still says (it lags).
+		ours := strings.Replace(albARN, ":loadbalancer/", ":listener/", 1) + "/"
+		inUse := slices.DeleteFunc(slices.Clone(st.cert.InUseBy), func(s string) bool {
+			return (s == res.HTTPSListenerARN && st.httpsOur) || (strings.HasPrefix(s, ours) && !slices.Contains(st.listenerARNs, s))
+		})
 		if len(inUse) > 0 {
 			p.Warnings = append(p.Warnings, "certificate "+res.CertificateARN+" is kept: it is in use by "+strings.Join(inUse, ", "))
 		} else {
