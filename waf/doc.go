@@ -147,7 +147,9 @@
 // RemoveSQLiACL and DisableHTTPS "nothing to remove". A run interrupted at
 // any call (a throttle, a 500, a cut connection, a lost answer) converges
 // when run again: one ACL, one copy of each group, the ALB associated; one
-// certificate, its validation records, the listeners right. A failed
+// certificate, its validation records, the listeners right; a removal
+// finishes (no ACL, no certificate or record left, HTTP forwarding). The
+// fault-injection tests prove it call by call. A failed
 // step is an *awsguard.StepError saying what was done, what was rolled
 // back and what to do.
 //
