@@ -277,10 +277,10 @@ func (x *executor) launchHelper(ctx context.Context) error {
 			ImageId: aws.String(r.HelperImageID), InstanceType: types.InstanceType(r.HelperInstanceType),
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 			SubnetId: aws.String(r.HelperSubnetID), SecurityGroupIds: []string{r.HelperSecurityGroupID},
-			IamInstanceProfile: &types.IamInstanceProfileSpecification{Name: aws.String(r.HelperProfile)},
-			ClientToken:        aws.String(r.ID + "-helper"),
-			MetadataOptions:    &types.InstanceMetadataOptionsRequest{HttpTokens: types.HttpTokensStateRequired},
-			TagSpecifications:  tagSpec(types.ResourceTypeInstance, r.ID, "helper"),
+			IamInstanceProfile:                &types.IamInstanceProfileSpecification{Name: aws.String(r.HelperProfile)},
+			ClientToken:                       aws.String(r.ID + "-helper"),
+			MetadataOptions:                   &types.InstanceMetadataOptionsRequest{HttpTokens: types.HttpTokensStateRequired},
+			TagSpecifications:                 tagSpec(types.ResourceTypeInstance, r.ID, "helper"),
 			InstanceInitiatedShutdownBehavior: types.ShutdownBehaviorTerminate,
 		}
 		var out *ec2.RunInstancesOutput
