@@ -189,3 +189,16 @@ func mappings(i types.Instance) map[string]string {
 	}
 	return m
 }
+
+// dispose terminates the target and deletes its root volume, so that the
+// emulator's state stays small over a sweep.
+func (w *world) dispose() {
+	w.t.Helper()
+	ctx := context.Background()
+	if _, err := w.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{w.target}}); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.ec2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(w.rootVol)}); err != nil {
+		w.t.Fatalf("delete root volume of the disposed target: %v", err)
+	}
+}

@@ -37,7 +37,10 @@ type Record struct {
 	ReplaceKeys    bool   `json:"replace_keys,omitempty"`
 	KeepSnapshot   bool   `json:"keep_snapshot,omitempty"`
 	// What the recovery created, as soon as it is known.
-	SnapshotID            string `json:"snapshot_id,omitempty"`
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	// SnapshotAttempted is set before CreateSnapshot is called: a
+	// snapshot without a recorded ID is then looked for by its tags.
+	SnapshotAttempted     bool   `json:"snapshot_attempted,omitempty"`
 	HelperImageID         string `json:"helper_image_id,omitempty"`
 	HelperSubnetID        string `json:"helper_subnet_id,omitempty"`
 	HelperVPCID           string `json:"helper_vpc_id,omitempty"`

@@ -362,10 +362,7 @@ func (x *executor) apply(ctx context.Context) error {
 	if err := saveRecord(ctx, x.o.Journal, x.r, x.o.Now); err != nil {
 		x.rec.Warnings = append(x.rec.Warnings, err.Error())
 	}
-	x.rec.SnapshotID = ""
-	if x.r.KeepSnapshot {
-		x.rec.SnapshotID = x.r.SnapshotID
-	}
+	x.rec.SnapshotID = x.r.SnapshotID // empty once deleted
 	return nil
 }
 

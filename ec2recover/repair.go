@@ -137,16 +137,19 @@ func (x *executor) save(ctx context.Context) error { return saveRecord(ctx, x.o.
 
 func (x *executor) snapshot(ctx context.Context) error {
 	r := x.r
-	if r.SnapshotID == "" {
-		out, err := x.c.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: byTag(r.ID, "snapshot")})
+	if r.SnapshotID == "" && r.SnapshotAttempted {
+		// An earlier CreateSnapshot may have taken effect unanswered.
+		id, err := x.findSnapshot(ctx)
 		if err != nil {
-			return wrap(err, "find the recovery's snapshot")
+			return err
 		}
-		if len(out.Snapshots) > 0 {
-			r.SnapshotID = aws.ToString(out.Snapshots[0].SnapshotId)
-		}
+		r.SnapshotID = id
 	}
 	if r.SnapshotID == "" {
+		r.SnapshotAttempted = true
+		if err := x.save(ctx); err != nil {
+			return err
+		}
 		out, err := x.c.EC2.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
 			VolumeId:          aws.String(r.RootVolumeID),
 			Description:       aws.String("ec2recover " + r.ID + ": root volume of " + r.InstanceID + " before key recovery"),
@@ -512,11 +515,19 @@ func (x *executor) deleteProfile(ctx context.Context) (bool, error) {
 	}
 	name := aws.String(r.HelperProfile)
 	gone := func(err error) bool { return awserr.HasCode(err, "NoSuchEntity") }
-	if _, err := api.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: name}); err != nil && !gone(err) {
-		return false, wrap(err, "remove role from instance profile %s", r.HelperProfile)
+	prof, err := api.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: name})
+	if err != nil && !gone(err) {
+		return false, wrap(err, "read instance profile %s", r.HelperProfile)
 	}
-	if _, err := api.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !gone(err) {
-		return false, wrap(err, "delete instance profile %s", r.HelperProfile)
+	if err == nil {
+		for _, role := range prof.InstanceProfile.Roles {
+			if _, err := api.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: name, RoleName: role.RoleName}); err != nil && !gone(err) {
+				return false, wrap(err, "remove role %s from instance profile %s", aws.ToString(role.RoleName), r.HelperProfile)
+			}
+		}
+		if _, err := api.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: name}); err != nil && !gone(err) {
+			return false, wrap(err, "delete instance profile %s", r.HelperProfile)
+		}
 	}
 	if _, err := api.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: aws.String(SSMManagedPolicyARN)}); err != nil && !gone(err) {
 		return false, wrap(err, "detach policy from role %s", r.HelperProfile)
@@ -527,21 +538,36 @@ func (x *executor) deleteProfile(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func (x *executor) deleteSnapshots(ctx context.Context) (bool, error) {
+// findSnapshot returns the snapshot tagged by the recovery, or "".
+func (x *executor) findSnapshot(ctx context.Context) (string, error) {
 	out, err := x.c.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: byTag(x.r.ID, "snapshot")})
 	if err != nil {
-		return false, wrap(err, "find the recovery's snapshot")
+		return "", wrap(err, "find the recovery's snapshot")
 	}
 	if len(out.Snapshots) == 0 {
+		return "", nil
+	}
+	return aws.ToString(out.Snapshots[0].SnapshotId), nil
+}
+
+func (x *executor) deleteSnapshots(ctx context.Context) (bool, error) {
+	r := x.r
+	if r.SnapshotID == "" && r.SnapshotAttempted {
+		id, err := x.findSnapshot(ctx)
+		if err != nil {
+			return false, err
+		}
+		r.SnapshotID = id
+	}
+	if r.SnapshotID == "" {
 		return true, nil
 	}
-	for _, s := range out.Snapshots {
-		id := aws.ToString(s.SnapshotId)
-		if _, err := x.c.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}); err != nil && !awserr.HasCode(err, "InvalidSnapshot.NotFound") {
-			return false, wrap(err, "delete snapshot %s", id)
-		}
+	_, err := x.c.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(r.SnapshotID)})
+	if err != nil && !awserr.HasCode(err, "InvalidSnapshot.NotFound") {
+		return false, wrap(err, "delete snapshot %s", r.SnapshotID)
 	}
-	return false, nil
+	r.SnapshotID, r.SnapshotAttempted = "", false
+	return err != nil, x.save(ctx)
 }
 
 // rollback returns the instance to where it was: the root volume back

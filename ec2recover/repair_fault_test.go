@@ -1,0 +1,136 @@
+package ec2recover_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/ec2recover"
+	"github.com/awsguard/awsguard/internal/apicalls"
+	"github.com/awsguard/awsguard/internal/fault"
+)
+
+// Every API call of a root-volume repair fails in turn (the fault kinds
+// taking turns), and the run is then rolled back in place, or left and
+// resumed, or left and rolled back from its journal. Afterwards the
+// original root volume is attached under its original device name, the
+// instance is in its prior state (running), and nothing tagged by the
+// recovery is left.
+func TestRepairFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "running")
+	probe := fault.New()
+	if _, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(probe.APIOption), w.target, w.opts()...); err != nil {
+		t.Fatalf("probe run: %v", err)
+	}
+	calls := probe.Calls()
+	names := make([]string, len(calls))
+	for i, c := range calls {
+		names[i] = c.Service + "." + c.Operation
+	}
+	t.Logf("%d calls: %v", len(calls), names)
+	w.checkRestored("after the probe", "running", false)
+
+	kinds := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
+	modes := []string{"rollback in place", "resume", "rollback from the journal"}
+	covered, failed, byMode := 0, 0, map[string]int{}
+	for k := 1; k <= len(calls); k++ {
+		kind, mode := kinds[(k-1)%len(kinds)], modes[(k-1)%len(modes)]
+		label := fmt.Sprintf("call %d (%s) %s, %s", k, names[k-1], kind, mode)
+		start := time.Now()
+		w.target, w.rootVol, w.rootDev = w.launch("running")
+		journal := ec2recover.FileJournal{Path: filepath.Join(w.dir, fmt.Sprintf("journal-%d.json", k))}
+		inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+		_, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(inj.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
+			o.Journal = journal
+			o.KeepOnFailure = mode != "rollback in place"
+		})...)
+		if n := len(inj.Injected()); n != 1 {
+			t.Errorf("%s: %d faults injected", label, n)
+			continue
+		}
+		covered++
+		if err != nil {
+			failed++
+			byMode[mode]++
+			var se *awsguard.StepError
+			if errors.As(err, &se) && se.ToDo == "" && mode != "rollback in place" {
+				t.Errorf("%s: the step error says nothing of what to do: %v", label, err)
+			}
+			if errors.As(err, &se) && mode == "rollback in place" && se.ToDo != "" {
+				t.Errorf("%s: the rollback in place did not finish: %v", label, err)
+			}
+			switch mode {
+			case "resume":
+				if rec, rerr := ec2recover.Resume(ctx, w.clients(), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
+					t.Errorf("%s: resume after %v: %v", label, err, rerr)
+				} else if rerr == nil && rec.Reason != awsguard.ReasonApplied && rec.Reason != awsguard.ReasonAlreadyCompliant {
+					t.Errorf("%s: resume reason %s", label, rec.Reason)
+				}
+			case "rollback from the journal":
+				if _, rerr := ec2recover.Rollback(ctx, w.clients(), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
+					t.Errorf("%s: rollback after %v: %v", label, err, rerr)
+				}
+			}
+		}
+		w.checkRestored(label, "running", false)
+		w.dispose()
+		if d := time.Since(start); d > 2*time.Second {
+			t.Logf("%s: slow, %v", label, d)
+		}
+		if t.Failed() {
+			t.Fatalf("stopping the sweep at %s", label)
+		}
+	}
+	t.Logf("fault points covered: %d of %d calls (%d kinds taking turns); %d runs failed and were recovered (%v)", covered, len(calls), len(kinds), failed, byMode)
+	if covered == 0 {
+		t.Fatal("the sweep covered no fault point")
+	}
+}
+
+// A dry run makes only read calls, and returns the plan an apply would
+// carry out.
+func TestRepairDryRun(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "running")
+	c := apicalls.New()
+	rec, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(c.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
+		o.DryRun = true
+		o.KeyFile = filepath.Join(w.dir, "key")
+	})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, n := range c.Counts() {
+		if !readOnly(k.Operation) {
+			t.Errorf("dry run called %s %d times", k, n)
+		}
+	}
+	t.Logf("dry run: %d read calls: %s", c.Total(), c)
+	if rec.Reason != awsguard.ReasonDryRun || rec.Applied || rec.Strategy != ec2recover.StrategyRepair || len(rec.Actions) < 10 {
+		t.Errorf("reason %s applied %v strategy %s, %d actions", rec.Reason, rec.Applied, rec.Strategy, len(rec.Actions))
+	}
+	for _, a := range rec.Actions {
+		if a.Outcome != awsguard.OutcomePlanned {
+			t.Errorf("action %s is %s", a.Kind, a.Outcome)
+		}
+	}
+	if got := strings.Join(rec.Describe(), "\n"); !strings.Contains(got, "reattach "+w.rootVol+" to "+w.target+" as /dev/xvda") {
+		t.Errorf("plan does not reattach under the root device name:\n%s", got)
+	}
+	w.checkRestored("after the dry run", "running", false)
+}
+
+func readOnly(op string) bool {
+	for _, p := range []string{"Describe", "Get", "List"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
+}
