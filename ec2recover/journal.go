@@ -52,6 +52,12 @@ type Record struct {
 	// name) and so removes it.
 	HelperProfile      string `json:"helper_profile,omitempty"`
 	HelperProfileOwned bool   `json:"helper_profile_owned,omitempty"`
+	// OriginalUserData is the instance's user data before the user-data
+	// strategy changed it, base64 as EC2 returns it ("" for none), once
+	// UserDataSaved. It may hold secrets: keep the journal private (a
+	// FileJournal is written 0600).
+	OriginalUserData string `json:"original_user_data,omitempty"`
+	UserDataSaved    bool   `json:"user_data_saved,omitempty"`
 	// Injected is true once the key is in authorized_keys.
 	Injected bool `json:"injected,omitempty"`
 	// Done lists the steps (Action kinds) carried out, in order.

@@ -45,7 +45,7 @@ var Strategies = []Strategy{StrategySSM, StrategyUserData, StrategyRepair, Strat
 
 // implemented are the strategies this version carries out. Auto never
 // picks another, and asking for another is refused with its reason.
-var implemented = map[Strategy]bool{StrategySSM: true, StrategyRepair: true}
+var implemented = map[Strategy]bool{StrategySSM: true, StrategyUserData: true, StrategyRepair: true}
 
 func (s Strategy) valid() bool { return s == StrategyAuto || slices.Contains(Strategies, s) }
 
@@ -167,6 +167,9 @@ type Facts struct {
 	// CloudInit is true when the image's name names a Linux family that
 	// ships cloud-init.
 	CloudInit bool `json:"cloud_init,omitempty"`
+	// LoginUser is Options.LoginUser, or the default user of the image's
+	// family; empty when neither is known.
+	LoginUser string `json:"login_user,omitempty"`
 	// HelperImageID and HelperSubnetID are the root-volume repair's
 	// helper; HelperProblem says why there is none.
 	HelperImageID  string `json:"helper_image_id,omitempty"`
@@ -234,6 +237,8 @@ func refusal(s Strategy, f Facts) string {
 		return d + ")"
 	case s == StrategyUserData && !f.CloudInit:
 		return "cannot tell that the image (" + orUnknown(f.ImageName) + ") ships cloud-init"
+	case s == StrategyUserData && f.LoginUser == "":
+		return "cannot tell the login user of the image (" + orUnknown(f.ImageName) + "): give Options.LoginUser"
 	case moves && len(f.ProductCodes) > 0:
 		return "the root volume carries marketplace product codes (" + strings.Join(f.ProductCodes, ", ") + "), which may not be moved to another instance or image"
 	case moves && f.KMS == KMSUnusable:
@@ -376,6 +381,10 @@ func readFacts(ctx context.Context, c Clients, id string, o *Options, needHelper
 		if strings.HasPrefix(f.ImageName, p) {
 			f.CloudInit = true
 		}
+	}
+	f.LoginUser = o.LoginUser
+	if f.LoginUser == "" {
+		f.LoginUser = defaultUser(f.ImageName)
 	}
 	if f.AutoScalingGroup == "" && c.AutoScaling != nil {
 		out, err := c.AutoScaling.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{id}})

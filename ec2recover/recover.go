@@ -305,6 +305,9 @@ func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFn
 	switch strategy {
 	case StrategySSM:
 		planSSM(rec, r)
+	case StrategyUserData:
+		r.LoginUser = f.LoginUser
+		planUserData(rec, r)
 	case StrategyRepair:
 		planRepair(rec, r)
 	}
@@ -383,7 +386,11 @@ func (x *executor) do(ctx context.Context, a *awsguard.Action) error {
 			err = x.injectOnHelper(ctx)
 		}
 	default:
-		skipped, err = x.repairStep(ctx, a.Kind)
+		if x.r.Strategy == StrategyUserData {
+			skipped, err = x.userDataStep(ctx, a.Kind)
+		} else {
+			skipped, err = x.repairStep(ctx, a.Kind)
+		}
 	}
 	if err != nil {
 		return err
@@ -407,7 +414,7 @@ func (x *executor) rollbackHook(ctx context.Context, failed awsguard.Action, cau
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.o.RollbackTimeout)
 	defer cancel()
-	undone, err := x.rollback(ctx)
+	undone, err := x.rollbackAny(ctx)
 	if err != nil {
 		return undone, fmt.Sprintf("the rollback stopped: %v; run ec2recover.Rollback with the journal of recovery %s (or find its resources by the tag %s=%s)", err, x.r.ID, TagRecovery, x.r.ID)
 	}
@@ -426,3 +433,10 @@ func errState(format string, a ...any) error {
 }
 
 var _ = errors.New
+
+func (x *executor) rollbackAny(ctx context.Context) ([]string, error) {
+	if x.r.Strategy == StrategyUserData {
+		return x.rollbackUserData(ctx)
+	}
+	return x.rollback(ctx)
+}

@@ -25,7 +25,7 @@ func TestRepairFaultSweep(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, "running")
 	probe := fault.New()
-	if _, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(probe.APIOption), w.target, w.opts()...); err != nil {
+	if _, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(probe.APIOption), w.target, w.opts(repair)...); err != nil {
 		t.Fatalf("probe run: %v", err)
 	}
 	calls := probe.Calls()
@@ -47,6 +47,7 @@ func TestRepairFaultSweep(t *testing.T) {
 		journal := ec2recover.FileJournal{Path: filepath.Join(w.dir, fmt.Sprintf("journal-%d.json", k))}
 		inj := fault.New(fault.Rule{Nth: k, Kind: kind})
 		_, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(inj.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
+			o.Strategy = ec2recover.StrategyRepair
 			o.Journal = journal
 			o.KeepOnFailure = mode != "rollback in place"
 		})...)
@@ -100,6 +101,7 @@ func TestRepairDryRun(t *testing.T) {
 	w := newWorld(t, "running")
 	c := apicalls.New()
 	rec, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(c.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
+			o.Strategy = ec2recover.StrategyRepair
 		o.DryRun = true
 		o.KeyFile = filepath.Join(w.dir, "key")
 	})...)

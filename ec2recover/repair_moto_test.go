@@ -27,6 +27,7 @@ func TestRepairMoto(t *testing.T) {
 			keyFile := filepath.Join(w.dir, "key")
 			var events []awsguard.Progress
 			rec, err := ec2recover.RecoverLostKeyPair(context.Background(), w.clients(), w.target, w.opts(func(o *ec2recover.Options) {
+			o.Strategy = ec2recover.StrategyRepair
 				o.KeyFile, o.KeepSnapshot = keyFile, tc.keep
 				o.Progress = func(p awsguard.Progress) { events = append(events, p) }
 			})...)
@@ -40,7 +41,7 @@ func TestRepairMoto(t *testing.T) {
 			if !rec.NewPublicIP && tc.state == "running" {
 				t.Errorf("NewPublicIP false for a running instance without an Elastic IP")
 			}
-			if len(rec.Considered) != 4 || rec.Considered[0].Possible {
+			if len(rec.Considered) != 4 || rec.Considered[0].Possible || !rec.Considered[2].Possible {
 				t.Errorf("considered: %+v", rec.Considered)
 			}
 			w.checkRestored("after the repair", tc.state, tc.keep)
@@ -60,11 +61,15 @@ func TestRepairMoto(t *testing.T) {
 			}
 			// A second recovery of the same instance starts afresh and
 			// finishes the same way: nothing of the first is in its way.
-			rec2, err := ec2recover.RecoverLostKeyPair(context.Background(), w.clients(), w.target, w.opts()...)
-			if err != nil || rec2.ID == rec.ID {
-				t.Fatalf("second recovery: %v", err)
+			if tc.keep {
+				rec2, err := ec2recover.RecoverLostKeyPair(context.Background(), w.clients(), w.target, w.opts(repair)...)
+				if err != nil || rec2.ID == rec.ID {
+					t.Fatalf("second recovery: %v", err)
+				}
 			}
 			w.checkRestored("after the second repair", tc.state, tc.keep)
 		})
 	}
 }
+
+func repair(o *ec2recover.Options) { o.Strategy = ec2recover.StrategyRepair }

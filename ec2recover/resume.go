@@ -67,6 +67,8 @@ func Resume(ctx context.Context, c Clients, j Journal, optFns ...func(*Options))
 		planRepair(rec, r)
 	case StrategySSM:
 		planSSM(rec, r)
+	case StrategyUserData:
+		planUserData(rec, r)
 	default:
 		return rec, fmt.Errorf("%w: strategy %q", ErrJournalMismatch, r.Strategy)
 	}
@@ -120,7 +122,7 @@ func Rollback(ctx context.Context, c Clients, j Journal, optFns ...func(*Options
 		return rec, rec.Apply(ctx, nil, awsguard.ApplyOptions{Logger: o.Logger})
 	}
 	x := &executor{c: c, o: &o, r: r, rec: rec}
-	undone, err := x.rollback(ctx)
+	undone, err := x.rollbackAny(ctx)
 	for _, u := range undone {
 		rec.Add(awsguard.Action{Kind: ActionRollback, Detail: u, Outcome: awsguard.OutcomeDone})
 	}
