@@ -101,7 +101,7 @@ func TestRepairDryRun(t *testing.T) {
 	w := newWorld(t, "running")
 	c := apicalls.New()
 	rec, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(c.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
-			o.Strategy = ec2recover.StrategyRepair
+		o.Strategy = ec2recover.StrategyRepair
 		o.DryRun = true
 		o.KeyFile = filepath.Join(w.dir, "key")
 	})...)

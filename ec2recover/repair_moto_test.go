@@ -27,7 +27,7 @@ func TestRepairMoto(t *testing.T) {
 			keyFile := filepath.Join(w.dir, "key")
 			var events []awsguard.Progress
 			rec, err := ec2recover.RecoverLostKeyPair(context.Background(), w.clients(), w.target, w.opts(func(o *ec2recover.Options) {
-			o.Strategy = ec2recover.StrategyRepair
+				o.Strategy = ec2recover.StrategyRepair
 				o.KeyFile, o.KeepSnapshot = keyFile, tc.keep
 				o.Progress = func(p awsguard.Progress) { events = append(events, p) }
 			})...)
