@@ -9,23 +9,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/ec2recover"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/fault"
 )
 
-// Every API call of a root-volume repair fails in turn (the fault kinds
+// sweepCase is a strategy swept by faultSweep.
+type sweepCase struct {
+	strategy ec2recover.Strategy
+	// clients makes the recovery's clients with extra API options.
+	clients func(w *world, opts ...func(*middleware.Stack) error) ec2recover.Clients
+	// setup prepares a fresh target; check asserts its final state.
+	setup, check func(w *world, label string)
+}
+
+// faultSweep fails every API call of a recovery in turn (the fault kinds
 // taking turns), and the run is then rolled back in place, or left and
 // resumed, or left and rolled back from its journal. Afterwards the
 // original root volume is attached under its original device name, the
 // instance is in its prior state (running), and nothing tagged by the
-// recovery is left.
-func TestRepairFaultSweep(t *testing.T) {
+// recovery is left; sc.check adds what the strategy must restore.
+func faultSweep(t *testing.T, sc sweepCase) {
 	ctx := context.Background()
 	w := newWorld(t, "running")
+	strategy := func(o *ec2recover.Options) { o.Strategy = sc.strategy }
+	sc.setup(w, "probe")
 	probe := fault.New()
-	if _, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(probe.APIOption), w.target, w.opts(repair)...); err != nil {
+	if _, err := ec2recover.RecoverLostKeyPair(ctx, sc.clients(w, probe.APIOption), w.target, w.opts(strategy)...); err != nil {
 		t.Fatalf("probe run: %v", err)
 	}
 	calls := probe.Calls()
@@ -34,20 +47,21 @@ func TestRepairFaultSweep(t *testing.T) {
 		names[i] = c.Service + "." + c.Operation
 	}
 	t.Logf("%d calls: %v", len(calls), names)
-	w.checkRestored("after the probe", "running", false)
+	sc.check(w, "after the probe")
+	w.dispose()
 
 	kinds := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
 	modes := []string{"rollback in place", "resume", "rollback from the journal"}
 	covered, failed, byMode := 0, 0, map[string]int{}
 	for k := 1; k <= len(calls); k++ {
 		kind, mode := kinds[(k-1)%len(kinds)], modes[(k-1)%len(modes)]
-		label := fmt.Sprintf("call %d (%s) %s, %s", k, names[k-1], kind, mode)
+		label := fmt.Sprintf("%s: call %d (%s) %s, %s", sc.strategy, k, names[k-1], kind, mode)
 		start := time.Now()
 		w.target, w.rootVol, w.rootDev = w.launch("running")
-		journal := ec2recover.FileJournal{Path: filepath.Join(w.dir, fmt.Sprintf("journal-%d.json", k))}
+		sc.setup(w, label)
+		journal := ec2recover.FileJournal{Path: filepath.Join(w.dir, fmt.Sprintf("journal-%s-%d.json", sc.strategy, k))}
 		inj := fault.New(fault.Rule{Nth: k, Kind: kind})
-		_, err := ec2recover.RecoverLostKeyPair(ctx, w.clients(inj.APIOption), w.target, w.opts(func(o *ec2recover.Options) {
-			o.Strategy = ec2recover.StrategyRepair
+		_, err := ec2recover.RecoverLostKeyPair(ctx, sc.clients(w, inj.APIOption), w.target, w.opts(strategy, func(o *ec2recover.Options) {
 			o.Journal = journal
 			o.KeepOnFailure = mode != "rollback in place"
 		})...)
@@ -68,30 +82,51 @@ func TestRepairFaultSweep(t *testing.T) {
 			}
 			switch mode {
 			case "resume":
-				if rec, rerr := ec2recover.Resume(ctx, w.clients(), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
+				if rec, rerr := ec2recover.Resume(ctx, sc.clients(w), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
 					t.Errorf("%s: resume after %v: %v", label, err, rerr)
 				} else if rerr == nil && rec.Reason != awsguard.ReasonApplied && rec.Reason != awsguard.ReasonAlreadyCompliant {
 					t.Errorf("%s: resume reason %s", label, rec.Reason)
 				}
 			case "rollback from the journal":
-				if _, rerr := ec2recover.Rollback(ctx, w.clients(), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
+				if _, rerr := ec2recover.Rollback(ctx, sc.clients(w), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
 					t.Errorf("%s: rollback after %v: %v", label, err, rerr)
 				}
 			}
 		}
-		w.checkRestored(label, "running", false)
+		sc.check(w, label)
 		w.dispose()
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 3*time.Second {
 			t.Logf("%s: slow, %v", label, d)
 		}
 		if t.Failed() {
 			t.Fatalf("stopping the sweep at %s", label)
 		}
 	}
-	t.Logf("fault points covered: %d of %d calls (%d kinds taking turns); %d runs failed and were recovered (%v)", covered, len(calls), len(kinds), failed, byMode)
+	t.Logf("%s: fault points covered: %d of %d calls (%d kinds taking turns); %d runs failed and were recovered (%v)", sc.strategy, covered, len(calls), len(kinds), failed, byMode)
 	if covered == 0 {
 		t.Fatal("the sweep covered no fault point")
 	}
+}
+
+func TestRepairFaultSweep(t *testing.T) {
+	faultSweep(t, sweepCase{
+		strategy: ec2recover.StrategyRepair,
+		clients:  (*world).clients,
+		setup:    func(*world, string) {},
+		check:    func(w *world, label string) { w.checkRestored(label, "running", false) },
+	})
+}
+
+func TestUserDataFaultSweep(t *testing.T) {
+	faultSweep(t, sweepCase{
+		strategy: ec2recover.StrategyUserData,
+		clients:  (*world).bootClients,
+		setup:    func(w *world, _ string) { w.setUserData(originalUserData) },
+		check: func(w *world, label string) {
+			w.checkRestored(label, "running", false)
+			w.checkUserData(label, originalUserData)
+		},
+	})
 }
 
 // A dry run makes only read calls, and returns the plan an apply would
