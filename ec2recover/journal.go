@@ -58,6 +58,19 @@ type Record struct {
 	// FileJournal is written 0600).
 	OriginalUserData string `json:"original_user_data,omitempty"`
 	UserDataSaved    bool   `json:"user_data_saved,omitempty"`
+	// The relaunch: the key pair imported, the image made (ImageAttempted
+	// set before CreateImage), the copy launched, the Elastic IP moved,
+	// and what was asked.
+	KeyPairName           string `json:"key_pair_name,omitempty"`
+	ImageID               string `json:"image_id,omitempty"`
+	ImageAttempted        bool   `json:"image_attempted,omitempty"`
+	CopyInstanceID        string `json:"copy_instance_id,omitempty"`
+	SubnetID              string `json:"subnet_id,omitempty"`
+	ElasticIP             string `json:"elastic_ip,omitempty"`
+	ElasticIPAllocationID string `json:"elastic_ip_allocation_id,omitempty"`
+	Reboot                bool   `json:"reboot,omitempty"`
+	TerminateOld          bool   `json:"terminate_old,omitempty"`
+	KeepImage             bool   `json:"keep_image,omitempty"`
 	// Injected is true once the key is in authorized_keys.
 	Injected bool `json:"injected,omitempty"`
 	// Done lists the steps (Action kinds) carried out, in order.

@@ -45,7 +45,7 @@ var Strategies = []Strategy{StrategySSM, StrategyUserData, StrategyRepair, Strat
 
 // implemented are the strategies this version carries out. Auto never
 // picks another, and asking for another is refused with its reason.
-var implemented = map[Strategy]bool{StrategySSM: true, StrategyUserData: true, StrategyRepair: true}
+var implemented = map[Strategy]bool{StrategySSM: true, StrategyUserData: true, StrategyRepair: true, StrategyRelaunch: true}
 
 func (s Strategy) valid() bool { return s == StrategyAuto || slices.Contains(Strategies, s) }
 
@@ -158,12 +158,13 @@ type Facts struct {
 	KMSDetail        string    `json:"kms_detail,omitempty"`
 	// ProductCodes are the marketplace product codes of the instance and
 	// its image.
-	ProductCodes     []string  `json:"product_codes,omitempty"`
-	AutoScalingGroup string    `json:"auto_scaling_group,omitempty"`
-	SSM              SSMStatus `json:"ssm"`
-	SSMDetail        string    `json:"ssm_detail,omitempty"`
-	PublicIP         string    `json:"public_ip,omitempty"`
-	ElasticIP        string    `json:"elastic_ip,omitempty"`
+	ProductCodes          []string  `json:"product_codes,omitempty"`
+	AutoScalingGroup      string    `json:"auto_scaling_group,omitempty"`
+	SSM                   SSMStatus `json:"ssm"`
+	SSMDetail             string    `json:"ssm_detail,omitempty"`
+	PublicIP              string    `json:"public_ip,omitempty"`
+	ElasticIP             string    `json:"elastic_ip,omitempty"`
+	ElasticIPAllocationID string    `json:"elastic_ip_allocation_id,omitempty"`
 	// CloudInit is true when the image's name names a Linux family that
 	// ships cloud-init.
 	CloudInit bool `json:"cloud_init,omitempty"`
@@ -402,6 +403,7 @@ func readFacts(ctx context.Context, c Clients, id string, o *Options, needHelper
 	}
 	if len(addr.Addresses) > 0 {
 		f.ElasticIP = aws.ToString(addr.Addresses[0].PublicIp)
+		f.ElasticIPAllocationID = aws.ToString(addr.Addresses[0].AllocationId)
 	}
 	f.HelperProfile = o.HelperInstanceProfile != "" || c.IAM != nil
 	if needHelper && f.Platform == "linux" {

@@ -86,6 +86,13 @@ type Options struct {
 	// KeepSnapshot keeps the snapshot of the root volume after the
 	// recovery (and after a rollback).
 	KeepSnapshot bool
+	// The relaunch: Reboot lets CreateImage reboot the instance (a
+	// consistent file system; default no reboot), TerminateOld terminates
+	// the old instance once the copy runs (default: left stopped), and
+	// KeepImage keeps the image and its snapshots.
+	Reboot       bool
+	TerminateOld bool
+	KeepImage    bool
 	// The helper of the root-volume repair: image (default: the AMI named
 	// by HelperImageParameter, default DefaultHelperImageParameter),
 	// subnet (default the instance's own), instance type (default
@@ -187,8 +194,10 @@ type Recovery struct {
 	LoginUser string `json:"login_user,omitempty"`
 	// SnapshotID is the root volume's snapshot, kept when asked.
 	SnapshotID string `json:"snapshot_id,omitempty"`
-	Resumed    bool   `json:"resumed,omitempty"`
-	RolledBack bool   `json:"rolled_back,omitempty"`
+	// CopyInstanceID is the relaunch's new instance.
+	CopyInstanceID string `json:"copy_instance_id,omitempty"`
+	Resumed        bool   `json:"resumed,omitempty"`
+	RolledBack     bool   `json:"rolled_back,omitempty"`
 }
 
 var instanceIDRE = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
@@ -271,6 +280,9 @@ func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFn
 	rec.Strategy = strategy
 	rec.Downtime = strategy.Downtime()
 	rec.NewPublicIP = strategy != StrategySSM && f.ElasticIP == "" && f.PublicIP != ""
+	if strategy == StrategyRelaunch {
+		rec.Warnings = append(rec.Warnings, "the copy has a new instance ID and private IP: update what points at "+instanceID)
+	}
 	rec.ID = newRecoveryID()
 
 	if o.PublicKey != "" {
@@ -310,6 +322,11 @@ func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFn
 		planUserData(rec, r)
 	case StrategyRepair:
 		planRepair(rec, r)
+	case StrategyRelaunch:
+		r.KeyPairName = "ec2recover-" + rec.ID
+		r.SubnetID, r.ElasticIP, r.ElasticIPAllocationID = f.SubnetID, f.ElasticIP, f.ElasticIPAllocationID
+		r.Reboot, r.TerminateOld, r.KeepImage = o.Reboot, o.TerminateOld, o.KeepImage
+		planRelaunch(rec, r)
 	}
 	if o.DryRun {
 		err := rec.Apply(ctx, nil, awsguard.ApplyOptions{Logger: o.Logger})
@@ -386,9 +403,12 @@ func (x *executor) do(ctx context.Context, a *awsguard.Action) error {
 			err = x.injectOnHelper(ctx)
 		}
 	default:
-		if x.r.Strategy == StrategyUserData {
+		switch x.r.Strategy {
+		case StrategyUserData:
 			skipped, err = x.userDataStep(ctx, a.Kind)
-		} else {
+		case StrategyRelaunch:
+			skipped, err = x.relaunchStep(ctx, a.Kind)
+		default:
 			skipped, err = x.repairStep(ctx, a.Kind)
 		}
 	}
@@ -435,8 +455,11 @@ func errState(format string, a ...any) error {
 var _ = errors.New
 
 func (x *executor) rollbackAny(ctx context.Context) ([]string, error) {
-	if x.r.Strategy == StrategyUserData {
+	switch x.r.Strategy {
+	case StrategyUserData:
 		return x.rollbackUserData(ctx)
+	case StrategyRelaunch:
+		return x.rollbackRelaunch(ctx)
 	}
 	return x.rollback(ctx)
 }

@@ -22,8 +22,10 @@ type sweepCase struct {
 	strategy ec2recover.Strategy
 	// clients makes the recovery's clients with extra API options.
 	clients func(w *world, opts ...func(*middleware.Stack) error) ec2recover.Clients
-	// setup prepares a fresh target; check asserts its final state.
-	setup, check func(w *world, label string)
+	// setup prepares a fresh target; check asserts its final state, given
+	// whether the recovery finished (else it was rolled back).
+	setup func(w *world, label string)
+	check func(w *world, label string, finished bool)
 }
 
 // faultSweep fails every API call of a recovery in turn (the fault kinds
@@ -47,7 +49,7 @@ func faultSweep(t *testing.T, sc sweepCase) {
 		names[i] = c.Service + "." + c.Operation
 	}
 	t.Logf("%d calls: %v", len(calls), names)
-	sc.check(w, "after the probe")
+	sc.check(w, "after the probe", true)
 	w.dispose()
 
 	kinds := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
@@ -61,6 +63,7 @@ func faultSweep(t *testing.T, sc sweepCase) {
 		sc.setup(w, label)
 		journal := ec2recover.FileJournal{Path: filepath.Join(w.dir, fmt.Sprintf("journal-%s-%d.json", sc.strategy, k))}
 		inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+		finished := true
 		_, err := ec2recover.RecoverLostKeyPair(ctx, sc.clients(w, inj.APIOption), w.target, w.opts(strategy, func(o *ec2recover.Options) {
 			o.Journal = journal
 			o.KeepOnFailure = mode != "rollback in place"
@@ -73,6 +76,7 @@ func faultSweep(t *testing.T, sc sweepCase) {
 		if err != nil {
 			failed++
 			byMode[mode]++
+			finished = mode == "resume"
 			var se *awsguard.StepError
 			if errors.As(err, &se) && se.ToDo == "" && mode != "rollback in place" {
 				t.Errorf("%s: the step error says nothing of what to do: %v", label, err)
@@ -82,7 +86,10 @@ func faultSweep(t *testing.T, sc sweepCase) {
 			}
 			switch mode {
 			case "resume":
-				if rec, rerr := ec2recover.Resume(ctx, sc.clients(w), journal, w.opts()...); rerr != nil && !errors.Is(rerr, ec2recover.ErrNoJournal) {
+				rec, rerr := ec2recover.Resume(ctx, sc.clients(w), journal, w.opts()...)
+				if errors.Is(rerr, ec2recover.ErrNoJournal) {
+					finished = false // the run failed before its first change
+				} else if rerr != nil {
 					t.Errorf("%s: resume after %v: %v", label, err, rerr)
 				} else if rerr == nil && rec.Reason != awsguard.ReasonApplied && rec.Reason != awsguard.ReasonAlreadyCompliant {
 					t.Errorf("%s: resume reason %s", label, rec.Reason)
@@ -93,7 +100,7 @@ func faultSweep(t *testing.T, sc sweepCase) {
 				}
 			}
 		}
-		sc.check(w, label)
+		sc.check(w, label, finished)
 		w.dispose()
 		if d := time.Since(start); d > 3*time.Second {
 			t.Logf("%s: slow, %v", label, d)
@@ -113,7 +120,7 @@ func TestRepairFaultSweep(t *testing.T) {
 		strategy: ec2recover.StrategyRepair,
 		clients:  (*world).clients,
 		setup:    func(*world, string) {},
-		check:    func(w *world, label string) { w.checkRestored(label, "running", false) },
+		check:    func(w *world, label string, _ bool) { w.checkRestored(label, "running", false) },
 	})
 }
 
@@ -122,9 +129,26 @@ func TestUserDataFaultSweep(t *testing.T) {
 		strategy: ec2recover.StrategyUserData,
 		clients:  (*world).bootClients,
 		setup:    func(w *world, _ string) { w.setUserData(originalUserData) },
-		check: func(w *world, label string) {
+		check: func(w *world, label string, _ bool) {
 			w.checkRestored(label, "running", false)
 			w.checkUserData(label, originalUserData)
+		},
+	})
+}
+
+func TestRelaunchFaultSweep(t *testing.T) {
+	faultSweep(t, sweepCase{
+		strategy: ec2recover.StrategyRelaunch,
+		clients:  (*world).bootClients,
+		setup:    func(w *world, _ string) { w.setUserData(originalUserData) },
+		check: func(w *world, label string, finished bool) {
+			if !finished {
+				w.checkRestored(label, "running", false)
+				w.checkUserData(label, originalUserData)
+				w.checkNoImages(label)
+				return
+			}
+			w.checkRelaunched(label)
 		},
 	})
 }

@@ -69,6 +69,8 @@ func Resume(ctx context.Context, c Clients, j Journal, optFns ...func(*Options))
 		planSSM(rec, r)
 	case StrategyUserData:
 		planUserData(rec, r)
+	case StrategyRelaunch:
+		planRelaunch(rec, r)
 	default:
 		return rec, fmt.Errorf("%w: strategy %q", ErrJournalMismatch, r.Strategy)
 	}
