@@ -51,19 +51,17 @@
 //
 // Strategies, in the order Auto prefers them ([Strategies]):
 //
-//	| strategy | downtime                        | possible when                                       |
-//	|----------|---------------------------------|-----------------------------------------------------|
-//	| ssm      | none                            | running, SSM agent online                           |
-//	| userdata | two stops and starts            | cloud-init image (not in this version)              |
-//	| repair   | one stop and start              | no marketplace codes, usable KMS key, helper found  |
-//	| relaunch | new instance ID                 | no marketplace codes, usable KMS key (not in this version) |
+//	| strategy | downtime             | possible when                                         |
+//	|----------|----------------------|-------------------------------------------------------|
+//	| ssm      | none                 | running, SSM agent online                             |
+//	| userdata | two stops and starts | cloud-init image, login user known (or given)         |
+//	| repair   | one stop and start   | no marketplace codes, usable KMS key, helper found    |
+//	| relaunch | new instance ID      | no marketplace codes, usable KMS key                  |
 //
 // The plan ([Recovery], which embeds awsguard.Plan) says the strategy,
 // why each less disruptive one was not possible ([Recovery].Considered),
 // the downtime, and whether the instance comes back with a new public IP
-// (it stops and has no Elastic IP). Strategies marked "not in this
-// version" are weighed but never chosen: asking for one is refused with
-// that reason.
+// (it stops and has no Elastic IP).
 //
 // # Root-volume repair
 //
@@ -102,6 +100,29 @@
 // The same script, in live mode, runs on the instance itself through Run
 // Command: nothing stops, nothing is created.
 //
+// # User data
+//
+// Save the instance's user data in the journal; stop; replace it with a
+// one-boot cloud-init document (cloud_final_modules [users-groups,
+// always], adding the key for the login user, and a boot script that
+// prints a confirmation line on the console); start and wait for the
+// status checks; read the confirmation from GetConsoleOutput; stop;
+// restore the original user data and read it back byte for byte; start
+// if it was running. The journal holds the original user data (which may
+// hold secrets): keep it private.
+//
+// # Relaunch
+//
+// Import the public key as key pair ec2recover-<ID>; CreateImage (no
+// reboot unless Options.Reboot); launch a copy from it with the key pair
+// and the old instance's subnet, security groups, instance profile,
+// type, tags, EBS optimization, monitoring, metadata options and user
+// data (its private IP is new: the old one stays with the stopped
+// instance); move the Elastic IP; stop the old instance (terminate it
+// with Options.TerminateOld); deregister the image and delete its
+// snapshots unless Options.KeepImage. Recovery.CopyInstanceID names the
+// copy; what pointed at the old instance ID must be updated.
+//
 // # Failures, Resume and Rollback
 //
 // The record ([Record]: the volume and device, the prior state, what was
@@ -135,7 +156,11 @@
 // security groups; ec2:CreateTags, DeleteTags, CreateSnapshot,
 // DeleteSnapshot, CreateSecurityGroup, DeleteSecurityGroup, RunInstances,
 // TerminateInstances, StopInstances, StartInstances, AttachVolume,
-// DetachVolume; iam:PassRole on the helper's role, and iam:CreateRole,
+// DetachVolume; for the user-data strategy ec2:DescribeInstanceAttribute,
+// ModifyInstanceAttribute, DescribeInstanceStatus, GetConsoleOutput; for
+// the relaunch ec2:ImportKeyPair, DeleteKeyPair, CreateImage,
+// DeregisterImage, AssociateAddress and iam:PassRole on the instance's
+// role; iam:PassRole on the helper's role, and iam:CreateRole,
 // AttachRolePolicy, CreateInstanceProfile, AddRoleToInstanceProfile,
 // GetInstanceProfile, RemoveRoleFromInstanceProfile,
 // DeleteInstanceProfile, DetachRolePolicy, DeleteRole on
