@@ -131,8 +131,10 @@
 // step. A failed step returns an *awsguard.StepError. By default the run
 // then rolls itself back (even when its context was cancelled, bounded by
 // Options.RollbackTimeout): the root volume goes back to the instance
-// under its original device name, the instance returns to its prior
-// state, and everything tagged by the recovery is removed. With
+// under its original device name, the original user data is restored,
+// the relaunch's copy is terminated and the Elastic IP moved back, the
+// instance returns to its prior state, and everything tagged by the
+// recovery is removed. With
 // Options.KeepOnFailure the run stops where it failed, and [Resume]
 // finishes it or [Rollback] undoes it, from the journal, in this process
 // or another. Every step reads the live state first, so a step whose
