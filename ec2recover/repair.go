@@ -639,3 +639,7 @@ func (x *executor) rollback(ctx context.Context) ([]string, error) {
 }
 
 var _ = time.Second
+
+func pollUntil(ctx context.Context, x *executor, check func(context.Context) (bool, error)) (int, error) {
+	return poll.Until(ctx, x.pollOpts(), func(ctx context.Context, _ int) (bool, error) { return check(ctx) })
+}
