@@ -145,15 +145,25 @@ func (w *world) checkRestored(label, wantState string, keepSnapshot bool) {
 			}
 		}
 	}
-	snaps, err := w.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{ec2recover.TagRecovery}}}})
+	// Every snapshot a recovery makes (the repair's, the relaunch image's)
+	// is of the root volume: a volume filter is far cheaper than a tag one.
+	snaps, err := w.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{{Name: aws.String("volume-id"), Values: []string{w.rootVol}}}})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if keepSnapshot && len(snaps.Snapshots) != 1 {
-		w.t.Errorf("%s: %d recovery snapshots, want the one kept", label, len(snaps.Snapshots))
+	tagged := 0
+	for _, s := range snaps.Snapshots {
+		for _, tg := range s.Tags {
+			if aws.ToString(tg.Key) == ec2recover.TagRecovery {
+				tagged++
+			}
+		}
+	}
+	if keepSnapshot && tagged != 1 {
+		w.t.Errorf("%s: %d recovery snapshots, want the one kept", label, tagged)
 	}
 	if !keepSnapshot && len(snaps.Snapshots) != 0 {
-		w.t.Errorf("%s: %d recovery snapshots left", label, len(snaps.Snapshots))
+		w.t.Errorf("%s: %d snapshots of the root volume left (%d tagged by a recovery)", label, len(snaps.Snapshots), tagged)
 	}
 	sgs, err := w.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{ec2recover.TagRecovery}}}})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -447,12 +446,10 @@ func (x *executor) rollbackHook(ctx context.Context, failed awsguard.Action, cau
 	return undone, ""
 }
 
-// errStep marks an error of a step's own making.
+// errState is an ErrUnexpectedState error saying what was found.
 func errState(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnexpectedState, fmt.Sprintf(format, a...))
 }
-
-var _ = errors.New
 
 func (x *executor) rollbackAny(ctx context.Context) ([]string, error) {
 	switch x.r.Strategy {

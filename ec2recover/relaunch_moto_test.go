@@ -108,7 +108,7 @@ func TestRelaunchMoto(t *testing.T) {
 	for _, im := range imgs.Images {
 		t.Errorf("image %s left", aws.ToString(im.ImageId))
 	}
-	snaps, err := w.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{ec2recover.TagRecovery}}}})
+	snaps, err := w.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{{Name: aws.String("volume-id"), Values: []string{w.rootVol}}}})
 	if err != nil || len(snaps.Snapshots) != 0 {
 		t.Errorf("snapshots left: %v %v", snaps, err)
 	}

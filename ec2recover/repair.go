@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -538,16 +537,30 @@ func (x *executor) deleteProfile(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// findSnapshot returns the snapshot tagged by the recovery, or "".
+// findSnapshot returns the snapshot tagged by the recovery, or "". It
+// lists the root volume's snapshots and matches the tags itself (a filter
+// on the volume is much cheaper than one on tags).
 func (x *executor) findSnapshot(ctx context.Context) (string, error) {
-	out, err := x.c.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: byTag(x.r.ID, "snapshot")})
+	out, err := x.c.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
+		Filters: []types.Filter{{Name: aws.String("volume-id"), Values: []string{x.r.RootVolumeID}}}})
 	if err != nil {
 		return "", wrap(err, "find the recovery's snapshot")
 	}
-	if len(out.Snapshots) == 0 {
-		return "", nil
+	for _, sn := range out.Snapshots {
+		if hasTag(sn.Tags, TagRecovery, x.r.ID) && hasTag(sn.Tags, TagRecoveryRole, "snapshot") {
+			return aws.ToString(sn.SnapshotId), nil
+		}
 	}
-	return aws.ToString(out.Snapshots[0].SnapshotId), nil
+	return "", nil
+}
+
+func hasTag(tags []types.Tag, k, v string) bool {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == k && aws.ToString(t.Value) == v {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *executor) deleteSnapshots(ctx context.Context) (bool, error) {
@@ -637,8 +650,6 @@ func (x *executor) rollback(ctx context.Context) ([]string, error) {
 	}
 	return undone, nil
 }
-
-var _ = time.Second
 
 func pollUntil(ctx context.Context, x *executor, check func(context.Context) (bool, error)) (int, error) {
 	return poll.Until(ctx, x.pollOpts(), func(ctx context.Context, _ int) (bool, error) { return check(ctx) })

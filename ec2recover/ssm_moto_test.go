@@ -89,7 +89,7 @@ func TestRepairInjectionFailsMoto(t *testing.T) {
 	c := w.clients()
 	c.SSM = &guestSSM{RecoverSSM: c.SSM, status: ssmtypes.CommandInvocationStatusFailed,
 		output: "ec2recover-result: fail step=user msg=none of ec2-user ubuntu admin centos rocky fedora bitnami is in /etc/passwd: give the login user\n"}
-	rec, err := ec2recover.RecoverLostKeyPair(context.Background(), c, w.target, w.opts()...)
+	rec, err := ec2recover.RecoverLostKeyPair(context.Background(), c, w.target, w.opts(repair)...)
 	var se *awsguard.StepError
 	if !errors.Is(err, ec2recover.ErrInjection) || !errors.As(err, &se) || se.Step != ec2recover.ActionInjectKey || len(se.RolledBack) == 0 || se.ToDo != "" {
 		t.Fatalf("err = %v", err)
