@@ -21,16 +21,15 @@ const targetImage = "ami-760aaa0f"
 
 // world is one test's emulated account with a target instance.
 type world struct {
-	t        *testing.T
-	env      *awstest.Env
-	cfg      aws.Config
-	ec2      *ec2.Client
-	iam      *iam.Client
-	target   string
-	rootVol  string
-	rootDev  string
-	dir      string
-	recovery string
+	t       *testing.T
+	env     *awstest.Env
+	cfg     aws.Config
+	ec2     *ec2.Client
+	iam     *iam.Client
+	target  string
+	rootVol string
+	rootDev string
+	dir     string
 }
 
 func newWorld(t *testing.T, state string) *world {
