@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/awsguard/awsguard/internal/fanout"
 )
 
 // Target is where one fan-out call runs: an account, a region, and the
@@ -220,25 +221,11 @@ func run[T any](ctx context.Context, targets []Result[T], o FanoutOptions, work 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i := range targets {
+	fanout.Each(ctx, len(targets), n, func(ctx context.Context, i int) {
 		res := &targets[i]
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		work(ctx, res)
+		if res.Err != nil {
+			log.Warn("fan-out target failed", "account", res.Account, "region", res.Region, "error", res.Err)
 		}
-		if ctx.Err() != nil {
-			res.Err = ctx.Err()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			work(ctx, res)
-			if res.Err != nil {
-				log.Warn("fan-out target failed", "account", res.Account, "region", res.Region, "error", res.Err)
-			}
-		})
-	}
-	wg.Wait()
+	}, func(i int, err error) { targets[i].Err = err })
 }

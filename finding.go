@@ -9,8 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the outcome of one check on one resource.
@@ -335,24 +335,106 @@ func csvSafe(s string) string {
 	return s
 }
 
+// TableWidth is the width WriteTable fits its lines to.
+const TableWidth = 120
+
 // WriteTable writes the findings as an aligned text table for a terminal:
-// status, severity, check, resource and title, one finding a line, then the
-// summary.
+// status, severity, check, resource and title, one finding a row, then the
+// summary. Lines fit TableWidth columns: when they would not, ARNs are
+// shown by their resource part alone ("user/alice"), a resource still too
+// long loses its start (marked "..."), and a title too long wraps at
+// spaces onto lines of its own under the TITLE column. The full values are
+// in the JSON and CSV forms.
 func (r *Report) WriteTable(w io.Writer) error {
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tSEVERITY\tCHECK\tRESOURCE\tTITLE")
 	fs := slices.Clone(r.Findings)
 	(&Report{Findings: fs}).Sort()
+	rows := [][5]string{{"STATUS", "SEVERITY", "CHECK", "RESOURCE", "TITLE"}}
 	for _, f := range fs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Status, f.Severity, f.Check, f.Resource, oneLine(f.Title))
+		rows = append(rows, [5]string{string(f.Status), string(f.Severity), oneLine(f.Check), oneLine(f.Resource), oneLine(f.Title)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	var width [5]int
+	for _, row := range rows {
+		for i, c := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
 	}
-	fmt.Fprintln(&buf, r.Summary())
-	_, err := w.Write(buf.Bytes())
+	const gap = 2
+	avail := TableWidth - (width[0] + width[1] + width[2] + 4*gap)
+	if width[3]+width[4] > avail {
+		// Resources first lose the "arn:partition:service:region:account:"
+		// of their ARNs, in every row alike.
+		width[3] = len("RESOURCE")
+		for i := range rows[1:] {
+			row := &rows[i+1]
+			if parts := strings.SplitN(row[3], ":", 6); len(parts) == 6 && parts[0] == "arn" {
+				row[3] = parts[5]
+			}
+			width[3] = max(width[3], utf8.RuneCountInString(row[3]))
+		}
+	}
+	if width[3]+width[4] > avail {
+		// The title keeps at least 40 columns, or what it needs; the
+		// resource gets the rest (at least 16), the title what is left.
+		width[3] = min(width[3], max(avail-min(width[4], 40), 16))
+		width[4] = max(avail-width[3], 20)
+	}
+	indent := width[0] + width[1] + width[2] + width[3] + 4*gap
+	var b bytes.Buffer
+	for _, row := range rows {
+		row[3] = cutLeft(row[3], width[3])
+		for i := range 4 {
+			b.WriteString(row[i])
+			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(row[i])+gap))
+		}
+		for i, l := range wrap(row[4], width[4]) {
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", indent))
+			}
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	fmt.Fprintln(&b, r.Summary())
+	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// wrap breaks s at spaces into lines of at most n runes; a word longer
+// than n is cut.
+func wrap(s string, n int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		for utf8.RuneCountInString(word) > n {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			rs := []rune(word)
+			lines, word = append(lines, string(rs[:n])), string(rs[n:])
+		}
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= n:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+	}
+	return append(lines, line)
+}
+
+// cutLeft shortens s to n runes, its start replaced by "...".
+func cutLeft(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+
+	if n <= 3 {
+		return string(rs[len(rs)-n:])
+	}
+	return "..." + string(rs[len(rs)-n+3:])
 }
 
 func oneLine(s string) string {

@@ -73,13 +73,11 @@ func auditCheckInfo(id string) CheckInfo {
 	panic("iamguard: unknown check " + id) // programming error, not input
 }
 
-// AuditOptions tunes Audit, VerifyUser and FetchCredentialReport. The zero
-// value means the defaults.
-type AuditOptions struct {
+// UserCheckOptions tunes VerifyUser's checks of a user; Audit reads them
+// too, as part of AuditOptions. The zero value means the defaults.
+type UserCheckOptions struct {
 	// Now is the clock ages are computed against; default time.Now.
 	Now func() time.Time
-	// Logger receives debug lines; default: discard.
-	Logger *slog.Logger
 	// MaxKeyAge is the age past which an active access key fails
 	// CheckAccessKeyRotation; default 90 days.
 	MaxKeyAge time.Duration
@@ -87,53 +85,83 @@ type AuditOptions struct {
 	// used counts from its creation) before it fails CheckAccessKeyUnused;
 	// default 90 days. (CIS 1.12 asks for 45.)
 	UnusedKeyAge time.Duration
-	// Baseline is the password policy baseline; the zero Baseline means
-	// the default, KISA. A custom baseline must have a Name.
-	Baseline Baseline
 	// Account is the account ID written into findings. By default it is
 	// read from the ARNs in the credential report and the authorization
-	// details; set it when the account may have no IAM users (it is then
-	// unknown and left empty).
+	// details (by VerifyUser: from the user's ARN); set it when the
+	// account may have no IAM users (it is then unknown and left empty).
 	Account string
-	// PollMinDelay and PollMaxDelay bound the backoff between credential
-	// report polls; defaults 1 s and 10 s.
+}
+
+// CredentialReportOptions tunes FetchCredentialReport's wait for the
+// credential report; Audit reads them too, as part of AuditOptions. The
+// zero value means the defaults.
+type CredentialReportOptions struct {
+	// Logger receives debug lines; default: discard.
+	Logger *slog.Logger
+	// PollMinDelay and PollMaxDelay bound the backoff (with jitter)
+	// between credential report polls; defaults 1 s and 10 s.
 	PollMinDelay, PollMaxDelay time.Duration
 	// ReportWait bounds the wait for the credential report, within ctx;
 	// default 5 minutes.
 	ReportWait time.Duration
 }
 
+// AuditOptions tunes Audit: the user checks' options, the credential
+// report's, and the password policy baseline. The zero value means the
+// defaults.
+type AuditOptions struct {
+	UserCheckOptions
+	CredentialReportOptions
+	// Baseline is the password policy baseline; the zero Baseline means
+	// the default, KISA. A custom baseline must have a Name.
+	Baseline Baseline
+}
+
 const oneDay = 24 * time.Hour
 
-func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
-	var o AuditOptions
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"MaxKeyAge", o.MaxKeyAge}, {"UnusedKeyAge", o.UnusedKeyAge}, {"PollMinDelay", o.PollMinDelay}, {"PollMaxDelay", o.PollMaxDelay}, {"ReportWait", o.ReportWait}} {
+// namedDuration is an option's name and value, for nonNegative.
+type namedDuration struct {
+	name string
+	v    time.Duration
+}
+
+// nonNegative returns an *awsguard.InputError for the first negative
+// duration.
+func nonNegative(op, prefix string, ds ...namedDuration) error {
+	for _, d := range ds {
 		if d.v < 0 {
-			return o, fmt.Errorf("%w: %s = %v, want >= 0 (0 for the default)", ErrInvalidAuditOptions, d.name, d.v)
+			return inputError(op, prefix+"."+d.name, d.v.String(), ">= 0 (0 for the default)")
 		}
+	}
+	return nil
+}
+
+// validate checks o (prefix names its type for the error) and sets the
+// defaults.
+func (o *UserCheckOptions) validate(op, prefix string) error {
+	if err := nonNegative(op, prefix, namedDuration{"MaxKeyAge", o.MaxKeyAge}, namedDuration{"UnusedKeyAge", o.UnusedKeyAge}); err != nil {
+		return err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Logger = orDiscard(o.Logger)
 	if o.MaxKeyAge == 0 {
 		o.MaxKeyAge = 90 * oneDay
 	}
 	if o.UnusedKeyAge == 0 {
 		o.UnusedKeyAge = 90 * oneDay
 	}
-	switch {
-	case reflect.ValueOf(o.Baseline).IsZero():
-		o.Baseline = cloneBaseline(kisa)
-	case o.Baseline.Name == "":
-		return o, fmt.Errorf("%w: Baseline.Name is empty, want a name for a custom baseline (or a zero Baseline for the default, KISA)", ErrInvalidAuditOptions)
+	return nil
+}
+
+// validate checks o (prefix names its type for the error) and sets the
+// defaults.
+func (o *CredentialReportOptions) validate(op, prefix string) error {
+	if err := nonNegative(op, prefix, namedDuration{"PollMinDelay", o.PollMinDelay}, namedDuration{"PollMaxDelay", o.PollMaxDelay},
+		namedDuration{"ReportWait", o.ReportWait}); err != nil {
+		return err
 	}
+	o.Logger = discardNil(o.Logger)
 	if o.PollMinDelay == 0 {
 		o.PollMinDelay = time.Second
 	}
@@ -143,6 +171,27 @@ func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
 	o.PollMaxDelay = max(o.PollMaxDelay, o.PollMinDelay)
 	if o.ReportWait == 0 {
 		o.ReportWait = 5 * time.Minute
+	}
+	return nil
+}
+
+func newAuditOptions(optFns []func(*AuditOptions)) (AuditOptions, error) {
+	const op, prefix = "Audit", "AuditOptions"
+	var o AuditOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if err := o.UserCheckOptions.validate(op, prefix); err != nil {
+		return o, err
+	}
+	if err := o.CredentialReportOptions.validate(op, prefix); err != nil {
+		return o, err
+	}
+	switch {
+	case reflect.ValueOf(o.Baseline).IsZero():
+		o.Baseline = cloneBaseline(kisa)
+	case o.Baseline.Name == "":
+		return o, inputError(op, prefix+".Baseline.Name", "", "a name for a custom baseline (or a zero Baseline for the default, KISA)")
 	}
 	return o, nil
 }
@@ -173,13 +222,13 @@ func Audit(ctx context.Context, api AuditAPI, optFns ...func(*AuditOptions)) (*a
 	if err != nil {
 		return nil, err
 	}
-	log := o.Logger.With("operation", "Audit")
+	log := o.Logger.With("operation", "iamguard.Audit")
 	a := &auditor{o: &o, now: o.Now().UTC()}
 
 	// The four sources are independent: read them at once, so that the
 	// other reads overlap the wait for the credential report.
 	var wg sync.WaitGroup
-	wg.Go(func() { a.report, a.reportErr = fetchCredentialReport(ctx, api, &o) })
+	wg.Go(func() { a.report, a.reportErr = fetchCredentialReport(ctx, api, &o.CredentialReportOptions) })
 	wg.Go(func() {
 		a.policy, a.policyErr = readPasswordPolicy(ctx, api)
 		if a.policyErr != nil {
@@ -758,13 +807,17 @@ func (a *auditor) credentialFindings(c userCreds) []awsguard.Finding {
 // iam:ListAccessKeys, iam:GetAccessKeyLastUsed,
 // iam:ListAttachedUserPolicies, iam:ListUserPolicies,
 // iam:ListGroupsForUser.
-func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns ...func(*AuditOptions)) (*awsguard.Report, error) {
-	o, err := newAuditOptions(optFns)
-	if err != nil {
+func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns ...func(*UserCheckOptions)) (*awsguard.Report, error) {
+	const op = "VerifyUser"
+	var o UserCheckOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if err := o.validate(op, "UserCheckOptions"); err != nil {
 		return nil, err
 	}
-	if userName == "" {
-		return nil, fmt.Errorf("%w: userName is empty", ErrInvalidAuditOptions)
+	if err := checkUser(op, "userName", userName); err != nil {
+		return nil, err
 	}
 	wrap := func(step string, err error) error {
 		return fmt.Errorf("iamguard: VerifyUser %s: %s: %w", userName, step, err)
@@ -780,7 +833,7 @@ func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns 
 	switch {
 	case err == nil:
 		c.passwordEnabled = true
-	case !isIAMNoSuchEntity(err):
+	case !isNoSuchEntity(err):
 		return nil, wrap("get login profile", err)
 	}
 	mfa, err := api.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String(userName)})
@@ -852,7 +905,7 @@ func VerifyUser(ctx context.Context, api VerifyUserAPI, userName string, optFns 
 	slices.Sort(inline)
 	slices.Sort(groups)
 
-	a := &auditor{o: &o, now: o.Now().UTC(), account: o.Account}
+	a := &auditor{o: &AuditOptions{UserCheckOptions: o}, now: o.Now().UTC(), account: o.Account}
 	if a.account == "" {
 		a.account = accountFromARN(arn)
 	}

@@ -252,14 +252,14 @@ func TestAuditMotoScenario(t *testing.T) {
 	if _, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(twoKeys), AccessKeyId: keys.AccessKeyMetadata[0].AccessKeyId, Status: types.StatusTypeInactive}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := iamguard.VerifyUser(ctx, api, noMFA, auditHundredDaysOn(start))
+	v, err := iamguard.VerifyUser(ctx, api, noMFA, userChecks(auditHundredDaysOn(start)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f := auditFindingOf(t, v, "iam.user.console_mfa", auditMotoUserARN(noMFA)); f.Status != awsguard.StatusPass || f.Evidence["source"] != "live" {
 		t.Errorf("VerifyUser after enabling MFA = %+v", f)
 	}
-	v, err = iamguard.VerifyUser(ctx, api, twoKeys, auditHundredDaysOn(start))
+	v, err = iamguard.VerifyUser(ctx, api, twoKeys, userChecks(auditHundredDaysOn(start)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestVerifyUserAgreesWithAudit(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		u := auditMixedUser(i)
-		v, err := iamguard.VerifyUser(ctx, api, u.name, auditHundredDaysOn(start))
+		v, err := iamguard.VerifyUser(ctx, api, u.name, userChecks(auditHundredDaysOn(start)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestVerifyUserAgreesWithAudit(t *testing.T) {
 			t.Errorf("%s: VerifyUser vs Audit (-audit +verify):\n%s", u.name, diff)
 		}
 	}
-	if _, err := iamguard.VerifyUser(ctx, api, "nobody", auditHundredDaysOn(start)); !auditIsNoSuchEntity(err) {
+	if _, err := iamguard.VerifyUser(ctx, api, "nobody", userChecks(auditHundredDaysOn(start))); !auditIsNoSuchEntity(err) {
 		t.Errorf("VerifyUser of a missing user: %v", err)
 	}
 }
@@ -335,4 +335,14 @@ func TestAuditCallsConstant(t *testing.T) {
 		t.Errorf("Audit made %d calls: %s", large, largeCalls)
 	}
 	t.Logf("Audit calls: %s", largeCalls)
+}
+
+// userChecks gives VerifyUser the user check options that opt sets for
+// Audit.
+func userChecks(opt func(*iamguard.AuditOptions)) func(*iamguard.UserCheckOptions) {
+	return func(o *iamguard.UserCheckOptions) {
+		var a iamguard.AuditOptions
+		opt(&a)
+		*o = a.UserCheckOptions
+	}
 }

@@ -97,7 +97,7 @@ func auditScenarioFake() *auditFake {
 
 func auditAtClock(o *iamguard.AuditOptions) {
 	o.Now = func() time.Time { return auditClock }
-	auditFastPoll(o)
+	auditFastPoll(&o.CredentialReportOptions)
 }
 
 func TestAuditScenarioWithFakes(t *testing.T) {
@@ -344,7 +344,7 @@ func TestAuditSourceErrors(t *testing.T) {
 	t.Run("invalid options", func(t *testing.T) {
 		f := auditScenarioFake()
 		_, err := iamguard.Audit(context.Background(), f, func(o *iamguard.AuditOptions) { o.MaxKeyAge = -time.Hour })
-		if !errors.Is(err, iamguard.ErrInvalidAuditOptions) || !strings.Contains(err.Error(), "MaxKeyAge") || len(f.Calls()) != 0 {
+		if !errors.Is(err, awsguard.ErrInvalidInput) || !strings.Contains(err.Error(), "AuditOptions.MaxKeyAge") || len(f.Calls()) != 0 {
 			t.Fatalf("err = %v, calls = %v", err, f.Calls())
 		}
 	})

@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	smithytime "github.com/aws/smithy-go/time"
+
+	"github.com/awsguard/awsguard/internal/poll"
 )
 
 // RootUser is the user column of the root user's row in the credential
@@ -207,68 +208,73 @@ func parseRow(header []string, col map[string]int, rec []string) (CredentialRepo
 // parsed. It calls GenerateCredentialReport until the state is COMPLETE
 // (STARTED and INPROGRESS wait), then GetCredentialReport; ReportInProgress,
 // ReportNotPresent and ReportExpired from GetCredentialReport mean
-// generate-and-wait again. Waits back off from PollMinDelay to PollMaxDelay
-// and are bounded by ctx and by ReportWait (ErrCredentialReportTimeout).
-// A report younger than 4 hours is served as is: its GeneratedAt says how
-// old it is.
+// generate-and-wait again. Waits back off (with jitter) from PollMinDelay
+// to PollMaxDelay and are bounded by ctx and by ReportWait
+// (ErrCredentialReportTimeout). A report younger than 4 hours is served as
+// is: its GeneratedAt says how old it is. Options out of range give an
+// *awsguard.InputError before any call.
 //
 // IAM permissions: iam:GenerateCredentialReport, iam:GetCredentialReport.
-func FetchCredentialReport(ctx context.Context, api CredentialReportAPI, optFns ...func(*AuditOptions)) (*CredentialReport, error) {
-	o, err := newAuditOptions(optFns)
-	if err != nil {
+func FetchCredentialReport(ctx context.Context, api FetchCredentialReportAPI, optFns ...func(*CredentialReportOptions)) (*CredentialReport, error) {
+	var o CredentialReportOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if err := o.validate("FetchCredentialReport", "CredentialReportOptions"); err != nil {
 		return nil, err
 	}
 	return fetchCredentialReport(ctx, api, &o)
 }
 
-func fetchCredentialReport(ctx context.Context, api CredentialReportAPI, o *AuditOptions) (*CredentialReport, error) {
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, o.ReportWait)
-	defer cancel()
-	log := o.Logger.With("operation", "FetchCredentialReport")
-	delay := o.PollMinDelay
+// fetchCredentialReport waits for the report with poll.Until, the
+// project's one wait loop.
+func fetchCredentialReport(ctx context.Context, api FetchCredentialReportAPI, o *CredentialReportOptions) (*CredentialReport, error) {
+	log := o.Logger.With("operation", "iamguard.FetchCredentialReport")
 	last := "none"
-	timedOut := func(err error) error {
-		if parent.Err() != nil {
-			return fmt.Errorf("iamguard: credential report (last state %s): %w", last, parent.Err())
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w after %v (last state %s)", ErrCredentialReportTimeout, o.ReportWait, last)
-		}
-		return err
-	}
-	for {
+	var rep *CredentialReport
+	popts := poll.Options{MaxWait: o.ReportWait, MinDelay: o.PollMinDelay, MaxDelay: o.PollMaxDelay,
+		OnWait: func(_ int, d time.Duration) {
+			log.DebugContext(ctx, "credential report not ready", "state", last, "wait", d)
+		}}
+	_, err := poll.Until(ctx, popts, func(ctx context.Context, _ int) (bool, error) {
 		gen, err := api.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		if err != nil {
-			return nil, timedOut(fmt.Errorf("iamguard: generate credential report: %w", err))
+			return false, fmt.Errorf("iamguard: generate credential report: %w", err)
 		}
 		last = string(gen.State)
-		if gen.State == types.ReportStateTypeComplete {
-			out, err := api.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
-			if err == nil {
-				if out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv {
-					return nil, fmt.Errorf("%w: format %q", ErrMalformedCredentialReport, out.ReportFormat)
-				}
-				return ParseCredentialReport(out.Content, aws.ToTime(out.GeneratedTime))
-			}
-			var notReady *types.CredentialReportNotReadyException
-			var notPresent *types.CredentialReportNotPresentException
-			var expired *types.CredentialReportExpiredException
-			switch {
-			case errors.As(err, &notReady):
-				last = "ReportInProgress"
-			case errors.As(err, &notPresent):
-				last = "ReportNotPresent"
-			case errors.As(err, &expired):
-				last = "ReportExpired"
-			default:
-				return nil, timedOut(fmt.Errorf("iamguard: get credential report: %w", err))
-			}
+		if gen.State != types.ReportStateTypeComplete {
+			return false, nil
 		}
-		log.DebugContext(ctx, "credential report not ready", "state", last, "wait", delay)
-		if err := smithytime.SleepWithContext(ctx, delay); err != nil {
-			return nil, timedOut(err)
+		out, err := api.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+		if err == nil {
+			if out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv {
+				return false, fmt.Errorf("%w: format %q", ErrMalformedCredentialReport, out.ReportFormat)
+			}
+			rep, err = ParseCredentialReport(out.Content, aws.ToTime(out.GeneratedTime))
+			return err == nil, err
 		}
-		delay = min(2*delay, o.PollMaxDelay)
+		var notReady *types.CredentialReportNotReadyException
+		var notPresent *types.CredentialReportNotPresentException
+		var expired *types.CredentialReportExpiredException
+		switch {
+		case errors.As(err, &notReady):
+			last = "ReportInProgress"
+		case errors.As(err, &notPresent):
+			last = "ReportNotPresent"
+		case errors.As(err, &expired):
+			last = "ReportExpired"
+		default:
+			return false, fmt.Errorf("iamguard: get credential report: %w", err)
+		}
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return rep, nil
+	case errors.Is(err, poll.ErrTimeout):
+		return nil, fmt.Errorf("%w after %v (last state %s)", ErrCredentialReportTimeout, o.ReportWait, last)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("iamguard: credential report (last state %s): %w", last, ctx.Err())
 	}
+	return nil, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
@@ -134,7 +135,7 @@ func FuzzParseCredentialReport(f *testing.F) {
 	})
 }
 
-func auditFastPoll(o *iamguard.AuditOptions) {
+func auditFastPoll(o *iamguard.CredentialReportOptions) {
 	o.PollMinDelay, o.PollMaxDelay = time.Microsecond, 4*time.Microsecond
 }
 
@@ -208,7 +209,7 @@ func TestFetchCredentialReportBounded(t *testing.T) {
 		inProgress(f)
 		// 500 ms: long enough under load for the first answer (INPROGRESS)
 		// to arrive before the wait ends.
-		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll, func(o *iamguard.AuditOptions) { o.ReportWait = 500 * time.Millisecond })
+		_, err := iamguard.FetchCredentialReport(context.Background(), f, auditFastPoll, func(o *iamguard.CredentialReportOptions) { o.ReportWait = 500 * time.Millisecond })
 		if !errors.Is(err, iamguard.ErrCredentialReportTimeout) || !strings.Contains(err.Error(), "INPROGRESS") {
 			t.Fatalf("err = %v, want ErrCredentialReportTimeout naming the last state", err)
 		}
@@ -238,8 +239,9 @@ func TestFetchCredentialReportBounded(t *testing.T) {
 	})
 	t.Run("invalid options", func(t *testing.T) {
 		f := &auditFake{}
-		_, err := iamguard.FetchCredentialReport(context.Background(), f, func(o *iamguard.AuditOptions) { o.PollMinDelay = -1 })
-		if !errors.Is(err, iamguard.ErrInvalidAuditOptions) || len(f.Calls()) != 0 {
+		_, err := iamguard.FetchCredentialReport(context.Background(), f, func(o *iamguard.CredentialReportOptions) { o.PollMinDelay = -1 })
+		var ie *awsguard.InputError
+		if !errors.As(err, &ie) || ie.Field != "CredentialReportOptions.PollMinDelay" || !errors.Is(err, awsguard.ErrInvalidInput) || len(f.Calls()) != 0 {
 			t.Fatalf("err = %v, calls = %v", err, f.Calls())
 		}
 	})

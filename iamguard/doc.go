@@ -3,12 +3,20 @@
 // the account password policy, measured against Korea's ISMS-P / KISA
 // guide and the CIS AWS Foundations Benchmark v3.0.
 //
+//	api := iam.NewFromConfig(cfg)
+//	rep, err := iamguard.Audit(ctx, api) // an awsguard.Report of findings
+//	...
+//	ch, err := iamguard.EnablePasswordPolicy(ctx, api, iamguard.KISA.Policy)
+//	if errors.Is(err, awsguard.ErrWeakening) {
+//		// the account's policy is stricter in some field: nothing changed
+//	}
+//	for _, line := range ch.Describe() {
+//		fmt.Println(line) // "update the account password policy: MinimumPasswordLength 6 -> 8, ..."
+//	}
+//
 // # Workflow
 //
-//  1. Audit reads the account and returns an awsguard.Report:
-//
-//     rep, err := iamguard.Audit(ctx, iam.NewFromConfig(cfg))
-//
+//  1. Audit reads the account and returns an awsguard.Report.
 //     Its calls do not grow with the number of users beyond pagination
 //     (for 5,000 users: about 10 calls, against about 18,000 for a scan
 //     user by user): the credential report (GenerateCredentialReport, polled with
@@ -90,13 +98,15 @@
 //
 // CreateVirtualMFA creates a user's virtual MFA device (named after the
 // user) and returns its serial, Base32 seed and QR PNG. The seed and the QR
-// live in MFASeed and MFAQRCode, which redact themselves in every fmt verb,
+// are awsguard.Secret values, which redact themselves in every fmt verb,
 // JSON, text and slog output; only Reveal returns them. A VirtualMFA
-// decoded from JSON has neither ("[REDACTED]" decodes to the zero value). ActivateVirtualMFA
-// enables the device with two consecutive TOTP codes; DeleteVirtualMFA
-// deactivates and deletes it. IAM never returns a seed twice, so a device
-// that was created but never activated (an interrupted enrolment) is deleted
-// and created again by the next run: no orphan device stays behind.
+// decoded from JSON has neither ("[REDACTED]", "" and null decode to the
+// zero Secret). ActivateVirtualMFA enables the device with two consecutive
+// TOTP codes; DeleteVirtualMFA deactivates and deletes it (deactivating
+// weakens: it needs AllowWeaken). IAM never returns a seed twice, so a
+// device that was created but never activated (an interrupted enrolment)
+// is deleted and created again by the next run: no orphan device stays
+// behind.
 //
 // EnforceMFA keeps the customer managed policy awsguard-enforce-mfa in
 // place (AWS's "BlockMostAccessUnlessSignedInWithMFA" plus changing one's
@@ -109,7 +119,8 @@
 // policy edited by hand is restored as a new default version, and it is
 // attached to the given groups. Members then lose access with long-term keys unless they get an
 // MFA session, so never attach it to the group of the automation itself.
-// RemoveEnforceMFA detaches it and deletes the policy once nothing uses it.
+// RemoveEnforceMFA detaches it (which weakens: it needs AllowWeaken) and
+// deletes the policy once nothing uses it.
 //
 // EnsureGroup creates a group and attaches policies and members (adding
 // only, unless the Exclusive fields are set); RemoveGroup empties and
@@ -124,55 +135,80 @@
 // EnsureSelfServicePolicy puts the inline policy
 // awsguard-self-service-credentials on a group: each member may manage only
 // their own password, access keys and MFA device (${aws:username});
-// deactivating MFA needs an MFA session. PolicyDocument is a typed IAM
-// policy document that keeps the string-or-list and single-statement forms
-// on a JSON round trip, accepts IAM's URL-encoded form and refuses unknown
-// elements. Resource ARNs in the generated policies use the aws partition.
+// deactivating MFA needs an MFA session. The documents are
+// awsguard.PolicyDocument values (EnforceMFAPolicyDocument,
+// SelfServicePolicyDocument). Resource ARNs in the generated policies use
+// the aws partition.
 //
-// # Dry run and idempotency
+// # Plans, weakening and errors
 //
-// EnablePasswordPolicy validates the wanted policy before any call
-// (MinimumPasswordLength 6..128, MaxPasswordAge 1..1095 or 0 for never,
-// PasswordReusePrevention 1..24 or 0 for none; a *PasswordPolicyError names
-// the field), reads the current policy, and plans a field-by-field diff.
-// With DryRun it returns that plan and changes nothing; otherwise it writes
-// the whole policy with one call. Run again, it finds nothing to do and
-// says so (Applied false, Reason "already compliant"). TightenOnly merges
-// the wanted policy with the current one so that no stricter existing
-// value is weakened. The change records the previous policy (Before, nil
-// when there was none): RestorePasswordPolicy puts it back, deleting the
-// policy when there was none. A run interrupted at any call converges when
-// run again.
+// Every mutating operation speaks the root package's vocabulary. It reads
+// the live state, plans the ordered actions (an *awsguard.Plan: each
+// Action has a Kind such as ActionAttachGroupPolicy, the Call such as
+// "iam:AttachGroupPolicy", the Resource, a Detail in words such as "attach
+// ReadOnlyAccess to group developers" and a Why) and carries it out with
+// awsguard.Plan.Apply, which records each action's Outcome. Operation
+// names are "iamguard.EnforceMFA" and so on. EnablePasswordPolicy and
+// RestorePasswordPolicy return a PasswordPolicyChange, which embeds the
+// plan (one action, ActionUpdatePasswordPolicy or
+// ActionDeletePasswordPolicy) beside the field-by-field Diff and the
+// policies Before and After.
 //
-// The MFA, group and self-service operations return an *ActionPlan: the
-// ordered steps, marked Done as they are carried out. Input is checked
-// before the first call (a bad value gives an error naming the field and
-// nothing changes); missing users and groups are found while planning.
-// DryRun returns the same plan that apply carries out; a second run finds
-// nothing to do (Reason "already compliant"). A run that fails part-way
-// returns a *PlanStepError saying which step failed and keeps what it did;
-// running it again finishes the job.
+// DryRun returns the same plan that apply carries out and touches nothing.
+// A second run finds nothing to do: no action, Applied false, Reason
+// awsguard.ReasonAlreadyCompliant (awsguard.ReasonNothingToRemove for a
+// removal that found nothing of its own). Every operation is idempotent,
+// so a step that fails is not rolled back: the error is an
+// *awsguard.StepError naming the step and resource, what was done and
+// kept, and that a re-run carries out only what is left.
+//
+// Input is checked before the first call: a bad value gives an
+// *awsguard.InputError (errors.Is awsguard.ErrInvalidInput) whose Field is
+// the name the caller knows ("user", "groups[1]", "Group.Members[2]",
+// "PasswordPolicy.MinimumPasswordLength", "AuditOptions.MaxKeyAge") and
+// nothing changes; missing users and groups are found while planning.
+//
+// Nothing is weakened by default. EnablePasswordPolicy compares the wanted
+// policy with the current one field by field; a field made less strict
+// (FieldChange.Weakening: a shorter minimum length, a character class no
+// longer required, a longer maximum age or none, less reuse prevention,
+// hard expiry or the users' right to change their password turned off;
+// see Stricter for the directions) marks the plan's action Weakening, and
+// the plan is refused, dry run or not, with an *awsguard.WeakeningError
+// (errors.Is awsguard.ErrWeakening) that names each field ("MinimumPasswordLength 20 -> 14"),
+// unless the caller sets AllowWeaken. Stricter(current, want) gives the
+// policy that only tightens. The undos that lower a security setting by
+// design take AllowWeaken too, and refuse without it: RestorePasswordPolicy
+// (putting back a weaker policy, or deleting it), RemoveEnforceMFA
+// (detaching the MFA deny from a group) and DeleteVirtualMFA (deactivating
+// a second factor). The other operations only add protection or remove
+// permissions and have no weakening action.
+//
+// The change records the previous password policy (Before, nil when there
+// was none): RestorePasswordPolicy puts it back, deleting the policy when
+// there was none. A run interrupted at any call converges when run again.
 //
 // Audit and VerifyUser only read.
 //
 // # IAM permissions
 //
-//	Audit                  iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountPasswordPolicy,
-//	                       iam:GetAccountSummary, iam:GetAccountAuthorizationDetails
-//	FetchCredentialReport  iam:GenerateCredentialReport, iam:GetCredentialReport
-//	VerifyUser             iam:GetUser, iam:GetLoginProfile, iam:ListMFADevices, iam:ListAccessKeys,
-//	                       iam:GetAccessKeyLastUsed, iam:ListAttachedUserPolicies, iam:ListUserPolicies,
-//	                       iam:ListGroupsForUser
-//	EnablePasswordPolicy   iam:GetAccountPasswordPolicy, iam:UpdateAccountPasswordPolicy
-//	RestorePasswordPolicy  the above and iam:DeleteAccountPasswordPolicy
+// Each operation takes an interface named after it (AuditAPI,
+// FetchCredentialReportAPI, VerifyUserAPI, EnablePasswordPolicyAPI,
+// RestorePasswordPolicyAPI, CreateVirtualMFAAPI, ActivateVirtualMFAAPI,
+// DeleteVirtualMFAAPI, EnforceMFAAPI, RemoveEnforceMFAAPI, EnsureGroupAPI,
+// RemoveGroupAPI, MoveUserAPI, MoveUserPoliciesToGroupAPI,
+// EnsureSelfServicePolicyAPI, RemoveSelfServicePolicyAPI) holding exactly
+// the calls it makes; *iam.Client satisfies them all. The interface is the
+// list of IAM permissions the operation needs, and each operation's
+// documentation lists them ("IAM permissions: ..."); a test proves the two
+// agree. EnforceMFA also needs iam:TagPolicy, which is no call of its own.
 //
-// The MFA, group and self-service operations list their permissions in
-// their own documentation; their interfaces (MFAAPI, EnforceMFAAPI,
-// GroupAPI, MoveUserAPI, UserPoliciesAPI, SelfServiceAPI) are those lists.
-//
-// Each operation takes the narrowest interface of the calls it makes
-// (AuditAPI, CredentialReportAPI, VerifyUserAPI, PasswordPolicyAPI,
-// PasswordPolicyRestoreAPI); *iam.Client satisfies them all.
+// Each operation takes only the options it reads: AuditOptions (which
+// embeds UserCheckOptions and CredentialReportOptions), UserCheckOptions
+// for VerifyUser, CredentialReportOptions for FetchCredentialReport,
+// PasswordPolicyOptions, MFAOptions and DeleteVirtualMFAOptions,
+// EnforceMFAOptions and RemoveEnforceMFAOptions, GroupOptions,
+// SelfServiceOptions.
 //
 // The library prints nothing; it logs through the optional *slog.Logger of
 // its options.

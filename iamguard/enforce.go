@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/awsguard/awsguard"
 )
 
 // EnforceMFAPolicyName is the default name of the customer managed policy
@@ -29,95 +31,92 @@ const EnforceMFAPolicyName = "awsguard-enforce-mfa"
 //     (BoolIfExists aws:MultiFactorAuthPresent false). sts:GetSessionToken
 //     stays allowed so that CLI users can get an MFA session; long-term
 //     access keys used without one are denied.
-func EnforceMFAPolicyDocument() *PolicyDocument {
-	return &PolicyDocument{Version: PolicyVersion2012, Statement: Statements{List: []Statement{
+func EnforceMFAPolicyDocument() *awsguard.PolicyDocument {
+	return &awsguard.PolicyDocument{Version: awsguard.PolicyVersion2012, Statement: awsguard.Statements{List: []awsguard.Statement{
 		{Sid: "AllowListActions", Effect: "Allow",
-			Action:   StringList("iam:GetAccountPasswordPolicy", "iam:ListUsers", "iam:ListVirtualMFADevices"),
-			Resource: StringValue("*")},
+			Action:   awsguard.StringList("iam:GetAccountPasswordPolicy", "iam:ListUsers", "iam:ListVirtualMFADevices"),
+			Resource: awsguard.StringValue("*")},
 		{Sid: "AllowUserToCreateVirtualMFADevice", Effect: "Allow",
-			Action:   StringList("iam:CreateVirtualMFADevice"),
-			Resource: StringValue("arn:aws:iam::*:mfa/*")},
+			Action:   awsguard.StringList("iam:CreateVirtualMFADevice"),
+			Resource: awsguard.StringValue("arn:aws:iam::*:mfa/*")},
 		{Sid: "AllowUserToManageTheirOwnMFA", Effect: "Allow",
-			Action:   StringList("iam:EnableMFADevice", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"),
-			Resource: StringValue(fixOwnUserARN)},
+			Action:   awsguard.StringList("iam:EnableMFADevice", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"),
+			Resource: awsguard.StringValue(ownUserARN)},
 		{Sid: "AllowUserToDeactivateTheirOwnMFAOnlyWhenUsingMFA", Effect: "Allow",
-			Action:    StringList("iam:DeactivateMFADevice"),
-			Resource:  StringList(fixOwnUserARN),
-			Condition: map[string]map[string]Strings{"Bool": {"aws:MultiFactorAuthPresent": StringValue("true")}}},
+			Action:    awsguard.StringList("iam:DeactivateMFADevice"),
+			Resource:  awsguard.StringList(ownUserARN),
+			Condition: map[string]map[string]awsguard.Strings{"Bool": {"aws:MultiFactorAuthPresent": awsguard.StringValue("true")}}},
 		{Sid: "AllowUserToChangeTheirOwnPassword", Effect: "Allow",
-			Action:   StringList("iam:ChangePassword", "iam:GetUser"),
-			Resource: StringValue(fixOwnUserARN)},
+			Action:   awsguard.StringList("iam:ChangePassword", "iam:GetUser"),
+			Resource: awsguard.StringValue(ownUserARN)},
 		{Sid: "BlockMostAccessUnlessSignedInWithMFA", Effect: "Deny",
-			NotAction: StringList("iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
+			NotAction: awsguard.StringList("iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
 				"iam:GetAccountPasswordPolicy", "iam:GetMFADevice", "iam:GetUser", "iam:ListMFADevices",
 				"iam:ListUsers", "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"),
-			Resource:  StringValue("*"),
-			Condition: map[string]map[string]Strings{"BoolIfExists": {"aws:MultiFactorAuthPresent": StringValue("false")}}},
+			Resource:  awsguard.StringValue("*"),
+			Condition: map[string]map[string]awsguard.Strings{"BoolIfExists": {"aws:MultiFactorAuthPresent": awsguard.StringValue("false")}}},
 	}}}
 }
 
-// EnforceMFAAPI is the part of *iam.Client that EnforceMFA and
-// RemoveEnforceMFA call.
-type EnforceMFAAPI interface {
-	ListPolicies(ctx context.Context, in *iam.ListPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListPoliciesOutput, error)
-	GetPolicy(ctx context.Context, in *iam.GetPolicyInput, optFns ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
-	GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, optFns ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
-	ListPolicyVersions(ctx context.Context, in *iam.ListPolicyVersionsInput, optFns ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error)
-	CreatePolicy(ctx context.Context, in *iam.CreatePolicyInput, optFns ...func(*iam.Options)) (*iam.CreatePolicyOutput, error)
-	CreatePolicyVersion(ctx context.Context, in *iam.CreatePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.CreatePolicyVersionOutput, error)
-	DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
-	DeletePolicy(ctx context.Context, in *iam.DeletePolicyInput, optFns ...func(*iam.Options)) (*iam.DeletePolicyOutput, error)
-	ListEntitiesForPolicy(ctx context.Context, in *iam.ListEntitiesForPolicyInput, optFns ...func(*iam.Options)) (*iam.ListEntitiesForPolicyOutput, error)
-	ListAttachedGroupPolicies(ctx context.Context, in *iam.ListAttachedGroupPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedGroupPoliciesOutput, error)
-	AttachGroupPolicy(ctx context.Context, in *iam.AttachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.AttachGroupPolicyOutput, error)
-	DetachGroupPolicy(ctx context.Context, in *iam.DetachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachGroupPolicyOutput, error)
-}
-
-var _ EnforceMFAAPI = (*iam.Client)(nil)
-
-// EnforceMFAOptions tunes EnforceMFA and RemoveEnforceMFA. The zero value
-// means the defaults.
+// EnforceMFAOptions tunes EnforceMFA. The zero value means the defaults.
 type EnforceMFAOptions struct {
 	// DryRun returns the plan and changes nothing.
 	DryRun bool
-	// Logger receives one record per step; nil discards.
+	// Logger receives one record per action; nil discards.
 	Logger *slog.Logger
 	// PolicyName is the managed policy's name; default EnforceMFAPolicyName.
 	PolicyName string
 	// Path is the managed policy's path; default "/".
 	Path string
+}
+
+// RemoveEnforceMFAOptions tunes RemoveEnforceMFA: EnforceMFAOptions (to
+// name the policy), KeepPolicy and AllowWeaken.
+type RemoveEnforceMFAOptions struct {
+	EnforceMFAOptions
 	// KeepPolicy makes RemoveEnforceMFA only detach the policy, never
 	// delete it.
 	KeepPolicy bool
+	// AllowWeaken lets RemoveEnforceMFA detach the policy from a group,
+	// which lets the group's members work without MFA (the action is
+	// marked Weakening). Without it that plan is refused with an
+	// *awsguard.WeakeningError and nothing changes.
+	AllowWeaken bool
 }
 
-func enforceOptions(groups []string, optFns []func(*EnforceMFAOptions)) (EnforceMFAOptions, []string, error) {
-	var o EnforceMFAOptions
-	for _, f := range optFns {
-		f(&o)
-	}
+// The kinds of the actions of EnforceMFA and RemoveEnforceMFA.
+const (
+	ActionCreatePolicy        = "create-policy"
+	ActionCreatePolicyVersion = "create-policy-version"
+	ActionDeletePolicyVersion = "delete-policy-version"
+	ActionDeletePolicy        = "delete-policy"
+	ActionAttachGroupPolicy   = "attach-group-policy"
+	ActionDetachGroupPolicy   = "detach-group-policy"
+)
+
+func (o *EnforceMFAOptions) validate(op string, groups []string) ([]string, error) {
 	if o.PolicyName == "" {
 		o.PolicyName = EnforceMFAPolicyName
 	}
 	if o.Path == "" {
 		o.Path = "/"
 	}
-	if err := fixCheckPolicyName("PolicyName", o.PolicyName); err != nil {
-		return o, nil, err
+	if err := checkPolicyName(op, "EnforceMFAOptions.PolicyName", o.PolicyName); err != nil {
+		return nil, err
 	}
-	if err := fixCheckPath("Path", o.Path); err != nil {
-		return o, nil, err
+	if err := checkPath(op, "EnforceMFAOptions.Path", o.Path); err != nil {
+		return nil, err
 	}
 	var gs []string
 	for i, g := range groups {
-		if err := fixCheckGroup(fmt.Sprintf("groups[%d]", i), g); err != nil {
-			return o, nil, err
+		if err := checkGroup(op, fmt.Sprintf("groups[%d]", i), g); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(gs, g) {
 			gs = append(gs, g)
 		}
 	}
-	return o, gs, nil
+	return gs, nil
 }
 
 // The marks of a managed policy that awsguard created: the tag
@@ -134,9 +133,9 @@ const (
 	enforceMFADescription = "awsguard: deny everything but MFA self-management unless signed in with MFA"
 )
 
-// fixCheckOwnPolicy returns ErrPolicyConflict unless the managed policy
+// checkOwnPolicy returns ErrPolicyConflict unless the managed policy
 // arn was created by awsguard.
-func fixCheckOwnPolicy(ctx context.Context, api EnforceMFAAPI, arn string) error {
+func checkOwnPolicy(ctx context.Context, api iam.GetPolicyAPIClient, arn string) error {
 	out, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 	if err != nil {
 		return fmt.Errorf("iamguard: get policy %s: %w", arn, err)
@@ -155,8 +154,8 @@ func fixCheckOwnPolicy(ctx context.Context, api EnforceMFAAPI, arn string) error
 		arn, ManagedTagKey, ManagedTagValue, ErrPolicyConflict)
 }
 
-// fixManagedPolicy finds a customer managed policy by path and name.
-func fixManagedPolicy(ctx context.Context, api EnforceMFAAPI, path, name string) (*types.Policy, error) {
+// findManagedPolicy finds a customer managed policy by path and name.
+func findManagedPolicy(ctx context.Context, api iam.ListPoliciesAPIClient, path, name string) (*types.Policy, error) {
 	p := iam.NewListPoliciesPaginator(api, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal, PathPrefix: aws.String(path)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -172,16 +171,14 @@ func fixManagedPolicy(ctx context.Context, api EnforceMFAAPI, path, name string)
 	return nil, nil
 }
 
-// fixGroupHasPolicy reports whether the group has the managed policy
-// attached; ErrGroupNotFound if the group does not exist.
-func fixGroupHasPolicy(ctx context.Context, api interface {
-	ListAttachedGroupPolicies(ctx context.Context, in *iam.ListAttachedGroupPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedGroupPoliciesOutput, error)
-}, group string, match func(arn, name string) bool) ([]string, error) {
+// groupPolicies returns the ARNs of the group's attached managed policies
+// that match; ErrGroupNotFound if the group does not exist.
+func groupPolicies(ctx context.Context, api iam.ListAttachedGroupPoliciesAPIClient, group string, match func(arn, name string) bool) ([]string, error) {
 	var arns []string
 	p := iam.NewListAttachedGroupPoliciesPaginator(api, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil, fmt.Errorf("iamguard: group %s: %w: %w", group, ErrGroupNotFound, err)
 		}
 		if err != nil {
@@ -213,11 +210,17 @@ func fixGroupHasPolicy(ctx context.Context, api interface {
 // with MFA). Do not attach it to the group of the automation itself.
 //
 // IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:GetPolicyVersion,
-// iam:ListPolicyVersions, iam:CreatePolicy, iam:TagPolicy (to tag it at
-// creation), iam:CreatePolicyVersion, iam:DeletePolicyVersion,
-// iam:ListAttachedGroupPolicies, iam:AttachGroupPolicy.
-func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*ActionPlan, error) {
-	o, groups, err := enforceOptions(groups, optFns)
+// iam:ListPolicyVersions, iam:CreatePolicy, iam:CreatePolicyVersion,
+// iam:DeletePolicyVersion, iam:ListAttachedGroupPolicies,
+// iam:AttachGroupPolicy. CreatePolicy with tags is also authorized as
+// iam:TagPolicy, which is no call of its own: grant it too.
+func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*awsguard.Plan, error) {
+	const op = "EnforceMFA"
+	var o EnforceMFAOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	groups, err := o.validate(op, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -226,25 +229,28 @@ func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns 
 	if err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "EnforceMFA", Resource: "policy" + o.Path + o.PolicyName, DryRun: o.DryRun}
-	pol, err := fixManagedPolicy(ctx, api, o.Path, o.PolicyName)
+	polRes := "policy" + o.Path + o.PolicyName
+	pl := newPlanner(op, polRes, o.DryRun)
+	pol, err := findManagedPolicy(ctx, api, o.Path, o.PolicyName)
 	if err != nil {
 		return nil, err
 	}
 	arn := "" // set by the create step when the policy is new
 	if pol == nil {
-		plan.add("iam:CreatePolicy", plan.Resource, "", func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionCreatePolicy, Call: "iam:CreatePolicy", Resource: polRes,
+			Detail: "create managed policy " + o.PolicyName + " (deny all but MFA self-service without MFA)",
+			Why:    "the policy does not exist"}, func(ctx context.Context) error {
 			out, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{
 				PolicyName: aws.String(o.PolicyName), Path: aws.String(o.Path), PolicyDocument: aws.String(doc),
 				Description: aws.String(enforceMFADescription),
 				Tags:        []types.Tag{{Key: aws.String(ManagedTagKey), Value: aws.String(ManagedTagValue)}},
 			})
-			if fixIsAlreadyExists(err) { // created by a retried call, or by someone else meanwhile
-				p, ferr := fixManagedPolicy(ctx, api, o.Path, o.PolicyName)
+			if isAlreadyExists(err) { // created by a retried call, or by someone else meanwhile
+				p, ferr := findManagedPolicy(ctx, api, o.Path, o.PolicyName)
 				if ferr != nil || p == nil {
 					return err
 				}
-				if cerr := fixCheckOwnPolicy(ctx, api, aws.ToString(p.Arn)); cerr != nil {
+				if cerr := checkOwnPolicy(ctx, api, aws.ToString(p.Arn)); cerr != nil {
 					return cerr
 				}
 				arn = aws.ToString(p.Arn)
@@ -258,19 +264,19 @@ func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns 
 		})
 	} else {
 		arn = aws.ToString(pol.Arn)
-		if err := fixCheckOwnPolicy(ctx, api, arn); err != nil {
+		if err := checkOwnPolicy(ctx, api, arn); err != nil {
 			return nil, err
 		}
-		if err := fixPlanPolicyVersion(ctx, api, plan, arn, aws.ToString(pol.DefaultVersionId), want, doc); err != nil {
+		if err := planPolicyVersion(ctx, api, pl, arn, aws.ToString(pol.DefaultVersionId), want, doc); err != nil {
 			return nil, err
 		}
 	}
 	for _, g := range groups {
 		var attached []string
 		if pol != nil {
-			attached, err = fixGroupHasPolicy(ctx, api, g, func(a, _ string) bool { return a == arn })
+			attached, err = groupPolicies(ctx, api, g, func(a, _ string) bool { return a == arn })
 		} else {
-			_, err = fixGroupHasPolicy(ctx, api, g, func(string, string) bool { return false })
+			_, err = groupPolicies(ctx, api, g, func(string, string) bool { return false })
 		}
 		if err != nil {
 			return nil, err
@@ -278,26 +284,23 @@ func EnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns 
 		if len(attached) > 0 {
 			continue
 		}
-		detail := arn
-		if detail == "" {
-			detail = plan.Resource
-		}
-		plan.add("iam:AttachGroupPolicy", "group/"+g, detail, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionAttachGroupPolicy, Call: "iam:AttachGroupPolicy", Resource: "group/" + g,
+			Detail: "attach " + o.PolicyName + " to group " + g, Why: "the group lacks the policy"}, func(ctx context.Context) error {
 			_, err := api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(g), PolicyArn: aws.String(arn)})
 			return err
 		})
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
-// fixPlanPolicyVersion adds the steps that make want the default version
+// planPolicyVersion adds the steps that make want the default version
 // of the managed policy, if it is not.
-func fixPlanPolicyVersion(ctx context.Context, api EnforceMFAAPI, plan *ActionPlan, arn, defaultID string, want *PolicyDocument, doc string) error {
+func planPolicyVersion(ctx context.Context, api EnforceMFAAPI, pl *planner, arn, defaultID string, want *awsguard.PolicyDocument, doc string) error {
 	v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(defaultID)})
 	if err != nil {
 		return fmt.Errorf("iamguard: get policy %s version %s: %w", arn, defaultID, err)
 	}
-	if cur, err := ParsePolicyDocument(aws.ToString(v.PolicyVersion.Document)); err == nil && want.Equivalent(cur) {
+	if cur, err := awsguard.ParsePolicyDocument(aws.ToString(v.PolicyVersion.Document)); err == nil && want.Equivalent(cur) {
 		return nil
 	}
 	var versions []types.PolicyVersion
@@ -322,16 +325,14 @@ func fixPlanPolicyVersion(ctx context.Context, api EnforceMFAAPI, plan *ActionPl
 		}
 		if oldest != nil {
 			id := aws.ToString(oldest.VersionId)
-			plan.add("iam:DeletePolicyVersion", plan.Resource, id, func(ctx context.Context) error {
-				_, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(id)})
-				if fixIsNoSuchEntity(err) {
-					return nil
-				}
-				return err
-			})
+			pl.add(awsguard.Action{Kind: ActionDeletePolicyVersion, Call: "iam:DeletePolicyVersion", Resource: pl.plan.Resource,
+				Detail: "delete version " + id + " of " + pl.plan.Resource,
+				Why:    "the policy has the maximum of five versions"}, deletePolicyVersion(api, arn, id))
 		}
 	}
-	plan.add("iam:CreatePolicyVersion", plan.Resource, "set as default", func(ctx context.Context) error {
+	pl.add(awsguard.Action{Kind: ActionCreatePolicyVersion, Call: "iam:CreatePolicyVersion", Resource: pl.plan.Resource,
+		Detail: "restore awsguard's document of " + pl.plan.Resource + " as its default version",
+		Why:    "the default version was edited"}, func(ctx context.Context) error {
 		_, err := api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), PolicyDocument: aws.String(doc), SetAsDefault: true})
 		return err
 	})
@@ -346,29 +347,42 @@ func fixPlanPolicyVersion(ctx context.Context, api EnforceMFAAPI, plan *ActionPl
 // create is left alone (ErrPolicyConflict, nothing changed). A second run
 // changes nothing.
 //
+// Detaching the policy lets the group's members work without MFA: those
+// actions are marked Weakening and the plan is refused
+// (*awsguard.WeakeningError, nothing changed) unless AllowWeaken is set.
+// This is the explicit undo of EnforceMFA; pass AllowWeaken only when
+// asked to lift the enforcement.
+//
 // IAM permissions: iam:ListPolicies, iam:GetPolicy, iam:ListAttachedGroupPolicies,
 // iam:DetachGroupPolicy, iam:ListEntitiesForPolicy, iam:ListPolicyVersions,
 // iam:DeletePolicyVersion, iam:DeletePolicy.
-func RemoveEnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, optFns ...func(*EnforceMFAOptions)) (*ActionPlan, error) {
-	o, groups, err := enforceOptions(groups, optFns)
+func RemoveEnforceMFA(ctx context.Context, api RemoveEnforceMFAAPI, groups []string, optFns ...func(*RemoveEnforceMFAOptions)) (*awsguard.Plan, error) {
+	const op = "RemoveEnforceMFA"
+	var o RemoveEnforceMFAOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	groups, err := o.validate(op, groups)
 	if err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "RemoveEnforceMFA", Resource: "policy" + o.Path + o.PolicyName, DryRun: o.DryRun}
-	pol, err := fixManagedPolicy(ctx, api, o.Path, o.PolicyName)
+	polRes := "policy" + o.Path + o.PolicyName
+	pl := newPlanner(op, polRes, o.DryRun)
+	pl.plan.Reason = awsguard.ReasonNothingToRemove
+	pol, err := findManagedPolicy(ctx, api, o.Path, o.PolicyName)
 	if err != nil {
 		return nil, err
 	}
 	if pol == nil {
-		return plan, plan.run(ctx, fixLogger(o.Logger))
+		return pl.apply(ctx, o.Logger, o.AllowWeaken)
 	}
 	arn := aws.ToString(pol.Arn)
-	if err := fixCheckOwnPolicy(ctx, api, arn); err != nil {
+	if err := checkOwnPolicy(ctx, api, arn); err != nil {
 		return nil, err
 	}
 	detached := map[string]bool{}
 	for _, g := range groups {
-		attached, err := fixGroupHasPolicy(ctx, api, g, func(a, _ string) bool { return a == arn })
+		attached, err := groupPolicies(ctx, api, g, func(a, _ string) bool { return a == arn })
 		if errors.Is(err, ErrGroupNotFound) {
 			continue
 		}
@@ -379,13 +393,9 @@ func RemoveEnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, o
 			continue
 		}
 		detached[g] = true
-		plan.add("iam:DetachGroupPolicy", "group/"+g, arn, func(ctx context.Context) error {
-			_, err := api.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String(g), PolicyArn: aws.String(arn)})
-			if fixIsNoSuchEntity(err) {
-				return nil
-			}
-			return err
-		})
+		pl.add(awsguard.Action{Kind: ActionDetachGroupPolicy, Call: "iam:DetachGroupPolicy", Resource: "group/" + g,
+			Detail: "detach " + o.PolicyName + " from group " + g, Why: "MFA is no longer to be enforced on the group",
+			Weakening: true}, detachGroupPolicy(api, g, arn))
 	}
 	if !o.KeepPolicy {
 		others := 0
@@ -414,23 +424,30 @@ func RemoveEnforceMFA(ctx context.Context, api EnforceMFAAPI, groups []string, o
 						continue
 					}
 					id := aws.ToString(v.VersionId)
-					plan.add("iam:DeletePolicyVersion", plan.Resource, id, func(ctx context.Context) error {
-						_, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(id)})
-						if fixIsNoSuchEntity(err) {
-							return nil
-						}
-						return err
-					})
+					pl.add(awsguard.Action{Kind: ActionDeletePolicyVersion, Call: "iam:DeletePolicyVersion", Resource: polRes,
+						Detail: "delete version " + id + " of " + polRes, Why: "a policy is deleted after its other versions"},
+						deletePolicyVersion(api, arn, id))
 				}
 			}
-			plan.add("iam:DeletePolicy", plan.Resource, arn, func(ctx context.Context) error {
+			pl.add(awsguard.Action{Kind: ActionDeletePolicy, Call: "iam:DeletePolicy", Resource: polRes,
+				Detail: "delete managed policy " + arn, Why: "nothing has it attached any more"}, func(ctx context.Context) error {
 				_, err := api.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)})
-				if fixIsNoSuchEntity(err) {
+				if isNoSuchEntity(err) {
 					return nil
 				}
 				return err
 			})
 		}
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, o.AllowWeaken)
+}
+
+func deletePolicyVersion(api policyVersionDeleter, arn, id string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(id)})
+		if isNoSuchEntity(err) {
+			return nil
+		}
+		return err
+	}
 }

@@ -1,26 +1,19 @@
 package iamguard
 
-import (
-	"errors"
-	"fmt"
-	"strings"
-)
+import "errors"
 
-// Sentinel errors of the audit and password-policy operations. Match them
-// with errors.Is; the errors returned wrap the SDK's errors too, so
-// errors.As still reaches smithy.APIError and the IAM exception types.
+// The sentinels of this package. Match them with errors.Is; the errors
+// returned wrap the SDK's errors too, so errors.As still reaches
+// smithy.APIError and the IAM exception types.
+//
+// The kinds of failure every package shares are the root package's: input
+// refused before any call is an *awsguard.InputError (errors.Is
+// awsguard.ErrInvalidInput), a failed step of a plan an
+// *awsguard.StepError, a refused weakening an *awsguard.WeakeningError
+// (errors.Is awsguard.ErrWeakening).
 var (
-	// ErrInvalidPasswordPolicy is matched by every *PasswordPolicyError:
-	// a field of a wanted password policy is out of range. Nothing was
-	// called.
-	ErrInvalidPasswordPolicy = errors.New("iamguard: invalid password policy")
-
-	// ErrInvalidAuditOptions means an AuditOptions value is out of range.
-	// Nothing was called.
-	ErrInvalidAuditOptions = errors.New("iamguard: invalid audit options")
-
 	// ErrCredentialReportTimeout means the credential report was not
-	// ready within AuditOptions.ReportWait.
+	// ready within ReportWait.
 	ErrCredentialReportTimeout = errors.New("iamguard: credential report not ready in time")
 
 	// ErrMalformedCredentialReport means the credential report could not
@@ -33,34 +26,10 @@ var (
 	// on the missing source carry StatusError findings, and an error that
 	// wraps this sentinel and each cause.
 	ErrAuditIncomplete = errors.New("iamguard: audit incomplete")
-)
 
-// PasswordPolicyError names the field of a password policy that is out of
-// range and the range allowed. It matches ErrInvalidPasswordPolicy.
-type PasswordPolicyError struct {
-	// Field is the PasswordPolicy field name, such as "MinimumPasswordLength".
-	Field string
-	// Value is the value given.
-	Value int32
-	// Allowed describes the allowed values, such as "6..128".
-	Allowed string
-}
-
-func (e *PasswordPolicyError) Error() string {
-	return fmt.Sprintf("iamguard: password policy: %s = %d, want %s", e.Field, e.Value, e.Allowed)
-}
-
-// Is makes errors.Is(err, ErrInvalidPasswordPolicy) true.
-func (e *PasswordPolicyError) Is(target error) bool { return target == ErrInvalidPasswordPolicy }
-
-// Sentinels of the MFA, group and self-service operations. Match them with
-// errors.Is; the errors that carry them say which field, step or resource.
-var (
-	// ErrInvalidField marks input refused before any API call; the error is
-	// an *InvalidFieldError that names the field and the allowed values.
-	ErrInvalidField = errors.New("invalid field")
-	// ErrMFACode marks an authentication code that is not six digits, or
-	// that IAM refused (InvalidAuthenticationCode).
+	// ErrMFACode marks an authentication code that is not six digits (the
+	// error is then also an *awsguard.InputError), or that IAM refused
+	// (InvalidAuthenticationCode).
 	ErrMFACode = errors.New("invalid MFA authentication code")
 	// ErrMFADeviceNotFound marks a virtual MFA device that does not exist
 	// or is not pending for the user.
@@ -79,44 +48,3 @@ var (
 	// awsguard's description).
 	ErrPolicyConflict = errors.New("policy name already used by a different document")
 )
-
-// InvalidFieldError says which input field was refused and what it allows.
-// It matches ErrInvalidField with errors.Is.
-type InvalidFieldError struct {
-	Field string // the field or argument, such as "user" or "Group.Members[2]"
-	Value string // the value refused (never a secret)
-	Want  string // what the field allows
-}
-
-func (e *InvalidFieldError) Error() string {
-	return fmt.Sprintf("iamguard: invalid %s %q: want %s", e.Field, e.Value, e.Want)
-}
-
-// Is makes errors.Is(err, ErrInvalidField) true.
-func (e *InvalidFieldError) Is(target error) bool { return target == ErrInvalidField }
-
-// PlanStepError is returned when a step of a plan fails. Steps before it are
-// done and were not rolled back: every operation of this package is
-// idempotent, so running it again carries out only what is left.
-type PlanStepError struct {
-	Operation string
-	// Step is the step that failed.
-	Step PlanStep
-	// Done are the steps carried out before it.
-	Done []PlanStep
-	Err  error
-}
-
-func (e *PlanStepError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "iamguard: %s: step %s failed", e.Operation, e.Step)
-	if len(e.Done) == 0 {
-		b.WriteString(" (no step done; nothing changed)")
-	} else {
-		fmt.Fprintf(&b, " after %d step(s) done (kept; run again to finish)", len(e.Done))
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-func (e *PlanStepError) Unwrap() error { return e.Err }

@@ -90,6 +90,6 @@ func ExampleEnablePasswordPolicy() {
 	fmt.Println(ch.Applied, ch.Reason)
 	// Output:
 	// dry run MinimumPasswordLength: (no policy) -> 8
-	// created 9 fields
+	// applied 9 fields
 	// false already compliant
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/awsguard/awsguard"
 )
 
 // Group is the wanted state of an IAM group for EnsureGroup.
@@ -31,27 +34,8 @@ type Group struct {
 	ExclusiveMembers bool
 }
 
-// GroupAPI is the part of *iam.Client that EnsureGroup and RemoveGroup
-// call.
-type GroupAPI interface {
-	GetGroup(ctx context.Context, in *iam.GetGroupInput, optFns ...func(*iam.Options)) (*iam.GetGroupOutput, error)
-	CreateGroup(ctx context.Context, in *iam.CreateGroupInput, optFns ...func(*iam.Options)) (*iam.CreateGroupOutput, error)
-	DeleteGroup(ctx context.Context, in *iam.DeleteGroupInput, optFns ...func(*iam.Options)) (*iam.DeleteGroupOutput, error)
-	GetUser(ctx context.Context, in *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
-	GetPolicy(ctx context.Context, in *iam.GetPolicyInput, optFns ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
-	AddUserToGroup(ctx context.Context, in *iam.AddUserToGroupInput, optFns ...func(*iam.Options)) (*iam.AddUserToGroupOutput, error)
-	RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)
-	ListAttachedGroupPolicies(ctx context.Context, in *iam.ListAttachedGroupPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedGroupPoliciesOutput, error)
-	AttachGroupPolicy(ctx context.Context, in *iam.AttachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.AttachGroupPolicyOutput, error)
-	DetachGroupPolicy(ctx context.Context, in *iam.DetachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachGroupPolicyOutput, error)
-	ListGroupPolicies(ctx context.Context, in *iam.ListGroupPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListGroupPoliciesOutput, error)
-	DeleteGroupPolicy(ctx context.Context, in *iam.DeleteGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteGroupPolicyOutput, error)
-}
-
-var _ GroupAPI = (*iam.Client)(nil)
-
-// GroupOptions tunes the group operations. The zero value means the
-// defaults.
+// GroupOptions tunes EnsureGroup, RemoveGroup, MoveUser and
+// MoveUserPoliciesToGroup. The zero value means the defaults.
 type GroupOptions struct {
 	// DryRun returns the plan and changes nothing.
 	DryRun bool
@@ -67,35 +51,81 @@ func groupOptions(optFns []func(*GroupOptions)) GroupOptions {
 	return o
 }
 
-func (g *Group) validate() error {
-	if err := fixCheckGroup("Group.Name", g.Name); err != nil {
+var policyARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\x21-\x7E]+$`)
+
+func checkPolicyARN(op, field, v string) error {
+	if len(v) > 2048 {
+		return inputError(op, field, v[:64]+"...", "a managed policy ARN of at most 2048 characters")
+	}
+	return checkName(policyARNRE, op, field, v, `a managed policy ARN, arn:aws:iam::(aws|ACCOUNT):policy/NAME`)
+}
+
+// policyName is the last part of a managed policy ARN, for the words of
+// an action.
+func policyName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+func (g *Group) validate(op string) error {
+	if err := checkGroup(op, "Group.Name", g.Name); err != nil {
 		return err
 	}
 	if g.Path != "" {
-		if err := fixCheckPath("Group.Path", g.Path); err != nil {
+		if err := checkPath(op, "Group.Path", g.Path); err != nil {
 			return err
 		}
 	}
 	for i, a := range g.PolicyARNs {
-		if err := fixCheckPolicyARN(fmt.Sprintf("Group.PolicyARNs[%d]", i), a); err != nil {
+		if err := checkPolicyARN(op, fmt.Sprintf("Group.PolicyARNs[%d]", i), a); err != nil {
 			return err
 		}
 	}
 	for i, u := range g.Members {
-		if err := fixCheckUser(fmt.Sprintf("Group.Members[%d]", i), u); err != nil {
+		if err := checkUser(op, fmt.Sprintf("Group.Members[%d]", i), u); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// fixGroupMembers returns the group's members; ok is false when the group
+// The kinds of the actions of the group operations (and
+// ActionAttachGroupPolicy, ActionDetachGroupPolicy).
+const (
+	ActionCreateGroup         = "create-group"
+	ActionDeleteGroup         = "delete-group"
+	ActionAddUserToGroup      = "add-user-to-group"
+	ActionRemoveUserFromGroup = "remove-user-from-group"
+	ActionPutGroupPolicy      = "put-group-policy"
+	ActionDeleteGroupPolicy   = "delete-group-policy"
+	ActionDetachUserPolicy    = "detach-user-policy"
+	ActionDeleteUserPolicy    = "delete-user-policy"
+)
+
+func addToGroupAction(group, user, why string) awsguard.Action {
+	return awsguard.Action{Kind: ActionAddUserToGroup, Call: "iam:AddUserToGroup", Resource: "group/" + group,
+		Detail: "add " + user + " to group " + group, Why: why}
+}
+
+func removeFromGroupAction(group, user, why string) awsguard.Action {
+	return awsguard.Action{Kind: ActionRemoveUserFromGroup, Call: "iam:RemoveUserFromGroup", Resource: "group/" + group,
+		Detail: "remove " + user + " from group " + group, Why: why}
+}
+
+func attachGroupPolicyAction(group, arn, why string) awsguard.Action {
+	return awsguard.Action{Kind: ActionAttachGroupPolicy, Call: "iam:AttachGroupPolicy", Resource: "group/" + group,
+		Detail: "attach " + policyName(arn) + " to group " + group, Why: why}
+}
+
+func detachGroupPolicyAction(group, arn, why string) awsguard.Action {
+	return awsguard.Action{Kind: ActionDetachGroupPolicy, Call: "iam:DetachGroupPolicy", Resource: "group/" + group,
+		Detail: "detach " + policyName(arn) + " from group " + group, Why: why}
+}
+
+// groupMembers returns the group's members; ok is false when the group
 // does not exist.
-func fixGroupMembers(ctx context.Context, api fixGroupGetter, group string) (members []string, ok bool, err error) {
+func groupMembers(ctx context.Context, api iam.GetGroupAPIClient, group string) (members []string, ok bool, err error) {
 	p := iam.NewGetGroupPaginator(api, &iam.GetGroupInput{GroupName: aws.String(group)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil, false, nil
 		}
 		if err != nil {
@@ -121,9 +151,10 @@ func fixGroupMembers(ctx context.Context, api fixGroupGetter, group string) (mem
 // iam:GetPolicy, iam:ListAttachedGroupPolicies, iam:AttachGroupPolicy,
 // iam:AddUserToGroup, and with the Exclusive fields
 // iam:DetachGroupPolicy, iam:RemoveUserFromGroup.
-func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*GroupOptions)) (*ActionPlan, error) {
+func EnsureGroup(ctx context.Context, api EnsureGroupAPI, g Group, optFns ...func(*GroupOptions)) (*awsguard.Plan, error) {
+	const op = "EnsureGroup"
 	o := groupOptions(optFns)
-	if err := g.validate(); err != nil {
+	if err := g.validate(op); err != nil {
 		return nil, err
 	}
 	path := g.Path
@@ -132,21 +163,22 @@ func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*Gro
 	}
 	name := g.Name
 	res := "group/" + name
-	plan := &ActionPlan{Operation: "EnsureGroup", Resource: res, DryRun: o.DryRun}
-	members, exists, err := fixGroupMembers(ctx, api, name)
+	pl := newPlanner(op, res, o.DryRun)
+	members, exists, err := groupMembers(ctx, api, name)
 	if err != nil {
 		return nil, err
 	}
 	var attached []string
 	if exists {
-		attached, err = fixGroupHasPolicy(ctx, api, name, func(string, string) bool { return true })
+		attached, err = groupPolicies(ctx, api, name, func(string, string) bool { return true })
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		plan.add("iam:CreateGroup", res, path, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionCreateGroup, Call: "iam:CreateGroup", Resource: res,
+			Detail: "create group " + name + " (path " + path + ")", Why: "the group does not exist"}, func(ctx context.Context) error {
 			_, err := api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name), Path: aws.String(path)})
-			if fixIsAlreadyExists(err) { // created by a retried call
+			if isAlreadyExists(err) { // created by a retried call
 				return nil
 			}
 			return err
@@ -161,7 +193,7 @@ func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*Gro
 		if _, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)}); err != nil {
 			return nil, fmt.Errorf("iamguard: policy %s: %w", arn, err)
 		}
-		plan.add("iam:AttachGroupPolicy", res, arn, func(ctx context.Context) error {
+		pl.add(attachGroupPolicyAction(name, arn, "the group lacks the policy"), func(ctx context.Context) error {
 			_, err := api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(name), PolicyArn: aws.String(arn)})
 			return err
 		})
@@ -173,12 +205,12 @@ func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*Gro
 		}
 		seen = append(seen, u)
 		if _, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(u)}); err != nil {
-			if fixIsNoSuchEntity(err) {
+			if isNoSuchEntity(err) {
 				return nil, fmt.Errorf("iamguard: member %s: %w: %w", u, ErrUserNotFound, err)
 			}
 			return nil, fmt.Errorf("iamguard: get user %s: %w", u, err)
 		}
-		plan.add("iam:AddUserToGroup", res, "user/"+u, func(ctx context.Context) error {
+		pl.add(addToGroupAction(name, u, "the user is not a member"), func(ctx context.Context) error {
 			_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(name), UserName: aws.String(u)})
 			return err
 		})
@@ -188,7 +220,7 @@ func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*Gro
 			if slices.Contains(g.Members, u) {
 				continue
 			}
-			plan.add("iam:RemoveUserFromGroup", res, "user/"+u, fixRemoveFromGroup(api, name, u))
+			pl.add(removeFromGroupAction(name, u, "ExclusiveMembers: not in Members"), removeFromGroup(api, name, u))
 		}
 	}
 	if g.ExclusivePolicies {
@@ -196,30 +228,26 @@ func EnsureGroup(ctx context.Context, api GroupAPI, g Group, optFns ...func(*Gro
 			if slices.Contains(g.PolicyARNs, arn) {
 				continue
 			}
-			plan.add("iam:DetachGroupPolicy", res, arn, fixDetachGroupPolicy(api, name, arn))
+			pl.add(detachGroupPolicyAction(name, arn, "ExclusivePolicies: not in PolicyARNs"), detachGroupPolicy(api, name, arn))
 		}
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
-func fixRemoveFromGroup(api interface {
-	RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)
-}, group, user string) func(context.Context) error {
+func removeFromGroup(api groupMemberRemover, group, user string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String(group), UserName: aws.String(user)})
-		if fixIsNoSuchEntity(err) { // not a member any more
+		if isNoSuchEntity(err) { // not a member any more
 			return nil
 		}
 		return err
 	}
 }
 
-func fixDetachGroupPolicy(api interface {
-	DetachGroupPolicy(ctx context.Context, in *iam.DetachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachGroupPolicyOutput, error)
-}, group, arn string) func(context.Context) error {
+func detachGroupPolicy(api groupPolicyDetacher, group, arn string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, err := api.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: aws.String(arn)})
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil
 		}
 		return err
@@ -234,21 +262,23 @@ func fixDetachGroupPolicy(api interface {
 // IAM permissions: iam:GetGroup, iam:ListAttachedGroupPolicies,
 // iam:ListGroupPolicies, iam:RemoveUserFromGroup, iam:DetachGroupPolicy,
 // iam:DeleteGroupPolicy, iam:DeleteGroup.
-func RemoveGroup(ctx context.Context, api GroupAPI, name string, optFns ...func(*GroupOptions)) (*ActionPlan, error) {
+func RemoveGroup(ctx context.Context, api RemoveGroupAPI, name string, optFns ...func(*GroupOptions)) (*awsguard.Plan, error) {
+	const op = "RemoveGroup"
 	o := groupOptions(optFns)
-	if err := fixCheckGroup("name", name); err != nil {
+	if err := checkGroup(op, "name", name); err != nil {
 		return nil, err
 	}
 	res := "group/" + name
-	plan := &ActionPlan{Operation: "RemoveGroup", Resource: res, DryRun: o.DryRun}
-	members, exists, err := fixGroupMembers(ctx, api, name)
+	pl := newPlanner(op, res, o.DryRun)
+	pl.plan.Reason = awsguard.ReasonNothingToRemove
+	members, exists, err := groupMembers(ctx, api, name)
 	if err != nil {
 		return nil, err
 	}
 	if !exists {
-		return plan, plan.run(ctx, fixLogger(o.Logger))
+		return pl.apply(ctx, o.Logger, false)
 	}
-	attached, err := fixGroupHasPolicy(ctx, api, name, func(string, string) bool { return true })
+	attached, err := groupPolicies(ctx, api, name, func(string, string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
@@ -261,51 +291,40 @@ func RemoveGroup(ctx context.Context, api GroupAPI, name string, optFns ...func(
 		}
 		inline = append(inline, page.PolicyNames...)
 	}
+	const why = "a group is deleted once empty"
 	for _, u := range members {
-		plan.add("iam:RemoveUserFromGroup", res, "user/"+u, fixRemoveFromGroup(api, name, u))
+		pl.add(removeFromGroupAction(name, u, why), removeFromGroup(api, name, u))
 	}
 	for _, arn := range attached {
-		plan.add("iam:DetachGroupPolicy", res, arn, fixDetachGroupPolicy(api, name, arn))
+		pl.add(detachGroupPolicyAction(name, arn, why), detachGroupPolicy(api, name, arn))
 	}
 	for _, pn := range inline {
-		plan.add("iam:DeleteGroupPolicy", res, pn, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionDeleteGroupPolicy, Call: "iam:DeleteGroupPolicy", Resource: res,
+			Detail: "delete inline policy " + pn + " of group " + name, Why: why}, func(ctx context.Context) error {
 			_, err := api.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: aws.String(name), PolicyName: aws.String(pn)})
-			if fixIsNoSuchEntity(err) {
+			if isNoSuchEntity(err) {
 				return nil
 			}
 			return err
 		})
 	}
-	plan.add("iam:DeleteGroup", res, "", func(ctx context.Context) error {
+	pl.add(awsguard.Action{Kind: ActionDeleteGroup, Call: "iam:DeleteGroup", Resource: res,
+		Detail: "delete group " + name}, func(ctx context.Context) error {
 		_, err := api.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String(name)})
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil
 		}
 		return err
 	})
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
-// MoveUserAPI is the part of *iam.Client that MoveUser calls.
-type MoveUserAPI interface {
-	ListGroupsForUser(ctx context.Context, in *iam.ListGroupsForUserInput, optFns ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)
-	GetGroup(ctx context.Context, in *iam.GetGroupInput, optFns ...func(*iam.Options)) (*iam.GetGroupOutput, error)
-	AddUserToGroup(ctx context.Context, in *iam.AddUserToGroupInput, optFns ...func(*iam.Options)) (*iam.AddUserToGroupOutput, error)
-	RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput, optFns ...func(*iam.Options)) (*iam.RemoveUserFromGroupOutput, error)
-}
-
-var _ MoveUserAPI = (*iam.Client)(nil)
-
-type fixUserGroupsLister interface {
-	ListGroupsForUser(ctx context.Context, in *iam.ListGroupsForUserInput, optFns ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)
-}
-
-func fixGroupsForUser(ctx context.Context, api fixUserGroupsLister, user string) ([]string, error) {
+func groupsForUser(ctx context.Context, api iam.ListGroupsForUserAPIClient, user string) ([]string, error) {
 	var groups []string
 	p := iam.NewListGroupsForUserPaginator(api, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil, fmt.Errorf("iamguard: user %s: %w: %w", user, ErrUserNotFound, err)
 		}
 		if err != nil {
@@ -329,61 +348,44 @@ func fixGroupsForUser(ctx context.Context, api fixUserGroupsLister, user string)
 //
 // IAM permissions: iam:ListGroupsForUser, iam:GetGroup,
 // iam:AddUserToGroup, iam:RemoveUserFromGroup.
-func MoveUser(ctx context.Context, api MoveUserAPI, user, from, to string, optFns ...func(*GroupOptions)) (*ActionPlan, error) {
+func MoveUser(ctx context.Context, api MoveUserAPI, user, from, to string, optFns ...func(*GroupOptions)) (*awsguard.Plan, error) {
+	const op = "MoveUser"
 	o := groupOptions(optFns)
-	if err := fixCheckUser("user", user); err != nil {
+	if err := checkUser(op, "user", user); err != nil {
 		return nil, err
 	}
-	if err := fixCheckGroup("from", from); err != nil {
+	if err := checkGroup(op, "from", from); err != nil {
 		return nil, err
 	}
-	if err := fixCheckGroup("to", to); err != nil {
+	if err := checkGroup(op, "to", to); err != nil {
 		return nil, err
 	}
 	if from == to {
-		return nil, &InvalidFieldError{Field: "to", Value: to, Want: "a group other than from"}
+		return nil, inputError(op, "to", to, "a group other than from")
 	}
-	plan := &ActionPlan{Operation: "MoveUser", Resource: "user/" + user, DryRun: o.DryRun}
-	groups, err := fixGroupsForUser(ctx, api, user)
+	pl := newPlanner(op, "user/"+user, o.DryRun)
+	groups, err := groupsForUser(ctx, api, user)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Contains(groups, to) {
-		if err := fixGroupMustExist(ctx, api, to); err != nil {
+		if err := groupMustExist(ctx, api, to); err != nil {
 			return nil, err
 		}
-		plan.add("iam:AddUserToGroup", "group/"+to, "user/"+user, func(ctx context.Context) error {
+		pl.add(addToGroupAction(to, user, "the user moves to "+to), func(ctx context.Context) error {
 			_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(to), UserName: aws.String(user)})
 			return err
 		})
 	}
 	if slices.Contains(groups, from) {
-		plan.add("iam:RemoveUserFromGroup", "group/"+from, "user/"+user, fixRemoveFromGroup(api, from, user))
+		pl.add(removeFromGroupAction(from, user, "the user moves from "+from+", once in "+to), removeFromGroup(api, from, user))
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
-// UserPoliciesAPI is the part of *iam.Client that MoveUserPoliciesToGroup
-// calls.
-type UserPoliciesAPI interface {
-	ListGroupsForUser(ctx context.Context, in *iam.ListGroupsForUserInput, optFns ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error)
-	AddUserToGroup(ctx context.Context, in *iam.AddUserToGroupInput, optFns ...func(*iam.Options)) (*iam.AddUserToGroupOutput, error)
-	ListAttachedUserPolicies(ctx context.Context, in *iam.ListAttachedUserPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)
-	DetachUserPolicy(ctx context.Context, in *iam.DetachUserPolicyInput, optFns ...func(*iam.Options)) (*iam.DetachUserPolicyOutput, error)
-	ListUserPolicies(ctx context.Context, in *iam.ListUserPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error)
-	GetUserPolicy(ctx context.Context, in *iam.GetUserPolicyInput, optFns ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error)
-	DeleteUserPolicy(ctx context.Context, in *iam.DeleteUserPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteUserPolicyOutput, error)
-	ListAttachedGroupPolicies(ctx context.Context, in *iam.ListAttachedGroupPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedGroupPoliciesOutput, error)
-	AttachGroupPolicy(ctx context.Context, in *iam.AttachGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.AttachGroupPolicyOutput, error)
-	GetGroupPolicy(ctx context.Context, in *iam.GetGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.GetGroupPolicyOutput, error)
-	PutGroupPolicy(ctx context.Context, in *iam.PutGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.PutGroupPolicyOutput, error)
-}
-
-var _ UserPoliciesAPI = (*iam.Client)(nil)
-
-// fixRawDocument returns a policy document as IAM took it: Get*Policy
+// rawDocument returns a policy document as IAM took it: Get*Policy
 // answers URL-encoded.
-func fixRawDocument(s string) string {
+func rawDocument(s string) string {
 	t := strings.TrimSpace(s)
 	if strings.HasPrefix(t, "{") {
 		return s
@@ -411,20 +413,21 @@ func fixRawDocument(s string) string {
 // iam:ListAttachedGroupPolicies, iam:GetGroupPolicy,
 // iam:AttachGroupPolicy, iam:PutGroupPolicy, iam:DetachUserPolicy,
 // iam:DeleteUserPolicy.
-func MoveUserPoliciesToGroup(ctx context.Context, api UserPoliciesAPI, user, group string, optFns ...func(*GroupOptions)) (*ActionPlan, error) {
+func MoveUserPoliciesToGroup(ctx context.Context, api MoveUserPoliciesToGroupAPI, user, group string, optFns ...func(*GroupOptions)) (*awsguard.Plan, error) {
+	const op = "MoveUserPoliciesToGroup"
 	o := groupOptions(optFns)
-	if err := fixCheckUser("user", user); err != nil {
+	if err := checkUser(op, "user", user); err != nil {
 		return nil, err
 	}
-	if err := fixCheckGroup("group", group); err != nil {
+	if err := checkGroup(op, "group", group); err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "MoveUserPoliciesToGroup", Resource: "user/" + user, DryRun: o.DryRun}
-	groups, err := fixGroupsForUser(ctx, api, user)
+	pl := newPlanner(op, "user/"+user, o.DryRun)
+	groups, err := groupsForUser(ctx, api, user)
 	if err != nil {
 		return nil, err
 	}
-	onGroup, err := fixGroupHasPolicy(ctx, api, group, func(string, string) bool { return true })
+	onGroup, err := groupPolicies(ctx, api, group, func(string, string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
@@ -449,11 +452,11 @@ func MoveUserPoliciesToGroup(ctx context.Context, api UserPoliciesAPI, user, gro
 		inline = append(inline, page.PolicyNames...)
 	}
 	if len(managed) == 0 && len(inline) == 0 {
-		return plan, plan.run(ctx, fixLogger(o.Logger))
+		return pl.apply(ctx, o.Logger, false)
 	}
 	ures, gres := "user/"+user, "group/"+group
 	if !slices.Contains(groups, group) {
-		plan.add("iam:AddUserToGroup", gres, ures, func(ctx context.Context) error {
+		pl.add(addToGroupAction(group, user, "the user gets the group's permissions, which take over the user's own"), func(ctx context.Context) error {
 			_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(group), UserName: aws.String(user)})
 			return err
 		})
@@ -462,7 +465,7 @@ func MoveUserPoliciesToGroup(ctx context.Context, api UserPoliciesAPI, user, gro
 		if slices.Contains(onGroup, arn) {
 			continue
 		}
-		plan.add("iam:AttachGroupPolicy", gres, arn, func(ctx context.Context) error {
+		pl.add(attachGroupPolicyAction(group, arn, "a policy of "+user+" moves to the group"), func(ctx context.Context) error {
 			_, err := api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: aws.String(arn)})
 			return err
 		})
@@ -472,45 +475,49 @@ func MoveUserPoliciesToGroup(ctx context.Context, api UserPoliciesAPI, user, gro
 		if err != nil {
 			return nil, fmt.Errorf("iamguard: get policy %s of user %s: %w", name, user, err)
 		}
-		raw := fixRawDocument(aws.ToString(out.PolicyDocument))
+		raw := rawDocument(aws.ToString(out.PolicyDocument))
 		gout, err := api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(name)})
 		switch {
-		case fixIsNoSuchEntity(err):
-			plan.add("iam:PutGroupPolicy", gres, name, func(ctx context.Context) error {
+		case isNoSuchEntity(err):
+			pl.add(awsguard.Action{Kind: ActionPutGroupPolicy, Call: "iam:PutGroupPolicy", Resource: gres,
+				Detail: "copy inline policy " + name + " of " + user + " to group " + group,
+				Why:    "an inline policy of " + user + " moves to the group"}, func(ctx context.Context) error {
 				_, err := api.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(name), PolicyDocument: aws.String(raw)})
 				return err
 			})
 		case err != nil:
 			return nil, fmt.Errorf("iamguard: get policy %s of group %s: %w", name, group, err)
 		default:
-			graw := fixRawDocument(aws.ToString(gout.PolicyDocument))
+			graw := rawDocument(aws.ToString(gout.PolicyDocument))
 			if graw == raw {
 				break
 			}
-			ud, uerr := ParsePolicyDocument(raw)
-			gd, gerr := ParsePolicyDocument(graw)
+			ud, uerr := awsguard.ParsePolicyDocument(raw)
+			gd, gerr := awsguard.ParsePolicyDocument(graw)
 			if uerr != nil || gerr != nil || !ud.Equivalent(gd) {
 				return nil, fmt.Errorf("iamguard: inline policy %s of user %s: group %s has one of that name: %w", name, user, group, ErrPolicyConflict)
 			}
 		}
 	}
 	for _, arn := range managed {
-		plan.add("iam:DetachUserPolicy", ures, arn, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionDetachUserPolicy, Call: "iam:DetachUserPolicy", Resource: ures,
+			Detail: "detach " + policyName(arn) + " from user " + user, Why: "the group holds it now"}, func(ctx context.Context) error {
 			_, err := api.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)})
-			if fixIsNoSuchEntity(err) {
+			if isNoSuchEntity(err) {
 				return nil
 			}
 			return err
 		})
 	}
 	for _, name := range inline {
-		plan.add("iam:DeleteUserPolicy", ures, name, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionDeleteUserPolicy, Call: "iam:DeleteUserPolicy", Resource: ures,
+			Detail: "delete inline policy " + name + " of user " + user, Why: "the group holds a copy now"}, func(ctx context.Context) error {
 			_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
-			if fixIsNoSuchEntity(err) {
+			if isNoSuchEntity(err) {
 				return nil
 			}
 			return err
 		})
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }

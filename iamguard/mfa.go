@@ -3,12 +3,12 @@ package iamguard
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -16,86 +16,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/pquerna/otp"
+
+	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awserr"
 )
 
-const fixRedacted = "[REDACTED]"
+// The kinds of the actions of the virtual MFA operations.
+const (
+	ActionCreateVirtualMFADevice = "create-virtual-mfa-device"
+	ActionDeleteVirtualMFADevice = "delete-virtual-mfa-device"
+	ActionEnableMFADevice        = "enable-mfa-device"
+	ActionDeactivateMFADevice    = "deactivate-mfa-device"
+)
 
-// MFASeed is the Base32 secret of a virtual MFA device. Whoever holds it
-// can make the device's codes, so it redacts itself everywhere: String,
-// GoString, every fmt verb, JSON and slog all show "[REDACTED]". Only
-// Reveal returns it.
-type MFASeed struct{ base32 string }
-
-// NewMFASeed wraps a Base32 seed.
-func NewMFASeed(base32 string) MFASeed { return MFASeed{base32: base32} }
-
-// Reveal returns the Base32 seed. Do not log it.
-func (s MFASeed) Reveal() string { return s.base32 }
-
-// IsZero reports whether there is no seed.
-func (s MFASeed) IsZero() bool { return s.base32 == "" }
-
-func (MFASeed) String() string               { return fixRedacted }
-func (MFASeed) GoString() string             { return fixRedacted }
-func (MFASeed) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(fixRedacted)) }
-func (MFASeed) MarshalJSON() ([]byte, error) { return json.Marshal(fixRedacted) }
-func (MFASeed) MarshalText() ([]byte, error) { return []byte(fixRedacted), nil }
-func (MFASeed) LogValue() slog.Value         { return slog.StringValue(fixRedacted) }
-
-// UnmarshalJSON decodes what MarshalJSON writes: "[REDACTED]", "" or null
-// decode to the zero MFASeed (the seed is never in JSON, so a VirtualMFA
-// read back has none). Any other value is refused, so that a seed put in
-// JSON by other means is not taken up silently.
-func (s *MFASeed) UnmarshalJSON(b []byte) error {
-	if err := unmarshalRedacted(b, "MFASeed"); err != nil {
-		return err
-	}
-	*s = MFASeed{}
-	return nil
-}
-
-// MFAQRCode is the PNG of a QR code that encodes a virtual MFA device's
-// seed; it redacts itself like MFASeed. Only Reveal returns the bytes.
-type MFAQRCode struct{ png []byte }
-
-// Reveal returns a copy of the PNG bytes. Do not log them.
-func (q MFAQRCode) Reveal() []byte { return bytes.Clone(q.png) }
-
-// IsZero reports whether there is no QR code.
-func (q MFAQRCode) IsZero() bool { return len(q.png) == 0 }
-
-func (MFAQRCode) String() string               { return fixRedacted }
-func (MFAQRCode) GoString() string             { return fixRedacted }
-func (MFAQRCode) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(fixRedacted)) }
-func (MFAQRCode) MarshalJSON() ([]byte, error) { return json.Marshal(fixRedacted) }
-func (MFAQRCode) MarshalText() ([]byte, error) { return []byte(fixRedacted), nil }
-func (MFAQRCode) LogValue() slog.Value         { return slog.StringValue(fixRedacted) }
-
-// UnmarshalJSON decodes what MarshalJSON writes ("[REDACTED]", "" or null)
-// to the zero MFAQRCode, like MFASeed's.
-func (q *MFAQRCode) UnmarshalJSON(b []byte) error {
-	if err := unmarshalRedacted(b, "MFAQRCode"); err != nil {
-		return err
-	}
-	*q = MFAQRCode{}
-	return nil
-}
-
-// unmarshalRedacted accepts the JSON that a redacted secret marshals to:
-// "[REDACTED]", "" or null. The error never quotes the value.
-func unmarshalRedacted(b []byte, typ string) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		return nil
-	}
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("iamguard: %s: want a JSON string", typ)
-	}
-	if v != "" && v != fixRedacted {
-		return fmt.Errorf("iamguard: %s: JSON holds a value other than %q; seeds are never read from JSON", typ, fixRedacted)
-	}
-	return nil
-}
+// The names and codes the virtual MFA operations check before their first
+// call.
+var (
+	deviceNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,226}$`)
+	serialRE     = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	codeRE       = regexp.MustCompile(`^[0-9]{6}$`)
+)
 
 // VirtualMFA is the result of CreateVirtualMFA.
 type VirtualMFA struct {
@@ -103,33 +43,24 @@ type VirtualMFA struct {
 	// SerialNumber is the device's ARN, which EnableMFADevice and
 	// ActivateVirtualMFA take.
 	SerialNumber string `json:"serial_number"`
-	// Seed and QRCode are set only when the device was created by this
-	// call: IAM never returns them again.
-	Seed   MFASeed   `json:"seed"`
-	QRCode MFAQRCode `json:"qr_code"`
+	// Seed (the Base32 secret) and QRCode (the PNG of a QR code that
+	// encodes it) are set only when the device was created by this call:
+	// IAM never returns them again. Whoever holds either can make the
+	// device's codes: they redact themselves everywhere (fmt, JSON, slog),
+	// and a VirtualMFA decoded from JSON has neither. Reveal returns them.
+	Seed   awsguard.Secret `json:"seed"`
+	QRCode awsguard.Secret `json:"qr_code"`
 	// QRRendered is true when IAM's QR code was not a PNG and awsguard
 	// rendered one from the seed (otpauth URL, issuer "Amazon Web Services").
 	QRRendered bool `json:"qr_rendered,omitempty"`
 	// Active is true when the device is already enabled for the user.
 	Active bool `json:"active"`
 	// Plan is what was (or, in a dry run, would be) done.
-	Plan *ActionPlan `json:"-"`
+	Plan *awsguard.Plan `json:"-"`
 }
 
-// MFAAPI is the part of *iam.Client that CreateVirtualMFA,
-// ActivateVirtualMFA and DeleteVirtualMFA call.
-type MFAAPI interface {
-	ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
-	ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
-	CreateVirtualMFADevice(ctx context.Context, in *iam.CreateVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.CreateVirtualMFADeviceOutput, error)
-	EnableMFADevice(ctx context.Context, in *iam.EnableMFADeviceInput, optFns ...func(*iam.Options)) (*iam.EnableMFADeviceOutput, error)
-	DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
-	DeleteVirtualMFADevice(ctx context.Context, in *iam.DeleteVirtualMFADeviceInput, optFns ...func(*iam.Options)) (*iam.DeleteVirtualMFADeviceOutput, error)
-}
-
-var _ MFAAPI = (*iam.Client)(nil)
-
-// MFAOptions tunes the virtual MFA operations. The zero value means the
+// MFAOptions tunes CreateVirtualMFA and ActivateVirtualMFA (and, within
+// DeleteVirtualMFAOptions, DeleteVirtualMFA). The zero value means the
 // defaults.
 type MFAOptions struct {
 	// DryRun returns the plan and changes nothing.
@@ -144,13 +75,20 @@ type MFAOptions struct {
 	Path string
 }
 
-func mfaOptions(user string, optFns []func(*MFAOptions)) (MFAOptions, error) {
-	var o MFAOptions
-	for _, f := range optFns {
-		f(&o)
-	}
-	if err := fixCheckUser("user", user); err != nil {
-		return o, err
+// DeleteVirtualMFAOptions tunes DeleteVirtualMFA: MFAOptions, and
+// AllowWeaken.
+type DeleteVirtualMFAOptions struct {
+	MFAOptions
+	// AllowWeaken lets DeleteVirtualMFA deactivate an active device, which
+	// removes the user's second factor (the action is marked Weakening).
+	// Without it that plan is refused with an *awsguard.WeakeningError and
+	// nothing changes; a pending device is deleted either way.
+	AllowWeaken bool
+}
+
+func (o *MFAOptions) validate(op, user string) error {
+	if err := checkUser(op, "user", user); err != nil {
+		return err
 	}
 	if o.DeviceName == "" {
 		o.DeviceName = user
@@ -158,19 +96,27 @@ func mfaOptions(user string, optFns []func(*MFAOptions)) (MFAOptions, error) {
 	if o.Path == "" {
 		o.Path = "/"
 	}
-	if err := fixCheck(fixDeviceNameRE, "DeviceName", o.DeviceName, "1 to 226 of letters, digits and +=,.@_-"); err != nil {
-		return o, err
+	if err := checkName(deviceNameRE, op, "MFAOptions.DeviceName", o.DeviceName, "1 to 226 of letters, digits and +=,.@_-"); err != nil {
+		return err
 	}
-	return o, fixCheckPath("Path", o.Path)
+	return checkPath(op, "MFAOptions.Path", o.Path)
 }
 
-// fixUserMFASerials lists the serials of the user's MFA devices.
-func fixUserMFASerials(ctx context.Context, api MFAAPI, user string) ([]string, error) {
+func mfaOptions(op, user string, optFns []func(*MFAOptions)) (MFAOptions, error) {
+	var o MFAOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	return o, o.validate(op, user)
+}
+
+// userMFASerials lists the serials of the user's MFA devices.
+func userMFASerials(ctx context.Context, api iam.ListMFADevicesAPIClient, user string) ([]string, error) {
 	var serials []string
 	p := iam.NewListMFADevicesPaginator(api, &iam.ListMFADevicesInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if fixIsNoSuchEntity(err) {
+		if isNoSuchEntity(err) {
 			return nil, fmt.Errorf("iamguard: user %s: %w: %w", user, ErrUserNotFound, err)
 		}
 		if err != nil {
@@ -183,9 +129,9 @@ func fixUserMFASerials(ctx context.Context, api MFAAPI, user string) ([]string, 
 	return serials, nil
 }
 
-// fixFindVirtualMFA finds a virtual device by serial (match) among all of
+// findVirtualMFA finds a virtual device by serial (match) among all of
 // the account's virtual devices.
-func fixFindVirtualMFA(ctx context.Context, api MFAAPI, match func(serial string) bool) (*types.VirtualMFADevice, error) {
+func findVirtualMFA(ctx context.Context, api iam.ListVirtualMFADevicesAPIClient, match func(serial string) bool) (*types.VirtualMFADevice, error) {
 	p := iam.NewListVirtualMFADevicesPaginator(api, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAny})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -201,12 +147,12 @@ func fixFindVirtualMFA(ctx context.Context, api MFAAPI, match func(serial string
 	return nil, nil
 }
 
-func fixByName(path, name string) func(string) bool {
+func deviceByName(path, name string) func(string) bool {
 	suffix := ":mfa" + path + name
 	return func(serial string) bool { return strings.HasSuffix(serial, suffix) }
 }
 
-func fixAssignee(d *types.VirtualMFADevice) string {
+func assignee(d *types.VirtualMFADevice) string {
 	if d == nil || d.User == nil {
 		return ""
 	}
@@ -228,52 +174,58 @@ func fixAssignee(d *types.VirtualMFADevice) string {
 //
 // IAM permissions: iam:ListMFADevices, iam:ListVirtualMFADevices,
 // iam:CreateVirtualMFADevice, iam:DeleteVirtualMFADevice.
-func CreateVirtualMFA(ctx context.Context, api MFAAPI, user string, optFns ...func(*MFAOptions)) (*VirtualMFA, error) {
-	o, err := mfaOptions(user, optFns)
+func CreateVirtualMFA(ctx context.Context, api CreateVirtualMFAAPI, user string, optFns ...func(*MFAOptions)) (*VirtualMFA, error) {
+	const op = "CreateVirtualMFA"
+	o, err := mfaOptions(op, user, optFns)
 	if err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "CreateVirtualMFA", Resource: "user/" + user, DryRun: o.DryRun}
-	res := &VirtualMFA{User: user, Plan: plan}
-	serials, err := fixUserMFASerials(ctx, api, user)
+	pl := newPlanner(op, "user/"+user, o.DryRun)
+	res := &VirtualMFA{User: user}
+	serials, err := userMFASerials(ctx, api, user)
 	if err != nil {
 		return nil, err
 	}
-	match := fixByName(o.Path, o.DeviceName)
+	match := deviceByName(o.Path, o.DeviceName)
 	for _, s := range serials {
 		if match(s) {
 			res.SerialNumber, res.Active = s, true
-			return res, plan.run(ctx, fixLogger(o.Logger))
+			res.Plan, err = pl.apply(ctx, o.Logger, false)
+			return res, err
 		}
 	}
-	dev, err := fixFindVirtualMFA(ctx, api, match)
+	dev, err := findVirtualMFA(ctx, api, match)
 	if err != nil {
 		return nil, err
 	}
 	devRes := "mfa" + o.Path + o.DeviceName
 	if dev != nil {
-		if who := fixAssignee(dev); who != "" {
+		if who := assignee(dev); who != "" {
 			return nil, fmt.Errorf("iamguard: virtual MFA device %s: %w (%s)", aws.ToString(dev.SerialNumber), ErrMFAAssignedElsewhere, who)
 		}
 		serial := aws.ToString(dev.SerialNumber)
-		plan.add("iam:DeleteVirtualMFADevice", devRes, "pending device, seed lost", func(ctx context.Context) error {
-			return fixDeleteDevice(ctx, api, serial)
+		pl.add(awsguard.Action{Kind: ActionDeleteVirtualMFADevice, Call: "iam:DeleteVirtualMFADevice", Resource: devRes,
+			Detail: "delete the pending virtual MFA device " + serial,
+			Why:    "it was never activated and its seed is lost"}, func(ctx context.Context) error {
+			return deleteDevice(ctx, api, serial)
 		})
 	}
 	create := func(ctx context.Context) (*iam.CreateVirtualMFADeviceOutput, error) {
 		return api.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{
 			VirtualMFADeviceName: aws.String(o.DeviceName), Path: aws.String(o.Path)})
 	}
-	plan.add("iam:CreateVirtualMFADevice", devRes, "", func(ctx context.Context) error {
+	pl.add(awsguard.Action{Kind: ActionCreateVirtualMFADevice, Call: "iam:CreateVirtualMFADevice", Resource: devRes,
+		Detail: "create virtual MFA device " + devRes + " for " + user,
+		Why:    "the user has no active device of that name"}, func(ctx context.Context) error {
 		out, err := create(ctx)
-		if fixIsAlreadyExists(err) {
+		if isAlreadyExists(err) {
 			// A retried call created it and its seed was lost with the
 			// answer; a pending device grants nothing: replace it once.
-			d, ferr := fixFindVirtualMFA(ctx, api, match)
-			if ferr != nil || d == nil || fixAssignee(d) != "" {
+			d, ferr := findVirtualMFA(ctx, api, match)
+			if ferr != nil || d == nil || assignee(d) != "" {
 				return err
 			}
-			if derr := fixDeleteDevice(ctx, api, aws.ToString(d.SerialNumber)); derr != nil {
+			if derr := deleteDevice(ctx, api, aws.ToString(d.SerialNumber)); derr != nil {
 				return derr
 			}
 			out, err = create(ctx)
@@ -283,34 +235,35 @@ func CreateVirtualMFA(ctx context.Context, api MFAAPI, user string, optFns ...fu
 		}
 		v := out.VirtualMFADevice
 		res.SerialNumber = aws.ToString(v.SerialNumber)
-		res.Seed = MFASeed{base32: string(v.Base32StringSeed)}
-		res.QRCode = MFAQRCode{png: bytes.Clone(v.QRCodePNG)}
-		if !fixIsPNG(v.QRCodePNG) && !res.Seed.IsZero() {
-			qr, err := fixRenderQR(res.SerialNumber, user, res.Seed)
+		res.Seed = awsguard.NewSecretBytes(v.Base32StringSeed)
+		res.QRCode = awsguard.NewSecretBytes(v.QRCodePNG)
+		if !isPNG(v.QRCodePNG) && !res.Seed.IsZero() {
+			qr, err := renderQR(res.SerialNumber, user, res.Seed)
 			if err != nil {
 				return fmt.Errorf("render QR code: %w", err)
 			}
-			res.QRCode, res.QRRendered = MFAQRCode{png: qr}, true
+			res.QRCode, res.QRRendered = awsguard.NewSecretBytes(qr), true
 		}
 		return nil
 	})
-	return res, plan.run(ctx, fixLogger(o.Logger))
+	res.Plan, err = pl.apply(ctx, o.Logger, false)
+	return res, err
 }
 
-func fixDeleteDevice(ctx context.Context, api MFAAPI, serial string) error {
+func deleteDevice(ctx context.Context, api mfaDeviceDeleter, serial string) error {
 	_, err := api.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
-	if fixIsNoSuchEntity(err) {
+	if isNoSuchEntity(err) {
 		return nil
 	}
 	return err
 }
 
-var fixPNGMagic = []byte("\x89PNG\r\n\x1a\n")
+var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 
-func fixIsPNG(b []byte) bool { return bytes.HasPrefix(b, fixPNGMagic) }
+func isPNG(b []byte) bool { return bytes.HasPrefix(b, pngMagic) }
 
-// fixRenderQR renders the otpauth URL that IAM's own QR code holds.
-func fixRenderQR(serial, user string, seed MFASeed) ([]byte, error) {
+// renderQR renders the otpauth URL that IAM's own QR code holds.
+func renderQR(serial, user string, seed awsguard.Secret) ([]byte, error) {
 	account := ""
 	if parts := strings.Split(serial, ":"); len(parts) >= 6 {
 		account = parts[4]
@@ -337,10 +290,10 @@ func fixRenderQR(serial, user string, seed MFASeed) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func fixCheckCode(field, code string) error {
-	if !fixCodeRE.MatchString(code) {
+func checkCode(op, field, code string) error {
+	if !codeRE.MatchString(code) {
 		// The code itself stays out of the error.
-		return fmt.Errorf("iamguard: %s: %w: want six digits", field, ErrMFACode)
+		return fmt.Errorf("%w: %w", ErrMFACode, inputError(op, field, "(not shown)", "six digits"))
 	}
 	return nil
 }
@@ -357,37 +310,38 @@ func fixCheckCode(field, code string) error {
 //
 // IAM permissions: iam:ListMFADevices, iam:ListVirtualMFADevices,
 // iam:EnableMFADevice.
-func ActivateVirtualMFA(ctx context.Context, api MFAAPI, user, serial, code1, code2 string, optFns ...func(*MFAOptions)) (*ActionPlan, error) {
-	o, err := mfaOptions(user, optFns)
+func ActivateVirtualMFA(ctx context.Context, api ActivateVirtualMFAAPI, user, serial, code1, code2 string, optFns ...func(*MFAOptions)) (*awsguard.Plan, error) {
+	const op = "ActivateVirtualMFA"
+	o, err := mfaOptions(op, user, optFns)
 	if err != nil {
 		return nil, err
 	}
 	if serial != "" {
-		if err := fixCheck(fixSerialRE, "serial", serial, "an MFA device serial number (ARN), 9 to 256 characters"); err != nil {
+		if err := checkName(serialRE, op, "serial", serial, "an MFA device serial number (ARN), 9 to 256 characters"); err != nil {
 			return nil, err
 		}
 	}
-	if err := fixCheckCode("code1", code1); err != nil {
+	if err := checkCode(op, "code1", code1); err != nil {
 		return nil, err
 	}
-	if err := fixCheckCode("code2", code2); err != nil {
+	if err := checkCode(op, "code2", code2); err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "ActivateVirtualMFA", Resource: "user/" + user, DryRun: o.DryRun}
-	serials, err := fixUserMFASerials(ctx, api, user)
+	pl := newPlanner(op, "user/"+user, o.DryRun)
+	serials, err := userMFASerials(ctx, api, user)
 	if err != nil {
 		return nil, err
 	}
 	match := func(s string) bool { return s == serial }
 	if serial == "" {
-		match = fixByName(o.Path, o.DeviceName)
+		match = deviceByName(o.Path, o.DeviceName)
 	}
 	for _, s := range serials {
 		if match(s) {
-			return plan, plan.run(ctx, fixLogger(o.Logger))
+			return pl.apply(ctx, o.Logger, false)
 		}
 	}
-	dev, err := fixFindVirtualMFA(ctx, api, match)
+	dev, err := findVirtualMFA(ctx, api, match)
 	if err != nil {
 		return nil, err
 	}
@@ -399,49 +353,57 @@ func ActivateVirtualMFA(ctx context.Context, api MFAAPI, user, serial, code1, co
 		return nil, fmt.Errorf("iamguard: %s: %w", name, ErrMFADeviceNotFound)
 	}
 	serial = aws.ToString(dev.SerialNumber)
-	if who := fixAssignee(dev); who != "" {
+	if who := assignee(dev); who != "" {
 		return nil, fmt.Errorf("iamguard: virtual MFA device %s: %w (%s)", serial, ErrMFAAssignedElsewhere, who)
 	}
-	plan.add("iam:EnableMFADevice", "user/"+user, serial, func(ctx context.Context) error {
+	pl.add(awsguard.Action{Kind: ActionEnableMFADevice, Call: "iam:EnableMFADevice", Resource: "user/" + user,
+		Detail: "enable MFA device " + serial + " for " + user, Why: "the device is pending"}, func(ctx context.Context) error {
 		_, err := api.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String(user), SerialNumber: aws.String(serial),
 			AuthenticationCode1: aws.String(code1), AuthenticationCode2: aws.String(code2)})
 		var bad *types.InvalidAuthenticationCodeException
 		switch {
-		case fixIsAlreadyExists(err):
+		case isAlreadyExists(err):
 			// Enabled by a retried call whose answer was lost?
-			if now, lerr := fixUserMFASerials(ctx, api, user); lerr == nil && slices.Contains(now, serial) {
+			if now, lerr := userMFASerials(ctx, api, user); lerr == nil && slices.Contains(now, serial) {
 				return nil
 			}
 			return err
-		case errors.As(err, &bad) || fixCode(err) == "InvalidAuthenticationCode":
+		case errors.As(err, &bad) || awserr.HasCode(err, "InvalidAuthenticationCode"):
 			return fmt.Errorf("%w: %w", ErrMFACode, err)
 		}
 		return err
 	})
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
 // DeleteVirtualMFA undoes CreateVirtualMFA and ActivateVirtualMFA: it
 // deactivates the user's virtual device (named as in MFAOptions) if it is
-// active, then deletes it. This removes a second factor: the user signs in
-// with the password alone until enrolled again (and, under EnforceMFA, can
-// do nothing but enrol). A device that does not exist means nothing to do;
-// one assigned to another user is refused (ErrMFAAssignedElsewhere).
+// active, then deletes it. Deactivating removes a second factor: the user
+// signs in with the password alone until enrolled again (and, under
+// EnforceMFA, can do nothing but enrol). That action is marked Weakening
+// and refused (*awsguard.WeakeningError, nothing changed) unless
+// AllowWeaken is set; a pending device, which protects nothing, is deleted
+// without it. A device that does not exist means nothing to do; one
+// assigned to another user is refused (ErrMFAAssignedElsewhere).
 //
 // IAM permissions: iam:ListMFADevices, iam:ListVirtualMFADevices,
 // iam:DeactivateMFADevice, iam:DeleteVirtualMFADevice.
-func DeleteVirtualMFA(ctx context.Context, api MFAAPI, user string, optFns ...func(*MFAOptions)) (*ActionPlan, error) {
-	o, err := mfaOptions(user, optFns)
+func DeleteVirtualMFA(ctx context.Context, api DeleteVirtualMFAAPI, user string, optFns ...func(*DeleteVirtualMFAOptions)) (*awsguard.Plan, error) {
+	const op = "DeleteVirtualMFA"
+	var o DeleteVirtualMFAOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if err := o.validate(op, user); err != nil {
+		return nil, err
+	}
+	pl := newPlanner(op, "user/"+user, o.DryRun)
+	serials, err := userMFASerials(ctx, api, user)
 	if err != nil {
 		return nil, err
 	}
-	plan := &ActionPlan{Operation: "DeleteVirtualMFA", Resource: "user/" + user, DryRun: o.DryRun}
-	serials, err := fixUserMFASerials(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	match := fixByName(o.Path, o.DeviceName)
-	dev, err := fixFindVirtualMFA(ctx, api, match)
+	match := deviceByName(o.Path, o.DeviceName)
+	dev, err := findVirtualMFA(ctx, api, match)
 	if err != nil {
 		return nil, err
 	}
@@ -451,13 +413,15 @@ func DeleteVirtualMFA(ctx context.Context, api MFAAPI, user string, optFns ...fu
 			active = s
 		}
 	}
-	if who := fixAssignee(dev); who != "" && who != user {
+	if who := assignee(dev); who != "" && who != user {
 		return nil, fmt.Errorf("iamguard: virtual MFA device %s: %w (%s)", aws.ToString(dev.SerialNumber), ErrMFAAssignedElsewhere, who)
 	}
 	if active != "" {
-		plan.add("iam:DeactivateMFADevice", "user/"+user, active, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionDeactivateMFADevice, Call: "iam:DeactivateMFADevice", Resource: "user/" + user,
+			Detail: "deactivate MFA device " + active + " of " + user, Why: "the device is to be deleted",
+			Weakening: true}, func(ctx context.Context) error {
 			_, err := api.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String(user), SerialNumber: aws.String(active)})
-			if fixIsNoSuchEntity(err) {
+			if isNoSuchEntity(err) {
 				return nil
 			}
 			return err
@@ -468,9 +432,10 @@ func DeleteVirtualMFA(ctx context.Context, api MFAAPI, user string, optFns ...fu
 		serial = aws.ToString(dev.SerialNumber)
 	}
 	if serial != "" {
-		plan.add("iam:DeleteVirtualMFADevice", "mfa"+o.Path+o.DeviceName, serial, func(ctx context.Context) error {
-			return fixDeleteDevice(ctx, api, serial)
+		pl.add(awsguard.Action{Kind: ActionDeleteVirtualMFADevice, Call: "iam:DeleteVirtualMFADevice", Resource: "mfa" + o.Path + o.DeviceName,
+			Detail: "delete virtual MFA device " + serial}, func(ctx context.Context) error {
+			return deleteDevice(ctx, api, serial)
 		})
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, o.AllowWeaken)
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/awsguard/awsguard"
 )
 
 // PasswordPolicy is the account password policy, with every field AWS has.
@@ -51,18 +52,22 @@ const (
 	maxPasswordReuse   = 24
 )
 
-// Validate checks every field against the range AWS accepts and returns a
-// *PasswordPolicyError per field out of range (joined), or nil.
+// Validate checks every field against the range AWS accepts and returns
+// an *awsguard.InputError per field out of range (joined; Field is
+// "PasswordPolicy.MinimumPasswordLength" and so on), or nil.
 func (p PasswordPolicy) Validate() error {
 	var errs []error
+	bad := func(field string, v int32, allowed string) {
+		errs = append(errs, &awsguard.InputError{Field: "PasswordPolicy." + field, Value: policyInt(v), Allowed: allowed})
+	}
 	if p.MinimumPasswordLength < minPasswordLength || p.MinimumPasswordLength > maxPasswordLength {
-		errs = append(errs, &PasswordPolicyError{Field: "MinimumPasswordLength", Value: p.MinimumPasswordLength, Allowed: "6..128"})
+		bad("MinimumPasswordLength", p.MinimumPasswordLength, "6..128")
 	}
 	if p.MaxPasswordAge < 0 || p.MaxPasswordAge > maxPasswordAgeDays {
-		errs = append(errs, &PasswordPolicyError{Field: "MaxPasswordAge", Value: p.MaxPasswordAge, Allowed: "1..1095 days, or 0 for never"})
+		bad("MaxPasswordAge", p.MaxPasswordAge, "1..1095 days, or 0 for never")
 	}
 	if p.PasswordReusePrevention < 0 || p.PasswordReusePrevention > maxPasswordReuse {
-		errs = append(errs, &PasswordPolicyError{Field: "PasswordReusePrevention", Value: p.PasswordReusePrevention, Allowed: "1..24, or 0 for none"})
+		bad("PasswordReusePrevention", p.PasswordReusePrevention, "1..24, or 0 for none")
 	}
 	return errors.Join(errs...)
 }
@@ -78,7 +83,10 @@ func (p PasswordPolicy) normalized() PasswordPolicy {
 // minimum length, every character class either requires, the shorter
 // non-zero maximum age, the longer reuse prevention, and hard expiry or the
 // users' right to change their own password if either has it. (Both count
-// as stricter: KISA requires that users can change their password.)
+// as stricter: KISA requires that users can change their password, and a
+// policy that stops users from changing theirs keeps old passwords in
+// use.) These are the directions in which EnablePasswordPolicy calls a
+// change weakening.
 func Stricter(a, b PasswordPolicy) PasswordPolicy {
 	age := a.MaxPasswordAge
 	if age == 0 || (b.MaxPasswordAge > 0 && b.MaxPasswordAge < age) {
@@ -145,22 +153,53 @@ func (p PasswordPolicy) updateInput() *iam.UpdateAccountPasswordPolicyInput {
 type policyField struct {
 	name, evidence string
 	get            func(PasswordPolicy) string
+	// weaker reports whether after is less strict than before in this
+	// field (see Stricter for the directions); nil for ExpirePasswords,
+	// which follows MaxPasswordAge.
+	weaker func(before, after PasswordPolicy) bool
+}
+
+// looser reports whether a requirement held before is dropped after.
+func looser(before, after bool) bool { return before && !after }
+
+// ageRank orders maximum ages by strictness: 0 (never expire) is the
+// least strict.
+func ageRank(days int32) int64 {
+	if days <= 0 {
+		return 1 << 40
+	}
+	return int64(days)
 }
 
 func policyBool(b bool) string { return strconv.FormatBool(b) }
 func policyInt(i int32) string { return strconv.Itoa(int(i)) }
 
 var policyFields = []policyField{
-	{"MinimumPasswordLength", "minimum_password_length", func(p PasswordPolicy) string { return policyInt(p.MinimumPasswordLength) }},
-	{"RequireSymbols", "require_symbols", func(p PasswordPolicy) string { return policyBool(p.RequireSymbols) }},
-	{"RequireNumbers", "require_numbers", func(p PasswordPolicy) string { return policyBool(p.RequireNumbers) }},
-	{"RequireUppercaseCharacters", "require_uppercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireUppercaseCharacters) }},
-	{"RequireLowercaseCharacters", "require_lowercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireLowercaseCharacters) }},
-	{"AllowUsersToChangePassword", "allow_users_to_change_password", func(p PasswordPolicy) string { return policyBool(p.AllowUsersToChangePassword) }},
-	{"ExpirePasswords", "expire_passwords", func(p PasswordPolicy) string { return policyBool(p.ExpirePasswords) }},
-	{"MaxPasswordAge", "max_password_age", func(p PasswordPolicy) string { return policyInt(p.MaxPasswordAge) }},
-	{"PasswordReusePrevention", "password_reuse_prevention", func(p PasswordPolicy) string { return policyInt(p.PasswordReusePrevention) }},
-	{"HardExpiry", "hard_expiry", func(p PasswordPolicy) string { return policyBool(p.HardExpiry) }},
+	{"MinimumPasswordLength", "minimum_password_length", func(p PasswordPolicy) string { return policyInt(p.MinimumPasswordLength) },
+		func(b, a PasswordPolicy) bool { return a.MinimumPasswordLength < b.MinimumPasswordLength }},
+	{"RequireSymbols", "require_symbols", func(p PasswordPolicy) string { return policyBool(p.RequireSymbols) },
+		func(b, a PasswordPolicy) bool { return looser(b.RequireSymbols, a.RequireSymbols) }},
+	{"RequireNumbers", "require_numbers", func(p PasswordPolicy) string { return policyBool(p.RequireNumbers) },
+		func(b, a PasswordPolicy) bool { return looser(b.RequireNumbers, a.RequireNumbers) }},
+	{"RequireUppercaseCharacters", "require_uppercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireUppercaseCharacters) },
+		func(b, a PasswordPolicy) bool {
+			return looser(b.RequireUppercaseCharacters, a.RequireUppercaseCharacters)
+		}},
+	{"RequireLowercaseCharacters", "require_lowercase_characters", func(p PasswordPolicy) string { return policyBool(p.RequireLowercaseCharacters) },
+		func(b, a PasswordPolicy) bool {
+			return looser(b.RequireLowercaseCharacters, a.RequireLowercaseCharacters)
+		}},
+	{"AllowUsersToChangePassword", "allow_users_to_change_password", func(p PasswordPolicy) string { return policyBool(p.AllowUsersToChangePassword) },
+		func(b, a PasswordPolicy) bool {
+			return looser(b.AllowUsersToChangePassword, a.AllowUsersToChangePassword)
+		}},
+	{"ExpirePasswords", "expire_passwords", func(p PasswordPolicy) string { return policyBool(p.ExpirePasswords) }, nil},
+	{"MaxPasswordAge", "max_password_age", func(p PasswordPolicy) string { return policyInt(p.MaxPasswordAge) },
+		func(b, a PasswordPolicy) bool { return ageRank(a.MaxPasswordAge) > ageRank(b.MaxPasswordAge) }},
+	{"PasswordReusePrevention", "password_reuse_prevention", func(p PasswordPolicy) string { return policyInt(p.PasswordReusePrevention) },
+		func(b, a PasswordPolicy) bool { return a.PasswordReusePrevention < b.PasswordReusePrevention }},
+	{"HardExpiry", "hard_expiry", func(p PasswordPolicy) string { return policyBool(p.HardExpiry) },
+		func(b, a PasswordPolicy) bool { return looser(b.HardExpiry, a.HardExpiry) }},
 }
 
 // evidence lists every parameter of p under snake_case keys.
@@ -178,24 +217,36 @@ type FieldChange struct {
 	// From is the current value, or NoPolicy when the account has no
 	// password policy.
 	From string `json:"from"`
-	// To is the value after the change.
+	// To is the value after the change, or NoPolicy when the policy is
+	// deleted.
 	To string `json:"to"`
+	// Weakening is true when the change makes the field less strict: a
+	// shorter minimum length, a character class no longer required, a
+	// longer maximum age or none, less reuse prevention, hard expiry or
+	// the users' right to change their password turned off. Creating a
+	// policy where there was none weakens nothing.
+	Weakening bool `json:"weakening"`
 }
 
-// NoPolicy is FieldChange.From when the account had no password policy.
+// NoPolicy is FieldChange.From when the account had no password policy,
+// and FieldChange.To when the policy is deleted.
 const NoPolicy = "(no policy)"
 
 func (c FieldChange) String() string { return fmt.Sprintf("%s: %s -> %s", c.Field, c.From, c.To) }
 
+// short renders the change as "Field from -> to".
+func (c FieldChange) short() string { return fmt.Sprintf("%s %s -> %s", c.Field, c.From, c.To) }
+
 // DiffPasswordPolicy lists the fields that differ between before and after,
-// in PasswordPolicy's field order. A nil before (no policy) lists every
-// field. ExpirePasswords, derived from MaxPasswordAge, is not listed on its
-// own.
+// in PasswordPolicy's field order, each marked Weakening when after is less
+// strict in it. A nil before (no policy) lists every field, none
+// weakening. ExpirePasswords, derived from MaxPasswordAge, is not listed on
+// its own.
 func DiffPasswordPolicy(before *PasswordPolicy, after PasswordPolicy) []FieldChange {
 	var out []FieldChange
 	after = after.normalized()
 	for _, f := range policyFields {
-		if f.name == "ExpirePasswords" {
+		if f.weaker == nil {
 			continue
 		}
 		to := f.get(after)
@@ -203,8 +254,25 @@ func DiffPasswordPolicy(before *PasswordPolicy, after PasswordPolicy) []FieldCha
 			out = append(out, FieldChange{Field: f.name, From: NoPolicy, To: to})
 			continue
 		}
-		if from := f.get(before.normalized()); from != to {
-			out = append(out, FieldChange{Field: f.name, From: from, To: to})
+		b := before.normalized()
+		if from := f.get(b); from != to {
+			out = append(out, FieldChange{Field: f.name, From: from, To: to, Weakening: f.weaker(b, after)})
+		}
+	}
+	return out
+}
+
+// noPolicy is what a deleted policy leaves, for telling which fields a
+// deletion weakens: AWS's minimum length and nothing required.
+var noPolicy = PasswordPolicy{MinimumPasswordLength: minPasswordLength}
+
+// diffDelete lists every field of current as changing to NoPolicy, marked
+// Weakening where current is stricter than no policy.
+func diffDelete(current PasswordPolicy) []FieldChange {
+	var out []FieldChange
+	for _, f := range policyFields {
+		if f.weaker != nil {
+			out = append(out, FieldChange{Field: f.name, From: f.get(current), To: NoPolicy, Weakening: f.weaker(current, noPolicy)})
 		}
 	}
 	return out
@@ -405,36 +473,44 @@ func Evaluate(current *PasswordPolicy, baseline Baseline) []Violation {
 }
 
 // PasswordPolicyOptions tunes EnablePasswordPolicy and
-// RestorePasswordPolicy. The zero value applies the wanted policy as given.
+// RestorePasswordPolicy. The zero value applies the wanted policy when it
+// weakens no field, and refuses it otherwise.
 type PasswordPolicyOptions struct {
-	// DryRun plans the change and returns it without calling
-	// UpdateAccountPasswordPolicy.
+	// DryRun plans the change and returns it without writing anything. A
+	// weakening plan is refused in a dry run too, unless AllowWeaken.
 	DryRun bool
-	// TightenOnly merges the wanted policy with the current one (Stricter),
-	// so that no stricter existing value is weakened.
-	TightenOnly bool
-	// Logger receives one line per change; default: discard.
+	// AllowWeaken lets the change make fields less strict (FieldChange.
+	// Weakening). Without it such a change is refused with an
+	// *awsguard.WeakeningError naming each field, and nothing is written.
+	AllowWeaken bool
+	// Logger receives one record per action; default: discard.
 	Logger *slog.Logger
 }
 
-// The reasons a PasswordPolicyChange gives.
+func passwordPolicyOptions(optFns []func(*PasswordPolicyOptions)) PasswordPolicyOptions {
+	var o PasswordPolicyOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return o
+}
+
+// The kinds of the actions of a PasswordPolicyChange.
 const (
-	ReasonAlreadyCompliant = "already compliant"
-	ReasonDryRun           = "dry run"
-	ReasonCreated          = "created"
-	ReasonUpdated          = "updated"
-	ReasonDeleted          = "deleted"
+	ActionUpdatePasswordPolicy = "update-password-policy"
+	ActionDeletePasswordPolicy = "delete-password-policy"
 )
 
-// PasswordPolicyChange is what EnablePasswordPolicy did, or in a dry run
-// would do.
+// passwordPolicyResource is the Resource of a PasswordPolicyChange.
+const passwordPolicyResource = "account-password-policy"
+
+// PasswordPolicyChange is what EnablePasswordPolicy or
+// RestorePasswordPolicy did, or in a dry run would do: the plan (at most
+// one action, ActionUpdatePasswordPolicy or ActionDeletePasswordPolicy,
+// marked Weakening when a field gets less strict), the field-by-field
+// diff, and the policies before and after.
 type PasswordPolicyChange struct {
-	// Applied is true when the policy was written.
-	Applied bool `json:"applied"`
-	// DryRun is true when the change was only planned.
-	DryRun bool `json:"dry_run"`
-	// Reason is one of the Reason constants.
-	Reason string `json:"reason"`
+	awsguard.Plan
 	// Diff lists the fields changed, in field order; empty when already
 	// compliant.
 	Diff []FieldChange `json:"diff"`
@@ -446,26 +522,10 @@ type PasswordPolicyChange struct {
 	After *PasswordPolicy `json:"after"`
 }
 
-func orDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
-}
-
-// isNoSuchEntity matches IAM's NoSuchEntity by type or error code.
-func isIAMNoSuchEntity(err error) bool {
-	var nse *types.NoSuchEntityException
-	var ae smithy.APIError
-	return errors.As(err, &nse) || (errors.As(err, &ae) && ae.ErrorCode() == "NoSuchEntity")
-}
-
 // readPasswordPolicy returns the account's policy, or nil if it has none.
-func readPasswordPolicy(ctx context.Context, api interface {
-	GetAccountPasswordPolicy(context.Context, *iam.GetAccountPasswordPolicyInput, ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
-}) (*PasswordPolicy, error) {
+func readPasswordPolicy(ctx context.Context, api passwordPolicyReader) (*PasswordPolicy, error) {
 	out, err := api.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
-	if isIAMNoSuchEntity(err) {
+	if isNoSuchEntity(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -478,114 +538,155 @@ func readPasswordPolicy(ctx context.Context, api interface {
 	return &p, nil
 }
 
-// EnablePasswordPolicy makes want the account password policy.
+// describeDiff renders changes as "Field from -> to, ...".
+func describeDiff(diff []FieldChange, onlyWeakening bool) string {
+	var parts []string
+	for _, d := range diff {
+		if !onlyWeakening || d.Weakening {
+			parts = append(parts, d.short())
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// applyPasswordPolicyChange carries out ch's plan. A refusal names each
+// weakening field ("MinimumPasswordLength 20 -> 14") in its
+// *awsguard.WeakeningError.
+func applyPasswordPolicyChange(ctx context.Context, pl *planner, ch *PasswordPolicyChange, o PasswordPolicyOptions) error {
+	plan, err := pl.apply(ctx, o.Logger, o.AllowWeaken)
+	ch.Plan = *plan
+	var we *awsguard.WeakeningError
+	if errors.As(err, &we) {
+		we.Actions = nil
+		for _, d := range ch.Diff {
+			if d.Weakening {
+				we.Actions = append(we.Actions, awsguard.Action{Kind: plan.Actions[0].Kind, Call: plan.Actions[0].Call,
+					Resource: passwordPolicyResource, Detail: d.short(), Weakening: true, Outcome: awsguard.OutcomePlanned})
+			}
+		}
+	}
+	return err
+}
+
+// EnablePasswordPolicy makes want the account password policy, never
+// weakening it unless told to.
 //
 // It validates want first (MinimumPasswordLength 6..128, MaxPasswordAge
 // 1..1095 or 0, PasswordReusePrevention 1..24 or 0): a field out of range
-// gives a *PasswordPolicyError and no call is made. It then reads the
-// current policy, plans the field-by-field diff and, unless DryRun,
-// writes the policy with one UpdateAccountPasswordPolicy call. With
-// TightenOnly the wanted policy is first merged with the current one
-// (Stricter), so that no stricter existing value is weakened.
+// gives an *awsguard.InputError naming it ("PasswordPolicy.MaxPasswordAge")
+// and no call is made. It then reads the current policy and compares it
+// field by field (Diff). A change that makes any field less strict (see
+// FieldChange.Weakening) marks the plan's action Weakening and is refused,
+// dry run or not, with an *awsguard.WeakeningError (errors.Is
+// awsguard.ErrWeakening) naming each such field, such as
+// "MinimumPasswordLength 20 -> 14", and nothing is written, unless
+// AllowWeaken is set. To raise a policy only where it falls short and keep
+// its stricter values, pass Stricter(current, want). Unless DryRun, the
+// policy is written with one UpdateAccountPasswordPolicy call.
 //
 // It is idempotent: when the account already has exactly the target policy
-// it returns Applied false and Reason ReasonAlreadyCompliant and writes
-// nothing. The returned change records the previous policy in Before; undo
-// with RestorePasswordPolicy(ctx, api, change.Before).
+// it returns Applied false and Reason awsguard.ReasonAlreadyCompliant and
+// writes nothing. The returned change records the previous policy in
+// Before; undo with RestorePasswordPolicy(ctx, api, change.Before).
 //
-// If the update fails, the error wraps the SDK's error and the change (with
-// Applied false) says what was planned. When the response was lost the
-// update may have taken effect: run EnablePasswordPolicy again, which
-// converges.
+// If the update fails, the error is an *awsguard.StepError wrapping the
+// SDK's error, and the change (with Applied false) says what was planned.
+// When the response was lost the update may have taken effect: run
+// EnablePasswordPolicy again, which converges.
 //
 // IAM permissions: iam:GetAccountPasswordPolicy,
 // iam:UpdateAccountPasswordPolicy.
-func EnablePasswordPolicy(ctx context.Context, api PasswordPolicyAPI, want PasswordPolicy, optFns ...func(*PasswordPolicyOptions)) (*PasswordPolicyChange, error) {
-	var o PasswordPolicyOptions
-	for _, fn := range optFns {
-		fn(&o)
-	}
+func EnablePasswordPolicy(ctx context.Context, api EnablePasswordPolicyAPI, want PasswordPolicy, optFns ...func(*PasswordPolicyOptions)) (*PasswordPolicyChange, error) {
+	return enablePasswordPolicy(ctx, api, "EnablePasswordPolicy", want, passwordPolicyOptions(optFns))
+}
+
+func enablePasswordPolicy(ctx context.Context, api EnablePasswordPolicyAPI, op string, want PasswordPolicy, o PasswordPolicyOptions) (*PasswordPolicyChange, error) {
 	if err := want.Validate(); err != nil {
 		return nil, err
 	}
 	want = want.normalized()
-	log := orDiscard(o.Logger).With("operation", "EnablePasswordPolicy", "dry_run", o.DryRun)
-
 	current, err := readPasswordPolicy(ctx, api)
 	if err != nil {
-		return nil, fmt.Errorf("iamguard: EnablePasswordPolicy: read current policy: %w", err)
+		return nil, fmt.Errorf("iamguard: %s: read current policy: %w", op, err)
 	}
-	target := want
-	if o.TightenOnly && current != nil {
-		target = Stricter(*current, want)
+	ch := &PasswordPolicyChange{Before: current, After: &want, Diff: DiffPasswordPolicy(current, want)}
+	pl := newPlanner(op, passwordPolicyResource, o.DryRun)
+	if current == nil || len(ch.Diff) > 0 {
+		a := awsguard.Action{Kind: ActionUpdatePasswordPolicy, Call: "iam:UpdateAccountPasswordPolicy", Resource: passwordPolicyResource}
+		switch {
+		case current == nil:
+			a.Detail = "create the account password policy: " + describeDiff(ch.Diff, false)
+			a.Why = "the account has no password policy"
+		default:
+			a.Detail = "update the account password policy: " + describeDiff(ch.Diff, false)
+			a.Why = fmt.Sprintf("%d field(s) differ from the wanted policy", len(ch.Diff))
+		}
+		for _, d := range ch.Diff {
+			a.Weakening = a.Weakening || d.Weakening
+		}
+		if a.Weakening {
+			a.Why += "; weakens " + describeDiff(ch.Diff, true)
+		}
+		pl.add(a, func(ctx context.Context) error {
+			_, err := api.UpdateAccountPasswordPolicy(ctx, want.updateInput())
+			return err
+		})
 	}
-	ch := &PasswordPolicyChange{Before: current, After: &target, Diff: DiffPasswordPolicy(current, target), DryRun: o.DryRun}
-	switch {
-	case current != nil && len(ch.Diff) == 0:
-		ch.Reason = ReasonAlreadyCompliant
-		log.DebugContext(ctx, "password policy already compliant")
-		return ch, nil
-	case o.DryRun:
-		ch.Reason = ReasonDryRun
-		log.InfoContext(ctx, "password policy change planned", "fields", len(ch.Diff))
-		return ch, nil
-	}
-	if _, err := api.UpdateAccountPasswordPolicy(ctx, target.updateInput()); err != nil {
-		return ch, fmt.Errorf("iamguard: EnablePasswordPolicy: update account password policy (%d fields planned; re-run to converge): %w", len(ch.Diff), err)
-	}
-	ch.Applied = true
-	ch.Reason = ReasonUpdated
-	if current == nil {
-		ch.Reason = ReasonCreated
-	}
-	log.InfoContext(ctx, "password policy "+ch.Reason, "fields", len(ch.Diff))
-	return ch, nil
+	return ch, applyPasswordPolicyChange(ctx, pl, ch, o)
 }
 
 // RestorePasswordPolicy puts back a policy recorded in
-// PasswordPolicyChange.Before: a nil before deletes the account password
-// policy (AWS then applies no rules beyond its defaults), any other value
-// is applied exactly as EnablePasswordPolicy would (TightenOnly is
-// ignored). It is idempotent and honours DryRun.
+// PasswordPolicyChange.Before: the explicit undo of EnablePasswordPolicy.
+// A nil before deletes the account password policy (AWS then applies no
+// rules beyond its defaults); any other value is applied exactly as
+// EnablePasswordPolicy would. It is idempotent and honours DryRun.
+//
+// Putting back an older policy usually weakens the current one (that is
+// why it was changed), and a restore is refused like any other weakening
+// change: with an *awsguard.WeakeningError naming each field that would
+// get less strict, nothing written, unless AllowWeaken is set. Deleting
+// the policy weakens every field stricter than no policy (minimum length
+// 6, nothing required). An undo must be asked for as such: pass
+// AllowWeaken only when the caller (a person, or a -allow-weaken flag)
+// asked to go back to the weaker policy.
 //
 // IAM permissions: iam:GetAccountPasswordPolicy,
 // iam:UpdateAccountPasswordPolicy, iam:DeleteAccountPasswordPolicy.
-func RestorePasswordPolicy(ctx context.Context, api PasswordPolicyRestoreAPI, before *PasswordPolicy, optFns ...func(*PasswordPolicyOptions)) (*PasswordPolicyChange, error) {
+func RestorePasswordPolicy(ctx context.Context, api RestorePasswordPolicyAPI, before *PasswordPolicy, optFns ...func(*PasswordPolicyOptions)) (*PasswordPolicyChange, error) {
+	const op = "RestorePasswordPolicy"
+	o := passwordPolicyOptions(optFns)
 	if before != nil {
-		return EnablePasswordPolicy(ctx, api, *before, append(optFns, func(o *PasswordPolicyOptions) { o.TightenOnly = false })...)
+		return enablePasswordPolicy(ctx, api, op, *before, o)
 	}
-	var o PasswordPolicyOptions
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	log := orDiscard(o.Logger).With("operation", "RestorePasswordPolicy", "dry_run", o.DryRun)
 	current, err := readPasswordPolicy(ctx, api)
 	if err != nil {
-		return nil, fmt.Errorf("iamguard: RestorePasswordPolicy: read current policy: %w", err)
+		return nil, fmt.Errorf("iamguard: %s: read current policy: %w", op, err)
 	}
-	ch := &PasswordPolicyChange{Before: current, DryRun: o.DryRun}
-	if current == nil {
-		ch.Reason = ReasonAlreadyCompliant
-		return ch, nil
-	}
-	for _, f := range policyFields {
-		if f.name != "ExpirePasswords" {
-			ch.Diff = append(ch.Diff, FieldChange{Field: f.name, From: f.get(*current), To: NoPolicy})
+	ch := &PasswordPolicyChange{Before: current}
+	pl := newPlanner(op, passwordPolicyResource, o.DryRun)
+	if current != nil {
+		ch.Diff = diffDelete(*current)
+		a := awsguard.Action{Kind: ActionDeletePasswordPolicy, Call: "iam:DeleteAccountPasswordPolicy", Resource: passwordPolicyResource,
+			Detail: "delete the account password policy", Why: "the account had no password policy before"}
+		for _, d := range ch.Diff {
+			a.Weakening = a.Weakening || d.Weakening
 		}
+		if a.Weakening {
+			a.Why += "; weakens " + describeDiff(ch.Diff, true)
+		}
+		pl.addAction(a, func(ctx context.Context, a *awsguard.Action) error {
+			_, err := api.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})
+			if isNoSuchEntity(err) { // gone meanwhile: nothing left to do
+				a.Outcome = awsguard.OutcomeSkipped
+				pl.plan.Warnings = append(pl.plan.Warnings, "the account password policy was deleted meanwhile")
+				return nil
+			}
+			return err
+		})
 	}
-	if o.DryRun {
-		ch.Reason = ReasonDryRun
-		return ch, nil
+	err = applyPasswordPolicyChange(ctx, pl, ch, o)
+	if err == nil && len(ch.Actions) == 1 && ch.Actions[0].Outcome == awsguard.OutcomeSkipped {
+		ch.Reason, ch.Diff = awsguard.ReasonAlreadyCompliant, nil
 	}
-	_, err = api.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})
-	if isIAMNoSuchEntity(err) { // gone meanwhile: nothing left to do
-		ch.Reason, ch.Diff = ReasonAlreadyCompliant, nil
-		return ch, nil
-	}
-	if err != nil {
-		return ch, fmt.Errorf("iamguard: RestorePasswordPolicy: delete account password policy: %w", err)
-	}
-	ch.Applied, ch.Reason = true, ReasonDeleted
-	log.InfoContext(ctx, "password policy deleted")
-	return ch, nil
+	return ch, err
 }

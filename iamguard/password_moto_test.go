@@ -2,12 +2,15 @@ package iamguard_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/fault"
@@ -15,8 +18,9 @@ import (
 
 func ppRead(t *testing.T, api *iam.Client) *iamguard.PasswordPolicy {
 	t.Helper()
-	// EnablePasswordPolicy's dry run reads the policy without writing.
-	ch, err := iamguard.EnablePasswordPolicy(context.Background(), api, iamguard.KISA.Policy, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
+	// EnablePasswordPolicy's dry run reads the policy without writing (and,
+	// allowed to weaken, plans whatever the policy is).
+	ch, err := iamguard.EnablePasswordPolicy(context.Background(), api, iamguard.KISA.Policy, func(o *iamguard.PasswordPolicyOptions) { o.DryRun, o.AllowWeaken = true, true })
 	if err != nil {
 		t.Fatalf("read policy: %v", err)
 	}
@@ -24,7 +28,7 @@ func ppRead(t *testing.T, api *iam.Client) *iamguard.PasswordPolicy {
 }
 
 func ppDryRun(o *iamguard.PasswordPolicyOptions)      { o.DryRun = true }
-func ppTightenOnly(o *iamguard.PasswordPolicyOptions) { o.TightenOnly = true }
+func ppAllowWeaken(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true }
 
 func TestEnablePasswordPolicyMoto(t *testing.T) {
 	env := awstest.New(t)
@@ -37,7 +41,7 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.Applied || !ch.DryRun || ch.Reason != iamguard.ReasonDryRun || ch.Before != nil || len(ch.Diff) != 9 {
+	if ch.Applied || !ch.DryRun || ch.Reason != awsguard.ReasonDryRun || ch.Before != nil || len(ch.Diff) != 9 {
 		t.Errorf("dry run = %+v", ch)
 	}
 	if got := ppRead(t, api); got != nil {
@@ -49,7 +53,7 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Applied || ch.Reason != iamguard.ReasonCreated {
+	if !ch.Applied || ch.Reason != awsguard.ReasonApplied || ch.Before != nil || len(ch.Actions) != 1 || ch.Actions[0].Kind != iamguard.ActionUpdatePasswordPolicy {
 		t.Errorf("apply = %+v", ch)
 	}
 	if diff := cmp.Diff(&kisa, ppRead(t, api)); diff != "" {
@@ -61,12 +65,13 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant || len(ch.Diff) != 0 {
+	if ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant || len(ch.Diff) != 0 {
 		t.Errorf("second run = %+v", ch)
 	}
 
-	// Tighten only: CIS merged into KISA keeps KISA's classes and age.
-	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.CIS.Policy, ppTightenOnly)
+	// Tighten only (Stricter): CIS merged into KISA keeps KISA's classes
+	// and age.
+	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.Stricter(*ppRead(t, api), iamguard.CIS.Policy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +87,20 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 		t.Errorf("after tightening with CIS: %v", got)
 	}
 	// Tightening with a weaker policy changes nothing.
-	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.PasswordPolicy{MinimumPasswordLength: 6}, ppTightenOnly)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.Stricter(*ppRead(t, api), iamguard.PasswordPolicy{MinimumPasswordLength: 6}))
+	if err != nil || ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("weaker tighten-only = %+v, %v", ch, err)
 	}
-	// Without tighten-only the wanted policy replaces the current one.
+	// CIS alone would drop KISA's classes and age: refused, nothing written.
 	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.CIS.Policy)
+	if !errors.Is(err, awsguard.ErrWeakening) || ch.Applied || ch.Reason != awsguard.ReasonRefused {
+		t.Fatalf("weakening replace = %+v, %v; want refused", ch, err)
+	}
+	if diff := cmp.Diff(&want, ppRead(t, api)); diff != "" {
+		t.Errorf("policy after a refused change (-want +got):\n%s", diff)
+	}
+	// With AllowWeaken the wanted policy replaces the current one.
+	ch, err = iamguard.EnablePasswordPolicy(ctx, api, iamguard.CIS.Policy, ppAllowWeaken)
 	if err != nil || !ch.Applied {
 		t.Fatalf("replace = %+v, %v", ch, err)
 	}
@@ -103,19 +116,23 @@ func TestEnablePasswordPolicyMoto(t *testing.T) {
 	if diff := cmp.Diff(&want, ppRead(t, api)); diff != "" {
 		t.Errorf("restored policy (-want +got):\n%s", diff)
 	}
-	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil, ppDryRun)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonDryRun || ppRead(t, api) == nil {
+	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil, ppDryRun, ppAllowWeaken)
+	if err != nil || ch.Applied || ch.Reason != awsguard.ReasonDryRun || ppRead(t, api) == nil {
 		t.Fatalf("restore to none, dry run = %+v, %v", ch, err)
 	}
-	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil)
-	if err != nil || !ch.Applied || ch.Reason != iamguard.ReasonDeleted {
+	// Deleting a policy weakens it: refused unless allowed.
+	if ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil); !errors.Is(err, awsguard.ErrWeakening) || ch.Applied || ppRead(t, api) == nil {
+		t.Fatalf("restore to none without AllowWeaken = %+v, %v", ch, err)
+	}
+	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil, ppAllowWeaken)
+	if err != nil || !ch.Applied || ch.Reason != awsguard.ReasonApplied || ch.Actions[0].Kind != iamguard.ActionDeletePasswordPolicy {
 		t.Fatalf("restore to none = %+v, %v", ch, err)
 	}
 	if got := ppRead(t, api); got != nil {
 		t.Errorf("policy after restore to none: %+v", got)
 	}
 	ch, err = iamguard.RestorePasswordPolicy(ctx, api, nil)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+	if err != nil || ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("restore to none again = %+v, %v", ch, err)
 	}
 }
@@ -135,7 +152,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 		// Put the starting policy back through the API: a reset of the
 		// emulator would reload its managed policies (seconds per case).
 		seed := func(t *testing.T) {
-			if _, err := iamguard.RestorePasswordPolicy(ctx, iam.NewFromConfig(env.Config()), start); err != nil {
+			if _, err := iamguard.RestorePasswordPolicy(ctx, iam.NewFromConfig(env.Config()), start, ppAllowWeaken); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -143,7 +160,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 		probe := fault.New()
 		cfg := env.Config()
 		cfg.APIOptions = append(cfg.APIOptions, probe.APIOption)
-		if _, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, ppTightenOnly); err != nil {
+		if _, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), wantFinal); err != nil {
 			t.Fatal(err)
 		}
 		n := len(probe.Calls())
@@ -161,7 +178,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					inj := fault.New(rule)
 					cfg := env.Config()
 					cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
-					ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), iamguard.KISA.Policy, ppTightenOnly)
+					ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), wantFinal)
 					if err == nil {
 						t.Fatalf("no error with a fault at call %d: %+v", k, ch)
 					}
@@ -173,7 +190,7 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					if got := ppRead(t, plain); !cmp.Equal(got, start) && !cmp.Equal(got, &wantFinal) {
 						t.Errorf("state after the fault = %+v", got)
 					}
-					ch, err = iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, ppTightenOnly)
+					ch, err = iamguard.EnablePasswordPolicy(ctx, plain, wantFinal)
 					if err != nil {
 						t.Fatalf("re-run: %v", err)
 					}
@@ -184,11 +201,77 @@ func TestEnablePasswordPolicyFaultSweep(t *testing.T) {
 					if diff := cmp.Diff(&wantFinal, ppRead(t, plain)); diff != "" {
 						t.Errorf("final policy (-want +got):\n%s", diff)
 					}
-					if ch, err := iamguard.EnablePasswordPolicy(ctx, plain, iamguard.KISA.Policy, ppTightenOnly); err != nil || ch.Applied {
+					if ch, err := iamguard.EnablePasswordPolicy(ctx, plain, wantFinal); err != nil || ch.Applied {
 						t.Errorf("third run = %+v, %v", ch, err)
 					}
 				})
 			}
 		}
+	}
+}
+
+// A stricter existing policy is never weakened by default: KISA over it
+// is refused, dry run or not, with every weakened field named and the
+// policy unchanged; with AllowWeaken it is applied.
+func TestEnablePasswordPolicyRefusesWeakeningMoto(t *testing.T) {
+	env := awstest.New(t)
+	api := iam.NewFromConfig(env.Config())
+	ctx := context.Background()
+	strict := iamguard.PasswordPolicy{MinimumPasswordLength: 20, RequireSymbols: true, RequireNumbers: true,
+		RequireUppercaseCharacters: true, RequireLowercaseCharacters: true, AllowUsersToChangePassword: true,
+		ExpirePasswords: true, MaxPasswordAge: 30, PasswordReusePrevention: 24, HardExpiry: true}
+	if _, err := iamguard.EnablePasswordPolicy(ctx, api, strict); err != nil {
+		t.Fatal(err)
+	}
+	wantFields := []string{"MinimumPasswordLength 20 -> 8", "MaxPasswordAge 30 -> 90", "PasswordReusePrevention 24 -> 0", "HardExpiry true -> false"}
+	for _, opts := range [][]func(*iamguard.PasswordPolicyOptions){nil, {ppDryRun}} {
+		ch, err := iamguard.EnablePasswordPolicy(ctx, api, iamguard.KISA.Policy, opts...)
+		var we *awsguard.WeakeningError
+		if !errors.As(err, &we) || !errors.Is(err, awsguard.ErrWeakening) {
+			t.Fatalf("err = %v, want a WeakeningError", err)
+		}
+		var got []string
+		for _, a := range we.Actions {
+			got = append(got, a.Detail)
+		}
+		if d := cmp.Diff(wantFields, got); d != "" {
+			t.Errorf("weakened fields (-want +got):\n%s", d)
+		}
+		for _, f := range wantFields {
+			if !strings.Contains(err.Error(), f) {
+				t.Errorf("error does not name %q: %v", f, err)
+			}
+		}
+		if ch == nil || ch.Applied || ch.Reason != awsguard.ReasonRefused || len(ch.Actions) != 1 || !ch.Actions[0].Weakening {
+			t.Errorf("change = %+v, want a refused plan with one weakening action", ch)
+		}
+		var weak []string
+		for _, d := range ch.Diff {
+			if d.Weakening {
+				weak = append(weak, d.Field)
+			}
+		}
+		if d := cmp.Diff([]string{"MinimumPasswordLength", "MaxPasswordAge", "PasswordReusePrevention", "HardExpiry"}, weak); d != "" {
+			t.Errorf("diff's weakening fields (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff(&strict, ppRead(t, api)); d != "" {
+			t.Fatalf("a refused change altered the policy (-want +got):\n%s", d)
+		}
+	}
+	ch, err := iamguard.EnablePasswordPolicy(ctx, api, iamguard.KISA.Policy, ppAllowWeaken)
+	if err != nil || !ch.Applied || ch.Reason != awsguard.ReasonApplied {
+		t.Fatalf("with AllowWeaken = %+v, %v", ch, err)
+	}
+	kisa := iamguard.KISA.Policy
+	if d := cmp.Diff(&kisa, ppRead(t, api)); d != "" {
+		t.Errorf("policy after AllowWeaken (-want +got):\n%s", d)
+	}
+	// The undo puts the stricter policy back without AllowWeaken: it
+	// tightens.
+	if ch, err = iamguard.RestorePasswordPolicy(ctx, api, ch.Before); err != nil || !ch.Applied {
+		t.Fatalf("restore = %+v, %v", ch, err)
+	}
+	if d := cmp.Diff(&strict, ppRead(t, api)); d != "" {
+		t.Errorf("restored policy (-want +got):\n%s", d)
 	}
 }

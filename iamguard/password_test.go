@@ -3,15 +3,19 @@ package iamguard_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
-// ppFake implements iamguard.PasswordPolicyRestoreAPI and records calls.
+// ppFake implements iamguard.RestorePasswordPolicyAPI and records calls.
 type ppFake struct {
 	calls  []string
 	get    func() (*iam.GetAccountPasswordPolicyOutput, error)
@@ -165,9 +169,9 @@ func TestPasswordPolicyValidate(t *testing.T) {
 				}
 				return
 			}
-			var pe *iamguard.PasswordPolicyError
-			if !errors.As(err, &pe) || pe.Field != tt.wantField || !errors.Is(err, iamguard.ErrInvalidPasswordPolicy) {
-				t.Fatalf("Validate = %v, want a *PasswordPolicyError on %s", err, tt.wantField)
+			var pe *awsguard.InputError
+			if !errors.As(err, &pe) || pe.Field != "PasswordPolicy."+tt.wantField || !errors.Is(err, awsguard.ErrInvalidInput) {
+				t.Fatalf("Validate = %v, want an *awsguard.InputError on PasswordPolicy.%s", err, tt.wantField)
 			}
 			// An invalid policy makes no call at all.
 			f := &ppFake{}
@@ -190,8 +194,8 @@ func FuzzValidatePasswordPolicy(f *testing.F) {
 		if (err == nil) != valid {
 			t.Fatalf("Validate(%+v) = %v, want valid=%v", p, err, valid)
 		}
-		if err != nil && !errors.Is(err, iamguard.ErrInvalidPasswordPolicy) {
-			t.Fatalf("error does not match ErrInvalidPasswordPolicy: %v", err)
+		if err != nil && !errors.Is(err, awsguard.ErrInvalidInput) {
+			t.Fatalf("error does not match awsguard.ErrInvalidInput: %v", err)
 		}
 		fake := &ppFake{get: func() (*iam.GetAccountPasswordPolicyOutput, error) { return &iam.GetAccountPasswordPolicyOutput{}, nil }}
 		ch, err := iamguard.EnablePasswordPolicy(context.Background(), fake, p, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
@@ -268,12 +272,12 @@ func TestRestorePasswordPolicyGoneMeanwhile(t *testing.T) {
 		},
 		del: func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("NoSuchEntity") },
 	}
-	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil)
-	if err != nil || ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil, func(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true })
+	if err != nil || ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("restore = %+v, %v", ch, err)
 	}
 	f.del = func() (*iam.DeleteAccountPasswordPolicyOutput, error) { return nil, auditAPIErr("AccessDenied") }
-	if _, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil); err == nil {
+	if _, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil, func(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true }); err == nil {
 		t.Error("a failed delete gave no error")
 	}
 }
@@ -287,5 +291,114 @@ func TestEnablePasswordPolicyCancelled(t *testing.T) {
 	}
 	if len(f.calls) > 1 {
 		t.Errorf("calls after cancel = %v", f.calls)
+	}
+}
+
+// Each field's stricter direction: a change the other way is weakening.
+func TestPasswordPolicyDiffWeakening(t *testing.T) {
+	base := iamguard.PasswordPolicy{MinimumPasswordLength: 12, RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true,
+		RequireLowercaseCharacters: true, AllowUsersToChangePassword: true, MaxPasswordAge: 60, PasswordReusePrevention: 12, HardExpiry: true}
+	tests := []struct {
+		name string
+		mod  func(*iamguard.PasswordPolicy)
+		want iamguard.FieldChange
+	}{
+		{"shorter", func(p *iamguard.PasswordPolicy) { p.MinimumPasswordLength = 8 }, iamguard.FieldChange{Field: "MinimumPasswordLength", From: "12", To: "8", Weakening: true}},
+		{"longer", func(p *iamguard.PasswordPolicy) { p.MinimumPasswordLength = 14 }, iamguard.FieldChange{Field: "MinimumPasswordLength", From: "12", To: "14"}},
+		{"symbols dropped", func(p *iamguard.PasswordPolicy) { p.RequireSymbols = false }, iamguard.FieldChange{Field: "RequireSymbols", From: "true", To: "false", Weakening: true}},
+		{"numbers dropped", func(p *iamguard.PasswordPolicy) { p.RequireNumbers = false }, iamguard.FieldChange{Field: "RequireNumbers", From: "true", To: "false", Weakening: true}},
+		{"upper dropped", func(p *iamguard.PasswordPolicy) { p.RequireUppercaseCharacters = false }, iamguard.FieldChange{Field: "RequireUppercaseCharacters", From: "true", To: "false", Weakening: true}},
+		{"lower dropped", func(p *iamguard.PasswordPolicy) { p.RequireLowercaseCharacters = false }, iamguard.FieldChange{Field: "RequireLowercaseCharacters", From: "true", To: "false", Weakening: true}},
+		{"change own password off", func(p *iamguard.PasswordPolicy) { p.AllowUsersToChangePassword = false }, iamguard.FieldChange{Field: "AllowUsersToChangePassword", From: "true", To: "false", Weakening: true}},
+		{"longer age", func(p *iamguard.PasswordPolicy) { p.MaxPasswordAge = 90 }, iamguard.FieldChange{Field: "MaxPasswordAge", From: "60", To: "90", Weakening: true}},
+		{"never expire", func(p *iamguard.PasswordPolicy) { p.MaxPasswordAge = 0 }, iamguard.FieldChange{Field: "MaxPasswordAge", From: "60", To: "0", Weakening: true}},
+		{"shorter age", func(p *iamguard.PasswordPolicy) { p.MaxPasswordAge = 30 }, iamguard.FieldChange{Field: "MaxPasswordAge", From: "60", To: "30"}},
+		{"less reuse prevention", func(p *iamguard.PasswordPolicy) { p.PasswordReusePrevention = 0 }, iamguard.FieldChange{Field: "PasswordReusePrevention", From: "12", To: "0", Weakening: true}},
+		{"more reuse prevention", func(p *iamguard.PasswordPolicy) { p.PasswordReusePrevention = 24 }, iamguard.FieldChange{Field: "PasswordReusePrevention", From: "12", To: "24"}},
+		{"hard expiry off", func(p *iamguard.PasswordPolicy) { p.HardExpiry = false }, iamguard.FieldChange{Field: "HardExpiry", From: "true", To: "false", Weakening: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			after := base
+			tt.mod(&after)
+			if d := cmp.Diff([]iamguard.FieldChange{tt.want}, iamguard.DiffPasswordPolicy(&base, after)); d != "" {
+				t.Errorf("diff (-want +got):\n%s", d)
+			}
+			// The other way round, the change tightens (or weakens) the other way.
+			back := iamguard.DiffPasswordPolicy(&after, base)
+			if len(back) != 1 || back[0].Weakening == tt.want.Weakening {
+				t.Errorf("reverse diff = %v", back)
+			}
+		})
+	}
+	// Creating a policy where there was none weakens nothing.
+	for _, c := range iamguard.DiffPasswordPolicy(nil, iamguard.PasswordPolicy{MinimumPasswordLength: 6}) {
+		if c.Weakening {
+			t.Errorf("from no policy: %v is weakening", c)
+		}
+	}
+}
+
+// A wanted policy less strict than the account's is refused before any
+// write, the error naming each weakened field; AllowWeaken writes it.
+func TestEnablePasswordPolicyRefusesWeakening(t *testing.T) {
+	strict := &types.PasswordPolicy{MinimumPasswordLength: aws.Int32(20), RequireSymbols: true, RequireNumbers: true,
+		RequireUppercaseCharacters: true, RequireLowercaseCharacters: true, AllowUsersToChangePassword: true,
+		ExpirePasswords: true, MaxPasswordAge: aws.Int32(30), PasswordReusePrevention: aws.Int32(24)}
+	var written *iam.UpdateAccountPasswordPolicyInput
+	f := &ppFake{get: func() (*iam.GetAccountPasswordPolicyOutput, error) {
+		return &iam.GetAccountPasswordPolicyOutput{PasswordPolicy: strict}, nil
+	}}
+	for _, dry := range []bool{false, true} {
+		f.calls = nil
+		ch, err := iamguard.EnablePasswordPolicy(context.Background(), f, iamguard.CIS.Policy, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = dry })
+		var we *awsguard.WeakeningError
+		if !errors.As(err, &we) || !errors.Is(err, awsguard.ErrWeakening) || we.Operation != "iamguard.EnablePasswordPolicy" {
+			t.Fatalf("dry %v: err = %v, want a WeakeningError", dry, err)
+		}
+		want := []string{"MinimumPasswordLength 20 -> 14", "RequireSymbols true -> false", "RequireNumbers true -> false",
+			"RequireUppercaseCharacters true -> false", "RequireLowercaseCharacters true -> false", "MaxPasswordAge 30 -> 0"}
+		var got []string
+		for _, a := range we.Actions {
+			got = append(got, a.Detail)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("dry %v: weakened fields (-want +got):\n%s", dry, d)
+		}
+		if d := cmp.Diff([]string{"GetAccountPasswordPolicy"}, f.calls); d != "" {
+			t.Errorf("dry %v: calls (-want +got):\n%s", dry, d)
+		}
+		if ch == nil || ch.Applied || ch.Reason != awsguard.ReasonRefused || len(ch.Weakening()) != 1 {
+			t.Errorf("dry %v: change = %+v", dry, ch)
+		}
+	}
+	f.update = func(in *iam.UpdateAccountPasswordPolicyInput) (*iam.UpdateAccountPasswordPolicyOutput, error) {
+		written = in
+		return &iam.UpdateAccountPasswordPolicyOutput{}, nil
+	}
+	ch, err := iamguard.EnablePasswordPolicy(context.Background(), f, iamguard.CIS.Policy, func(o *iamguard.PasswordPolicyOptions) { o.AllowWeaken = true })
+	if err != nil || !ch.Applied || written == nil || aws.ToInt32(written.MinimumPasswordLength) != 14 {
+		t.Fatalf("AllowWeaken: %+v, %v, wrote %+v", ch, err, written)
+	}
+	// Tightening needs no AllowWeaken.
+	f.calls = nil
+	if ch, err := iamguard.EnablePasswordPolicy(context.Background(), f, iamguard.Stricter(iamguard.KISA.Policy, iamguard.PasswordPolicy{
+		MinimumPasswordLength: 24, RequireSymbols: true, RequireNumbers: true, RequireUppercaseCharacters: true, RequireLowercaseCharacters: true,
+		MaxPasswordAge: 30, PasswordReusePrevention: 24})); err != nil || !ch.Applied || ch.Weakening() != nil {
+		t.Errorf("tightening: %+v, %v", ch, err)
+	}
+}
+
+// Deleting the policy weakens its strict fields: refused unless allowed.
+func TestRestorePasswordPolicyToNoneRefused(t *testing.T) {
+	f := &ppFake{get: func() (*iam.GetAccountPasswordPolicyOutput, error) {
+		return &iam.GetAccountPasswordPolicyOutput{PasswordPolicy: kisaByTwoClasses}, nil
+	}}
+	ch, err := iamguard.RestorePasswordPolicy(context.Background(), f, nil)
+	if !errors.Is(err, awsguard.ErrWeakening) || ch.Applied || !strings.Contains(err.Error(), "MinimumPasswordLength 10 -> (no policy)") {
+		t.Fatalf("restore to none = %+v, %v", ch, err)
+	}
+	if d := cmp.Diff([]string{"GetAccountPasswordPolicy"}, f.calls); d != "" {
+		t.Errorf("calls (-want +got):\n%s", d)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/awsguard/awsguard"
 )
 
 // SelfServicePolicyName is the default name of the inline group policy
@@ -14,8 +16,8 @@ import (
 const SelfServicePolicyName = "awsguard-self-service-credentials"
 
 const (
-	fixOwnUserARN = "arn:aws:iam::*:user/${aws:username}"
-	fixOwnMFAARN  = "arn:aws:iam::*:mfa/${aws:username}"
+	ownUserARN = "arn:aws:iam::*:user/${aws:username}"
+	ownMFAARN  = "arn:aws:iam::*:mfa/${aws:username}"
 )
 
 // SelfServicePolicyDocument returns the self-service credentials policy:
@@ -23,40 +25,29 @@ const (
 // devices, and manage only their own password, access keys and virtual MFA
 // device (named after the user), through ${aws:username}. Deactivating
 // one's MFA needs an MFA-signed-in session. It grants nothing else.
-func SelfServicePolicyDocument() *PolicyDocument {
-	return &PolicyDocument{Version: PolicyVersion2012, Statement: Statements{List: []Statement{
+func SelfServicePolicyDocument() *awsguard.PolicyDocument {
+	return &awsguard.PolicyDocument{Version: awsguard.PolicyVersion2012, Statement: awsguard.Statements{List: []awsguard.Statement{
 		{Sid: "AllowViewAccountInfo", Effect: "Allow",
-			Action:   StringList("iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"),
-			Resource: StringValue("*")},
+			Action:   awsguard.StringList("iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"),
+			Resource: awsguard.StringValue("*")},
 		{Sid: "AllowManageOwnPassword", Effect: "Allow",
-			Action:   StringList("iam:ChangePassword", "iam:GetUser"),
-			Resource: StringValue(fixOwnUserARN)},
+			Action:   awsguard.StringList("iam:ChangePassword", "iam:GetUser"),
+			Resource: awsguard.StringValue(ownUserARN)},
 		{Sid: "AllowManageOwnAccessKeys", Effect: "Allow",
-			Action:   StringList("iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"),
-			Resource: StringValue(fixOwnUserARN)},
+			Action:   awsguard.StringList("iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"),
+			Resource: awsguard.StringValue(ownUserARN)},
 		{Sid: "AllowManageOwnVirtualMFADevice", Effect: "Allow",
-			Action:   StringList("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
-			Resource: StringValue(fixOwnMFAARN)},
+			Action:   awsguard.StringList("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
+			Resource: awsguard.StringValue(ownMFAARN)},
 		{Sid: "AllowManageOwnUserMFA", Effect: "Allow",
-			Action:   StringList("iam:EnableMFADevice", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"),
-			Resource: StringValue(fixOwnUserARN)},
+			Action:   awsguard.StringList("iam:EnableMFADevice", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"),
+			Resource: awsguard.StringValue(ownUserARN)},
 		{Sid: "AllowDeactivateOwnMFAOnlyWhenSignedInWithMFA", Effect: "Allow",
-			Action:    StringList("iam:DeactivateMFADevice"),
-			Resource:  StringValue(fixOwnUserARN),
-			Condition: map[string]map[string]Strings{"Bool": {"aws:MultiFactorAuthPresent": StringValue("true")}}},
+			Action:    awsguard.StringList("iam:DeactivateMFADevice"),
+			Resource:  awsguard.StringValue(ownUserARN),
+			Condition: map[string]map[string]awsguard.Strings{"Bool": {"aws:MultiFactorAuthPresent": awsguard.StringValue("true")}}},
 	}}}
 }
-
-// SelfServiceAPI is the part of *iam.Client that EnsureSelfServicePolicy
-// and RemoveSelfServicePolicy call.
-type SelfServiceAPI interface {
-	GetGroup(ctx context.Context, in *iam.GetGroupInput, optFns ...func(*iam.Options)) (*iam.GetGroupOutput, error)
-	GetGroupPolicy(ctx context.Context, in *iam.GetGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.GetGroupPolicyOutput, error)
-	PutGroupPolicy(ctx context.Context, in *iam.PutGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.PutGroupPolicyOutput, error)
-	DeleteGroupPolicy(ctx context.Context, in *iam.DeleteGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteGroupPolicyOutput, error)
-}
-
-var _ SelfServiceAPI = (*iam.Client)(nil)
 
 // SelfServiceOptions tunes EnsureSelfServicePolicy and
 // RemoveSelfServicePolicy. The zero value means the defaults.
@@ -69,7 +60,7 @@ type SelfServiceOptions struct {
 	PolicyName string
 }
 
-func selfServiceOptions(optFns []func(*SelfServiceOptions)) SelfServiceOptions {
+func selfServiceOptions(op, group string, optFns []func(*SelfServiceOptions)) (SelfServiceOptions, error) {
 	var o SelfServiceOptions
 	for _, f := range optFns {
 		f(&o)
@@ -77,7 +68,10 @@ func selfServiceOptions(optFns []func(*SelfServiceOptions)) SelfServiceOptions {
 	if o.PolicyName == "" {
 		o.PolicyName = SelfServicePolicyName
 	}
-	return o
+	if err := checkGroup(op, "group", group); err != nil {
+		return o, err
+	}
+	return o, checkPolicyName(op, "SelfServiceOptions.PolicyName", o.PolicyName)
 }
 
 // EnsureSelfServicePolicy puts the self-service credentials policy
@@ -89,97 +83,93 @@ func selfServiceOptions(optFns []func(*SelfServiceOptions)) SelfServiceOptions {
 // nothing.
 //
 // IAM permissions: iam:GetGroupPolicy, iam:GetGroup, iam:PutGroupPolicy.
-func EnsureSelfServicePolicy(ctx context.Context, api SelfServiceAPI, group string, optFns ...func(*SelfServiceOptions)) (*ActionPlan, error) {
-	o := selfServiceOptions(optFns)
-	if err := fixCheckGroup("group", group); err != nil {
+func EnsureSelfServicePolicy(ctx context.Context, api EnsureSelfServicePolicyAPI, group string, optFns ...func(*SelfServiceOptions)) (*awsguard.Plan, error) {
+	const op = "EnsureSelfServicePolicy"
+	o, err := selfServiceOptions(op, group, optFns)
+	if err != nil {
 		return nil, err
 	}
-	if err := fixCheckPolicyName("PolicyName", o.PolicyName); err != nil {
-		return nil, err
-	}
-	plan := &ActionPlan{Operation: "EnsureSelfServicePolicy", Resource: "group/" + group, DryRun: o.DryRun}
+	pl := newPlanner(op, "group/"+group, o.DryRun)
 	want := SelfServicePolicyDocument()
 	doc, err := want.JSON()
 	if err != nil {
 		return nil, err
 	}
-	cur, found, err := fixGetGroupPolicy(ctx, api, group, o.PolicyName)
+	cur, found, err := getGroupPolicy(ctx, api, group, o.PolicyName)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		if err := fixGroupMustExist(ctx, api, group); err != nil {
+		if err := groupMustExist(ctx, api, group); err != nil {
 			return nil, err
 		}
 	}
 	if !found || !want.Equivalent(cur) {
-		plan.add("iam:PutGroupPolicy", "group/"+group, o.PolicyName, func(ctx context.Context) error {
+		why := "the group lacks the policy"
+		if found {
+			why = "the group's policy of that name holds another document"
+		}
+		pl.add(awsguard.Action{Kind: ActionPutGroupPolicy, Call: "iam:PutGroupPolicy", Resource: "group/" + group,
+			Detail: "put inline policy " + o.PolicyName + " (self-service credentials) on group " + group, Why: why}, func(ctx context.Context) error {
 			_, err := api.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{
 				GroupName: aws.String(group), PolicyName: aws.String(o.PolicyName), PolicyDocument: aws.String(doc)})
 			return err
 		})
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
 // RemoveSelfServicePolicy deletes the self-service inline policy from the
 // group. A group without it (or no group) means nothing to do.
 //
 // IAM permissions: iam:GetGroupPolicy, iam:DeleteGroupPolicy.
-func RemoveSelfServicePolicy(ctx context.Context, api SelfServiceAPI, group string, optFns ...func(*SelfServiceOptions)) (*ActionPlan, error) {
-	o := selfServiceOptions(optFns)
-	if err := fixCheckGroup("group", group); err != nil {
+func RemoveSelfServicePolicy(ctx context.Context, api RemoveSelfServicePolicyAPI, group string, optFns ...func(*SelfServiceOptions)) (*awsguard.Plan, error) {
+	const op = "RemoveSelfServicePolicy"
+	o, err := selfServiceOptions(op, group, optFns)
+	if err != nil {
 		return nil, err
 	}
-	if err := fixCheckPolicyName("PolicyName", o.PolicyName); err != nil {
-		return nil, err
-	}
-	plan := &ActionPlan{Operation: "RemoveSelfServicePolicy", Resource: "group/" + group, DryRun: o.DryRun}
-	_, found, err := fixGetGroupPolicy(ctx, api, group, o.PolicyName)
+	pl := newPlanner(op, "group/"+group, o.DryRun)
+	pl.plan.Reason = awsguard.ReasonNothingToRemove
+	_, found, err := getGroupPolicy(ctx, api, group, o.PolicyName)
 	if err != nil {
 		return nil, err
 	}
 	if found {
-		plan.add("iam:DeleteGroupPolicy", "group/"+group, o.PolicyName, func(ctx context.Context) error {
+		pl.add(awsguard.Action{Kind: ActionDeleteGroupPolicy, Call: "iam:DeleteGroupPolicy", Resource: "group/" + group,
+			Detail: "delete inline policy " + o.PolicyName + " of group " + group}, func(ctx context.Context) error {
 			_, err := api.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(o.PolicyName)})
-			if fixIsNoSuchEntity(err) { // gone already, perhaps by a retried call
+			if isNoSuchEntity(err) { // gone already, perhaps by a retried call
 				return nil
 			}
 			return err
 		})
 	}
-	return plan, plan.run(ctx, fixLogger(o.Logger))
+	return pl.apply(ctx, o.Logger, false)
 }
 
-type fixGroupPolicyGetter interface {
-	GetGroupPolicy(ctx context.Context, in *iam.GetGroupPolicyInput, optFns ...func(*iam.Options)) (*iam.GetGroupPolicyOutput, error)
-}
-
-// fixGetGroupPolicy reads an inline group policy; found is false when the
+// getGroupPolicy reads an inline group policy; found is false when the
 // group or the policy does not exist.
-func fixGetGroupPolicy(ctx context.Context, api fixGroupPolicyGetter, group, name string) (*PolicyDocument, bool, error) {
+func getGroupPolicy(ctx context.Context, api groupPolicyGetter, group, name string) (*awsguard.PolicyDocument, bool, error) {
 	out, err := api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(name)})
-	if fixIsNoSuchEntity(err) {
+	if isNoSuchEntity(err) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("iamguard: get policy %s of group %s: %w", name, group, err)
 	}
-	doc, err := ParsePolicyDocument(aws.ToString(out.PolicyDocument))
+	doc, err := awsguard.ParsePolicyDocument(aws.ToString(out.PolicyDocument))
 	if err != nil {
 		// An unreadable document is treated as different: it is replaced.
-		return &PolicyDocument{}, true, nil
+		return &awsguard.PolicyDocument{}, true, nil
 	}
 	return doc, true, nil
 }
 
-type fixGroupGetter interface {
-	GetGroup(ctx context.Context, in *iam.GetGroupInput, optFns ...func(*iam.Options)) (*iam.GetGroupOutput, error)
-}
-
-func fixGroupMustExist(ctx context.Context, api fixGroupGetter, group string) error {
+// groupMustExist returns ErrGroupNotFound unless the group exists.
+func groupMustExist(ctx context.Context, api iam.GetGroupAPIClient, group string) error {
 	_, err := api.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group), MaxItems: aws.Int32(1)})
-	if fixIsNoSuchEntity(err) {
+	if isNoSuchEntity(err) {
 		return fmt.Errorf("iamguard: group %s: %w: %w", group, ErrGroupNotFound, err)
 	}
 	if err != nil {

@@ -2,62 +2,81 @@
 // scheduled job ([RotateAccessKey], [RotateAccessKeys], [FinishRotation]),
 // and as the Secrets Manager four-step rotation Lambda.
 //
+// The main call rotates a user's key, delivering the new key before the
+// old one is deactivated:
+//
+//	rot, err := keyrotate.RotateAccessKey(ctx, keyrotate.ClientsFromConfig(cfg), "app",
+//		func(o *keyrotate.Options) {
+//			o.MaxAge = 90 * 24 * time.Hour
+//			o.Deliver = func(ctx context.Context, k keyrotate.AccessKey) error {
+//				return store(ctx, k.AccessKeyID, k.Secret.Reveal()) // where the software reads it
+//			}
+//		})
+//	if err != nil {
+//		return err // an *awsguard.StepError says what was rolled back and what is left to do
+//	}
+//	fmt.Println(rot.Summary) // "rotated to AKIA...; AKIA... deactivated"
+//
 // # Direct rotation
 //
 // [RotateAccessKey] replaces the key a user's software uses with a new one.
-// It plans from live state and then carries the plan out; with
-// [Options].DryRun it returns the same plan ([Rotation].Plan, Applied false)
-// and makes no mutating call. The steps, each an [Action]:
+// It reads the live state, names it ([State]), plans for that state and
+// then carries the plan out with awsguard.Plan.Apply; with DryRun
+// ([Settings]) it returns the same plan ([Rotation] embeds the
+// awsguard.Plan: Actions, Applied false, Reason awsguard.ReasonDryRun) and
+// makes no mutating call. The steps, each an awsguard.Action whose Kind is
+// one of the Action constants and whose Call is the IAM call it makes:
 //
 //  1. Read the user (GetUser, for its ARN), its keys (ListAccessKeys) and
 //     its tags (ListUserTags). The key in use is [Options].InUseKeyID, or
 //     else the user's only active key. A user holds at most two keys: if it
 //     has two, room is made by deleting the other one if it is Inactive
 //     (ActionDeleteKey). If both are Active, the call fails with
-//     [ErrKeyLimit] unless [Options].DeleteOldActive allows deleting the
+//     [ErrKeyLimit] unless [Settings].DeleteOldActive allows deleting the
 //     one not named by InUseKeyID; InUseKeyID is then required (an
-//     [*InputError] on it otherwise: the library does not guess which
+//     [*awsguard.InputError] on it otherwise: the library does not guess which
 //     active key is in use). The key named in use is never deleted to
-//     make room. With [Options].MaxAge, a key in use
-//     younger than that is left alone (Applied false, Reason says why).
+//     make room. With [Settings].MaxAge, a key in use younger than that
+//     is left alone (Applied false, Reason awsguard.ReasonNotDue, Summary
+//     says why).
 //  2. Record the intent: tag the user [TagRotation] = "old=KEYID at=TIME"
 //     (every record carries the intent's time, RFC 3339 UTC, from
-//     [Options].Now). If CreateKey then surely fails (refused by IAM, or
+//     [Settings].Now). If CreateKey then surely fails (refused by IAM, or
 //     the context ended before the call), the record is removed.
 //  3. Create the new key, and record its ID at once: [TagRotation] =
 //     "old=KEYID new=KEYID pending" (ActionRecordNewKey). If this record
 //     cannot be written, the new key is deleted.
 //  4. Prove it works: poll sts:GetCallerIdentity signed with the new key
 //     ([WaitForKey]) until it authenticates as this user, bounded by
-//     [Options].Verify (new IAM keys take seconds to become valid).
+//     [Settings].Verify (new IAM keys take seconds to become valid).
 //     Bad-credential answers are classified in one place,
 //     [IsBadCredentials].
-//  5. Hand the new key over with the caller's [Options].Deliver (into a
+//  5. Hand the new key over with the caller's [Settings].Deliver (into a
 //     secret, a file) before anything old is touched. If step 4 or 5
 //     fails (Deliver returns an error), the new key is deleted, the record
-//     removed, and the old key stays active (a [*StepError] lists what was
+//     removed, and the old key stays active (a [*awsguard.StepError] lists what was
 //     rolled back). A Deliver error that is context.Canceled or
 //     context.DeadlineExceeded (errors.Is) is the exception: the delivery
 //     may have taken effect, so the new key and its pending record stay
-//     and the [*StepError] says to re-run with InUseKeyID.
+//     and the [*awsguard.StepError] says to re-run with InUseKeyID.
 //  6. Record the delivery: [TagRotation] = "old=KEYID new=KEYID". This
 //     step must succeed before the old key is touched: if it fails (or the
 //     context ends, or the process dies, between the delivery and this
 //     record), the new key is delivered and the old one still active, and
-//     the [*StepError] says to re-run with InUseKeyID.
+//     the [*awsguard.StepError] says to re-run with InUseKeyID.
 //  7. Deactivate the old key and record when: tag the user
 //     [TagDeactivatedPrefix] and the key ID = the time (RFC 3339, from
-//     [Options].Now). IAM itself does not record when a key was
+//     [Settings].Now). IAM itself does not record when a key was
 //     deactivated.
-//  8. With [Options].DeleteOld, delete the old key at once, after reading
+//  8. With [Settings].DeleteOld, delete the old key at once, after reading
 //     its last use (GetAccessKeyLastUsed): a key used after its
 //     deactivation is kept and reported ([OutcomeUsedAfterDeactivation],
 //     [Rotation].Warnings).
 //  9. Remove the [TagRotation] record.
 //
-// The new secret key lives in [AccessKey].Secret, a [Secret] that shows
-// itself as [REDACTED] in %v, JSON, slog and error text; only
-// [Secret.Reveal] returns it. The result is a [Rotation]: the user, the
+// The new secret key lives in [AccessKey].Secret, an awsguard.Secret that
+// shows itself as [REDACTED] in %v, JSON, slog and error text; only
+// Secret.Reveal returns it. The result is a [Rotation]: the user, the
 // plan, the new key, what happened to every other key ([OldKey]), the
 // verification polls and identity, the last-use report, Applied and Reason.
 //
@@ -82,50 +101,50 @@
 //
 // Every step is safe to repeat, and a re-run after an interruption at any
 // point converges, guided by the records on the user and, where they
-// cannot tell which key is in use, by the caller's InUseKeyID:
+// cannot tell which key is in use, by the caller's InUseKeyID. A re-run
+// reads the live state, names it (a [State], in [Rotation].State), and
+// plans for that state alone. A is the key the record names old, B the
+// key it names new (or the other key InUseKeyID names); T is the record's
+// at= time.
 //
-//   - TagRotation="old=A at=T" and A still Active: the run stopped before
-//     it recorded a new key. Another key created within 5 minutes (clock
-//     skew) of T was created by it and never delivered: an orphan whose
-//     secret nobody holds; the re-run deletes it and rotates afresh. A key
-//     created outside that window (say, added by an operator after a run
-//     whose CreateKey failed left the record behind) is no orphan: the
-//     usual two-key rules apply ([ErrKeyLimit] if it is Active, deleted to
-//     make room if it is Inactive). A record without at= (written by an
-//     older version) takes no key for an orphan. If the caller names the
-//     other key in use (InUseKeyID), it records that key's delivery
-//     ("old=A new=B") and then finishes.
-//   - TagRotation="old=A" and A no longer Active: the record says nothing
-//     was delivered, yet A was touched (by hand, or by an older version
-//     of this package). The re-run does not guess: it refuses with
-//     [ErrRotationInProgress], lists the user's keys, and asks for a
-//     re-run with InUseKeyID naming the key in use; naming another Active
-//     key records its delivery and finishes.
-//   - TagRotation="old=A new=B pending": B was created and may have been
-//     delivered; its delivery is not confirmed. The re-run never deletes
-//     B on its own: without InUseKeyID it refuses with
-//     [ErrRotationInProgress] and changes nothing. InUseKeyID=A says B is
-//     not in use: B is deleted and the rotation starts afresh (a new key
-//     goes to the same delivery target). InUseKeyID=B says B is in use:
-//     the re-run records the delivery and finishes (Resumed true). If A is
-//     no longer Active, B is the only key that can work and the re-run
-//     finishes. A Deliver that returns a context error (Canceled,
-//     DeadlineExceeded) may have delivered B: the run keeps B and this
-//     record, and its [*StepError] says to re-run with InUseKeyID.
-//   - TagRotation="old=A new=B", or A already Inactive or gone (A is
-//     touched only after delivery): B is delivered; the re-run finishes
-//     the remaining steps (Resumed true) without creating another key,
-//     but only if B exists and is Active and InUseKeyID is empty or names
-//     B. Otherwise (B gone or Inactive, or the caller names another key)
-//     it refuses with [ErrRotationInProgress] rather than leave the user
-//     without an active key: check which key is in use and fix the keys
-//     or the tag by hand.
-//   - Finishing, A Active but carrying its deactivation record
-//     ([TagDeactivatedPrefix]): someone reactivated A after the rotation
-//     deactivated it, so someone still uses it. The re-run refuses with
-//     [ErrRotationInProgress] and neither deactivates nor deletes A (as
-//     [FinishRotation] never deletes an Active key).
-//   - No record: nothing is in progress.
+//	State              Record (TagRotation)    Keys                           InUseKeyID        What a re-run does
+//	idle               none                    any                            empty or a key    rotates afresh (the usual two-key rules)
+//	intent             old=A at=T              A Active                       empty or A        deletes a key created within 5 min of T (the orphan), rotates A afresh
+//	intent-named       old=A                   B exists, Active               B                 records B's delivery (old=A new=B), finishes
+//	old-touched        old=A, or pending       A not Active                   empty or A        refuses (ErrRotationInProgress), lists the keys
+//	pending            old=A new=B pending     A Active, B exists             empty             refuses, changes nothing: B may be delivered
+//	pending-rejected   old=A new=B pending     A Active, B exists             A                 deletes B, rotates A afresh
+//	pending-confirmed  old=A new=B pending     B Active                       B, or empty       records B's delivery, finishes (empty: only when A is not Active)
+//	pending-gone       old=A new=B pending     A Active, B gone               empty or A        rotates A afresh (B's creation was rolled back)
+//	delivered          old=A new=B             B Active, A not reactivated    empty or B        finishes the steps after delivery (Resumed true)
+//	complete           old=A new=B             B Active, A gone or recorded   empty or B        removes the record left behind
+//	delivered-lost     new=B or B named        B gone or Inactive             any               refuses: finishing would leave no working key
+//	reactivated        B's delivery confirmed  A Active, with its deact. tag  empty or B        refuses: someone reactivated A and uses it
+//	in-use-conflict    any                     any                            neither A nor B   refuses (also InUseKeyID A once B's delivery is recorded)
+//
+// More on the cases:
+//
+//   - intent: a key created within 5 minutes (clock skew) of T was created
+//     by the interrupted run and never delivered: an orphan whose secret
+//     nobody holds. A key created outside that window (say, added by an
+//     operator after a run whose CreateKey failed left the record behind)
+//     is no orphan: the usual two-key rules apply ([ErrKeyLimit] if it is
+//     Active, deleted to make room if it is Inactive). A record without
+//     at= (written by an older version) takes no key for an orphan.
+//   - old-touched: the record says nothing was delivered, yet A was
+//     touched (by hand, or by an older version of this package). The
+//     re-run does not guess; naming another Active key in use records its
+//     delivery and finishes (intent-named).
+//   - pending: B was created and may have been delivered; its delivery is
+//     not confirmed, so the re-run never deletes B on its own. A Deliver
+//     that returns a context error (Canceled, DeadlineExceeded) may have
+//     delivered B: the run keeps B and this record, and its
+//     [*awsguard.StepError] says to re-run with InUseKeyID.
+//   - delivered: B is delivered (A is touched only after delivery); the
+//     re-run does not create another key.
+//   - reactivated: someone reactivated A after the rotation deactivated it,
+//     so someone still uses it. The re-run neither deactivates nor deletes
+//     A (as [FinishRotation] never deletes an Active key).
 //
 // The user always keeps a working key: the old key is deactivated only
 // after the new one authenticated and its delivery was recorded, a key
@@ -168,24 +187,32 @@
 // # Many users
 //
 // [RotateAccessKeys] rotates a list of users with bounded concurrency
-// ([Options].Concurrency, default 4) and returns one [Result] per user;
-// one user's failure does not stop the others. On moto about 12 API calls
+// ([BatchOptions].Concurrency, default 4, on internal/fanout) and returns
+// one awsguard.Result per user; one user's failure does not stop the
+// others. On moto about 12 API calls
 // a rotation (11 when no key must make room).
 //
 // # IAM permissions
 //
-// The methods of [IAM] on the rotated user: iam:GetUser,
+// Each operation takes the narrowest interface it needs (api.go): its
+// methods are the permissions, which each function's documentation
+// lists, and a test checks every list against its interface. Direct
+// rotation ([RotateAPI]) on the rotated user: iam:GetUser,
 // iam:ListAccessKeys, iam:CreateAccessKey, iam:UpdateAccessKey,
 // iam:DeleteAccessKey, iam:GetAccessKeyLastUsed, iam:ListUserTags,
-// iam:TagUser, iam:UntagUser. sts:GetCallerIdentity needs no permission.
+// iam:TagUser, iam:UntagUser; [FinishRotation] ([FinishAPI]) the same
+// without CreateAccessKey and UpdateAccessKey. sts:GetCallerIdentity
+// needs no permission.
 //
 // # Errors
 //
-// Bad input is refused before any call with an [*InputError] that names the
-// field ([ErrInvalidInput]). Live state that forbids a rotation gives
+// Bad input is refused before any call with an [*awsguard.InputError]
+// that names the field as the caller knows it ("user",
+// "Options.InUseKeyID", "RotationConfig.SecretID"; it matches
+// [ErrInvalidInput]). Live state that forbids a rotation gives
 // [ErrKeyLimit], [ErrNoActiveKey] or [ErrInUseKeyNotFound]; FinishRotation
 // refuses with [ErrRotationInProgress] while a rotation is unfinished. A
-// failed step returns a [*StepError]: the step, the key, the cause
+// failed step returns a [*awsguard.StepError]: the step, the key, the cause
 // (AWS errors wrapped with %w, [ErrKeyNotValid], [ErrWrongIdentity], the
 // delivery function's error), what was rolled back and what the caller
 // must still do.
@@ -208,10 +235,17 @@
 //
 //   - createSecret first checks that AWSCURRENT's key is on the user;
 //     if not, the secret is stale and it deletes nothing and fails with
-//     ErrCurrentKeyMissing (fix the secret by hand). It then deletes the
-//     user's keys that no staged version holds:
-//     orphans of an attempt that created a key and stopped before storing
-//     it. If the user still holds two keys, it deletes AWSPREVIOUS's key (or
+//     ErrCurrentKeyMissing (fix the secret by hand). It then deals with
+//     the user's keys that no staged version holds. It deletes such a key
+//     only if it is Inactive, or if it is an orphan of this rotation: a
+//     key an attempt created and stopped before storing, which IAM
+//     reports never used and which was created within the rotation's
+//     window. The window is HandlerOptions.OrphanWindow (default 24
+//     hours, longer than Secrets Manager retries a step) before now, and
+//     never before AWSCURRENT's key was created. Any other such key (used,
+//     or older: someone added it by hand and may depend on it) makes the
+//     step fail with ErrForeignKey naming the key; nothing is deleted.
+//     If the user still holds two keys, it deletes AWSPREVIOUS's key (or
 //     an Inactive one), never AWSCURRENT's. It then creates a key and stores
 //     it as AWSPENDING. If the store is refused outright the key is deleted
 //     at once; otherwise the next try removes it.
@@ -224,25 +258,29 @@
 //     timeout above Verify.MaxWait, which defaults to 2 minutes.
 //   - finishSecret checks the pending value and that its key is on the
 //     user and Active (else ErrPendingKeyMissing or ErrPendingKeyInactive,
-//     nothing changed: run RepairPending), then moves AWSCURRENT to it
+//     nothing changed: run RepairPending), then proves it authenticates as
+//     the user, as testSecret does, so that a finishSecret called after a
+//     failed testSecret never promotes a dead key (ErrKeyNotValid or
+//     ErrWrongIdentity, nothing changed), then moves AWSCURRENT to it
 //     (AWSPREVIOUS follows), removes AWSPENDING and deactivates the previous
 //     key. Clients that cache the old value longer than a rotation are then
 //     refused.
 //
-// Failures are *RotationError values naming the step, the action and the
-// remedy; most say "retry with the same token", which Secrets Manager does
-// by itself. RepairPending clears an AWSPENDING label left on a non-current
+// Failures are *awsguard.StepError values naming the step, the secret and
+// version (Resource), what failed (Err) and the remedy (ToDo); most say
+// "retry with the same token", which Secrets Manager does by itself. RepairPending clears an AWSPENDING label left on a non-current
 // version by a rotation that failed for good, and deletes the key that
 // version held; it honours DryRun.
 //
-// The IAM user must serve the secret alone: rotation deletes keys that no
-// version holds, so SetupRotation refuses a user holding other keys
-// (ErrUserNotDedicated).
+// The IAM user must serve the secret alone: rotation removes keys that no
+// version holds (or refuses), so SetupRotation refuses a user holding
+// other keys (ErrUserNotDedicated).
 //
 // Permissions of the function's role (RotationPolicy writes them):
 // secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and
 // UpdateSecretVersionStage on the secret's ARN; iam:ListAccessKeys,
-// CreateAccessKey, UpdateAccessKey and DeleteAccessKey on the user's ARN;
+// CreateAccessKey, UpdateAccessKey, DeleteAccessKey and
+// GetAccessKeyLastUsed on the user's ARN;
 // for a customer managed KMS key, kms:Decrypt and kms:GenerateDataKey on
 // that key with kms:ViaService secretsmanager.<region>.amazonaws.com.
 //
@@ -263,9 +301,11 @@
 //  4. Rotation on the schedule (RotateSecret; not immediate unless
 //     RotateImmediately).
 //
-// DryRun returns the plan; a second run reports "already configured". It
-// does not deploy the function: examples/rotation-lambda documents the
-// build. TeardownRotation reverses it: cancel rotation, remove the
-// permission, delete the policy, and only with DeleteSecret schedule the
-// secret's deletion. Keys stay.
+// [PlanSetup] (or DryRun) returns the plan; a second run reports
+// awsguard.ReasonAlreadyCompliant. It does not deploy the function:
+// examples/rotation-lambda documents the build. [TeardownRotation] reverses
+// it, taking only what it reads ([TeardownConfig], [TeardownOptions]):
+// cancel rotation, remove the permission, delete the policy, and only with
+// DeleteSecret schedule the secret's deletion. Keys stay. A second
+// teardown reports awsguard.ReasonNothingToRemove.
 package keyrotate

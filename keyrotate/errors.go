@@ -2,15 +2,16 @@ package keyrotate
 
 import (
 	"errors"
-	"fmt"
-	"strings"
+
+	"github.com/awsguard/awsguard"
 )
 
 // Sentinel errors. Match them with errors.Is.
 var (
-	// ErrInvalidInput marks an argument or option that failed validation
-	// before any API call; the error is an *InputError naming the field.
-	ErrInvalidInput = errors.New("keyrotate: invalid input")
+	// ErrInvalidInput is awsguard.ErrInvalidInput: every *awsguard.InputError
+	// matches it. An argument or option failed validation before any API
+	// call; nothing was changed.
+	ErrInvalidInput = awsguard.ErrInvalidInput
 	// ErrKeyLimit means the user already holds two active access keys and
 	// the caller did not allow deleting one (Options.DeleteOldActive).
 	ErrKeyLimit = errors.New("keyrotate: the user already has two active access keys")
@@ -23,38 +24,6 @@ var (
 	// not finished: re-run RotateAccessKey before FinishRotation.
 	ErrRotationInProgress = errors.New("keyrotate: an interrupted rotation is not finished")
 )
-
-// Is makes errors.Is(err, ErrInvalidInput) true for an *InputError.
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
-
-// StepError says which step of a rotation failed, what was rolled back and
-// what, if anything, the caller must still do by hand. Unwrap returns the
-// cause (an AWS error, the delivery function's error, ErrKeyNotValid...).
-type StepError struct {
-	// Step is the kind of the Action that failed, such as ActionCreateKey.
-	Step string
-	// Resource is the key ID (or user name) the step worked on.
-	Resource string
-	Err      error
-	// RolledBack lists what was undone, such as "deleted new key AKIA...".
-	RolledBack []string
-	// ToDo says what the caller must still do, or is empty.
-	ToDo string
-}
-
-func (e *StepError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "keyrotate: step %s (%s) failed: %v", e.Step, e.Resource, e.Err)
-	if len(e.RolledBack) > 0 {
-		fmt.Fprintf(&b, "; rolled back: %s", strings.Join(e.RolledBack, ", "))
-	}
-	if e.ToDo != "" {
-		fmt.Fprintf(&b, "; to do: %s", e.ToDo)
-	}
-	return b.String()
-}
-
-func (e *StepError) Unwrap() error { return e.Err }
 
 // Sentinels of the Secrets Manager rotation handler, SetupRotation,
 // TeardownRotation and RepairPending. Match them with errors.Is.
@@ -85,56 +54,21 @@ var (
 	// user: the secret is stale. createSecret refuses, because every other
 	// key of the user could be the one really in use. Nothing was changed.
 	ErrCurrentKeyMissing = errors.New("keyrotate: the AWSCURRENT version's access key is not on the user")
+	// ErrForeignKey: createSecret found a key of the user that no staged
+	// version holds and that is Active and either was used or was created
+	// outside the rotation's window (HandlerOptions.OrphanWindow): someone
+	// may depend on it, so it is left alone and the step fails naming it.
+	ErrForeignKey = errors.New("keyrotate: the user holds an active key the secret does not hold")
 	// ErrUserNotDedicated: SetupRotation found keys on the user that the
-	// secret does not hold. The rotation handler deletes such keys, so the
-	// user must serve the secret alone.
+	// secret does not hold. The rotation handler removes such keys (or
+	// refuses, ErrForeignKey), so the user must serve the secret alone.
 	ErrUserNotDedicated = errors.New("keyrotate: the user holds access keys the secret does not hold")
 	// ErrFunctionNotFound: SetupRotation could not find the rotation function.
 	ErrFunctionNotFound = errors.New("keyrotate: the rotation function does not exist")
 )
 
-// InputError names the input field that is wrong and why. Nothing was
-// changed and no API call was made.
-type InputError struct {
-	Field  string
-	Reason string
-}
-
-func (e *InputError) Error() string {
-	return fmt.Sprintf("keyrotate: invalid %s: %s", e.Field, e.Reason)
-}
-
-// RotationError says which step of a Secrets Manager rotation (or of setup,
-// teardown or repair) failed, on which secret and version, which action
-// failed, and what the caller must do. It wraps the cause: errors.As still
-// reaches the SDK's typed errors and smithy.APIError.
-type RotationError struct {
-	// Step is the rotation step, or "setup", "teardown", "repair".
-	Step Step
-	// SecretID and Token name the secret and the version.
-	SecretID, Token string
-	// Action is what failed ("create access key").
-	Action string
-	// Remedy is what the caller must do, if anything.
-	Remedy string
-	Err    error
-}
-
-func (e *RotationError) Error() string {
-	s := fmt.Sprintf("keyrotate: %s of secret %s", e.Step, e.SecretID)
-	if e.Token != "" {
-		s += " version " + e.Token
-	}
-	s += ": " + e.Action + ": " + e.Err.Error()
-	if e.Remedy != "" {
-		s += " (" + e.Remedy + ")"
-	}
-	return s
-}
-
-func (e *RotationError) Unwrap() error { return e.Err }
-
-// Remedies a RotationError carries.
+// What a failed step of the rotation handler, setup, teardown or repair
+// says the caller must do: the ToDo of its *awsguard.StepError.
 const (
 	// RemedyRetry: the step stopped half-way; running it again with the
 	// same token (as Secrets Manager does) completes it.
@@ -144,4 +78,12 @@ const (
 	// RemedyRepair: the rotation cannot complete; clear AWSPENDING with
 	// RepairPending and start a new rotation.
 	RemedyRepair = "run RepairPending to clear AWSPENDING, then rotate again"
+	// RemedyRunAgain: setup or teardown stopped half-way; it plans from the
+	// live state, so running it again continues where it stopped.
+	RemedyRunAgain = "run it again: it plans from the live state and continues where it stopped"
 )
+
+// inputError returns an *awsguard.InputError of operation op.
+func inputError(op, field, value, allowed string) error {
+	return &awsguard.InputError{Operation: op, Field: field, Value: value, Allowed: allowed}
+}

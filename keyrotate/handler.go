@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -14,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/awsguard/awsguard"
 )
 
 // Step is a step of a Secrets Manager rotation.
@@ -46,40 +50,31 @@ const (
 	StagePrevious = "AWSPREVIOUS"
 )
 
-// SecretsManagerAPI is the part of *secretsmanager.Client that the rotation
-// handler and RepairPending call. The Lambda's role needs
-// secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and
-// UpdateSecretVersionStage on the secret's ARN (and kms:Decrypt,
-// kms:GenerateDataKey on its key if it is a customer managed key).
-type SecretsManagerAPI interface {
-	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
-	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
-	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
-}
-
-var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
-
-// HandlerIAM is the part of *iam.Client that the rotation handler and
-// RepairPending call. The Lambda's role needs iam:ListAccessKeys,
-// CreateAccessKey, UpdateAccessKey and DeleteAccessKey on the user's ARN.
-type HandlerIAM interface {
-	ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
-	CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error)
-	UpdateAccessKey(context.Context, *iam.UpdateAccessKeyInput, ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error)
-	DeleteAccessKey(context.Context, *iam.DeleteAccessKeyInput, ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
-}
-
-var _ HandlerIAM = (*iam.Client)(nil)
-
 // HandlerOptions tune the rotation handler. The zero value is ready.
 type HandlerOptions struct {
 	// Logger receives one record per change and per refusal; default
 	// discards. Secrets never reach it.
 	Logger *slog.Logger
-	// Verify bounds testSecret's wait for the new key to authenticate.
+	// Verify bounds the wait of testSecret and finishSecret for the
+	// pending key to authenticate.
 	Verify VerifyOptions
+	// Now returns the current time; default time.Now. The rotation window
+	// is counted with it.
+	Now func() time.Time
+	// OrphanWindow is the rotation's own window, default 24 hours: an
+	// Active key that no staged version holds is taken for an orphan of
+	// this rotation (a key an earlier attempt created and never stored)
+	// only if IAM reports no use of it and it was created within
+	// OrphanWindow before Now and no earlier than AWSCURRENT's key.
+	// createSecret deletes such orphans (and any Inactive key no version
+	// holds); any other Active key makes it fail with ErrForeignKey,
+	// naming the key, which it leaves alone.
+	OrphanWindow time.Duration
 }
+
+// DefaultOrphanWindow is HandlerOptions.OrphanWindow's default: longer
+// than Secrets Manager keeps retrying a failed rotation step.
+const DefaultOrphanWindow = 24 * time.Hour
 
 // RotationEvent is what Secrets Manager sends the rotation function,
 // with Step already parsed (see ParseStep).
@@ -120,8 +115,8 @@ type StepResult struct {
 // user's access key. Build it with NewHandler; it is safe for concurrent
 // use.
 type Handler struct {
-	sm     SecretsManagerAPI
-	iam    HandlerIAM
+	sm     HandlerSecretsAPI
+	iam    HandlerIAMAPI
 	newSTS STSFactory
 	opts   HandlerOptions
 }
@@ -129,13 +124,27 @@ type Handler struct {
 // NewHandler returns a handler that reads and stages versions through sm,
 // manages keys through iamAPI, and tests new keys with STS clients from
 // newSTS (STSFromConfig(cfg) in a Lambda).
-func NewHandler(sm SecretsManagerAPI, iamAPI HandlerIAM, newSTS STSFactory, optFns ...func(*HandlerOptions)) *Handler {
+//
+// Permissions of the function's role (RotationPolicy writes them):
+// secretsmanager:DescribeSecret, secretsmanager:GetSecretValue,
+// secretsmanager:PutSecretValue, secretsmanager:UpdateSecretVersionStage
+// on the secret; iam:ListAccessKeys, iam:CreateAccessKey,
+// iam:UpdateAccessKey, iam:DeleteAccessKey, iam:GetAccessKeyLastUsed on
+// the user; sts:GetCallerIdentity (which needs no permission); and
+// kms:Decrypt, kms:GenerateDataKey on a customer managed key.
+func NewHandler(sm HandlerSecretsAPI, iamAPI HandlerIAMAPI, newSTS STSFactory, optFns ...func(*HandlerOptions)) *Handler {
 	var o HandlerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.OrphanWindow <= 0 {
+		o.OrphanWindow = DefaultOrphanWindow
 	}
 	return &Handler{sm: sm, iam: iamAPI, newSTS: newSTS, opts: o}
 }
@@ -162,7 +171,7 @@ func (h *Handler) Rotate(ctx context.Context, ev RotationEvent) (*StepResult, er
 		return nil, err
 	}
 	log := h.opts.Logger.With("operation", "keyrotate.Rotate", "step", string(ev.Step), "resource", ev.SecretID, "version", ev.ClientRequestToken)
-	r := &run{h: h, ev: ev, log: log, res: &StepResult{Step: ev.Step, Token: ev.ClientRequestToken}}
+	r := &run{h: h, sm: h.sm, keys: h.iam, ev: ev, log: log, res: &StepResult{Step: ev.Step, Token: ev.ClientRequestToken}}
 	var err error
 	switch ev.Step {
 	case StepCreateSecret:
@@ -183,17 +192,20 @@ func (h *Handler) Rotate(ctx context.Context, ev RotationEvent) (*StepResult, er
 }
 
 func (h *Handler) validate(ev RotationEvent) error {
+	const op = "keyrotate.Handler.Rotate"
 	switch {
 	case h == nil || h.sm == nil:
-		return &InputError{Field: "Handler.SecretsManager", Reason: "nil client; use NewHandler"}
+		return inputError(op, "Handler.SecretsManager", "nil", "a client; use NewHandler")
 	case h.iam == nil:
-		return &InputError{Field: "Handler.IAM", Reason: "nil client; use NewHandler"}
-	case h.newSTS == nil && ev.Step == StepTestSecret:
-		return &InputError{Field: "Handler.NewSTS", Reason: "nil STS factory; use STSFromConfig"}
+		return inputError(op, "Handler.IAM", "nil", "a client; use NewHandler")
+	case h.newSTS == nil && (ev.Step == StepTestSecret || ev.Step == StepFinishSecret):
+		return inputError(op, "Handler.NewSTS", "nil", "an STS factory; use STSFromConfig")
 	case ev.SecretID == "":
-		return &InputError{Field: "SecretID", Reason: "empty"}
+		return inputError(op, "SecretID", "", "a secret name or ARN")
+	case h.opts.Verify.validate(op, "HandlerOptions.Verify") != nil:
+		return h.opts.Verify.validate(op, "HandlerOptions.Verify")
 	case len(ev.ClientRequestToken) < 32 || len(ev.ClientRequestToken) > 64:
-		return &InputError{Field: "ClientRequestToken", Reason: fmt.Sprintf("length %d, want 32 to 64", len(ev.ClientRequestToken))}
+		return inputError(op, "ClientRequestToken", fmt.Sprintf("%d characters", len(ev.ClientRequestToken)), "32 to 64 characters")
 	}
 	if _, err := ParseStep(string(ev.Step)); err != nil {
 		return err
@@ -201,12 +213,15 @@ func (h *Handler) validate(ev RotationEvent) error {
 	return nil
 }
 
-// run is one invocation of one step.
+// run is one invocation of one step (or of RepairPending, whose run has
+// no Handler and only the clients repair needs).
 type run struct {
-	h   *Handler
-	ev  RotationEvent
-	log *slog.Logger
-	res *StepResult
+	h    *Handler
+	sm   RepairSecretsAPI
+	keys RepairIAMAPI
+	ev   RotationEvent
+	log  *slog.Logger
+	res  *StepResult
 
 	arn      string
 	stages   map[string][]string
@@ -214,8 +229,14 @@ type run struct {
 	previous string // version ID staged AWSPREVIOUS
 }
 
+// fail returns the *awsguard.StepError of the step: the secret (and
+// version) in Resource, what failed and why in Err, the remedy in ToDo.
 func (r *run) fail(action, remedy string, err error) error {
-	return &RotationError{Step: r.ev.Step, SecretID: r.ev.SecretID, Token: r.ev.ClientRequestToken, Action: action, Remedy: remedy, Err: err}
+	res := r.ev.SecretID
+	if r.ev.ClientRequestToken != "" {
+		res += " version " + r.ev.ClientRequestToken
+	}
+	return &awsguard.StepError{Operation: "keyrotate.Handler", Step: string(r.ev.Step), Resource: res, Err: fmt.Errorf("%s: %w", action, err), ToDo: remedy}
 }
 
 // remedyFor says what to do after a failed AWS call: transient and
@@ -236,7 +257,7 @@ func remedyFor(err error) string {
 // step shares. It reports whether the token's version is already
 // AWSCURRENT.
 func (r *run) describe(ctx context.Context) (isCurrent bool, err error) {
-	out, err := r.h.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(r.ev.SecretID)})
+	out, err := r.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(r.ev.SecretID)})
 	if err != nil {
 		return false, r.fail("describe secret", remedyFor(err), err)
 	}
@@ -280,7 +301,7 @@ func (r *run) value(ctx context.Context, versionID, stage string) (key AccessKey
 	if stage != "" {
 		in.VersionStage = aws.String(stage)
 	}
-	out, err := r.h.sm.GetSecretValue(ctx, in)
+	out, err := r.sm.GetSecretValue(ctx, in)
 	var rnf *smtypes.ResourceNotFoundException
 	if errors.As(err, &rnf) {
 		return AccessKey{}, "", false, nil
@@ -302,7 +323,7 @@ func (r *run) value(ctx context.Context, versionID, stage string) (key AccessKey
 
 func (r *run) listKeys(ctx context.Context, user string) ([]iamtypes.AccessKeyMetadata, error) {
 	var keys []iamtypes.AccessKeyMetadata
-	p := iam.NewListAccessKeysPaginator(r.h.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	p := iam.NewListAccessKeysPaginator(r.keys, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
@@ -314,7 +335,7 @@ func (r *run) listKeys(ctx context.Context, user string) ([]iamtypes.AccessKeyMe
 }
 
 func (r *run) deleteKey(ctx context.Context, user, id, why string) error {
-	_, err := r.h.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	_, err := r.keys.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
 	var nse *iamtypes.NoSuchEntityException
 	if err != nil && !errors.As(err, &nse) {
 		return r.fail("delete access key "+id+" ("+why+")", remedyFor(err), err)
@@ -325,10 +346,25 @@ func (r *run) deleteKey(ctx context.Context, user, id, why string) error {
 	return nil
 }
 
+// createState is what createSecret reads before it changes anything.
+type createState struct {
+	user          string
+	cur, pend     AccessKey
+	curRaw        string
+	havePending   bool
+	prevKeyID     string
+	keys          []iamtypes.AccessKeyMetadata
+	curCreated    time.Time
+	pendingExists bool
+}
+
 // create makes a new key and stores it as the AWSPENDING version. Before
-// it creates anything it deletes the user's keys that no staged version
-// holds (orphans of an earlier attempt that created a key and crashed
-// before storing it), then, if the user still holds two keys, the key of
+// it creates anything it removes the user's keys that no staged version
+// holds, if each is Inactive or an orphan of this rotation (an earlier
+// attempt created it and stopped before storing it: never used, created
+// within HandlerOptions.OrphanWindow and after AWSCURRENT's key); any
+// other such key makes it fail with ErrForeignKey and change nothing.
+// Then, if the user still holds two keys, it deletes the key of
 // AWSPREVIOUS (or another inactive key), never AWSCURRENT's. If
 // AWSCURRENT's key is not on the user it deletes nothing and fails with
 // ErrCurrentKeyMissing.
@@ -337,91 +373,173 @@ func (r *run) create(ctx context.Context) error {
 	if err != nil || isCurrent {
 		return err
 	}
-	cur, curRaw, found, err := r.value(ctx, "", StageCurrent)
+	st, err := r.readCreateState(ctx)
 	if err != nil {
 		return err
+	}
+	if err := r.removeStrays(ctx, st); err != nil {
+		return err
+	}
+	if st.havePending {
+		if !st.pendingExists {
+			return r.fail("check AWSPENDING key", RemedyRepair, fmt.Errorf("%w: %s", ErrPendingKeyMissing, st.pend.AccessKeyID))
+		}
+		r.log.Info("AWSPENDING already holds a key", "key_id", st.pend.AccessKeyID)
+		return nil
+	}
+	if err := r.makeRoom(ctx, st); err != nil {
+		return err
+	}
+	return r.createAndStore(ctx, st)
+}
+
+// readCreateState reads the staged values and the user's keys.
+func (r *run) readCreateState(ctx context.Context) (*createState, error) {
+	st := &createState{}
+	var found bool
+	var err error
+	st.cur, st.curRaw, found, err = r.value(ctx, "", StageCurrent)
+	if err != nil {
+		return nil, err
 	}
 	if !found {
-		return r.fail("read AWSCURRENT", RemedyNothingChanged, fmt.Errorf("%w: AWSCURRENT has no value", ErrSecretValue))
+		return nil, r.fail("read AWSCURRENT", RemedyNothingChanged, fmt.Errorf("%w: AWSCURRENT has no value", ErrSecretValue))
 	}
-	pend, _, havePending, err := r.value(ctx, r.ev.ClientRequestToken, StagePending)
+	st.pend, _, st.havePending, err = r.value(ctx, r.ev.ClientRequestToken, StagePending)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	prevKeyID := ""
 	if r.previous != "" && r.previous != r.ev.ClientRequestToken {
 		prev, _, ok, err := r.value(ctx, "", StagePrevious)
 		if err != nil && !errors.Is(err, ErrSecretValue) {
-			return err
+			return nil, err
 		}
-		if ok && err == nil && prev.UserName == cur.UserName {
-			prevKeyID = prev.AccessKeyID
+		if ok && err == nil && prev.UserName == st.cur.UserName {
+			st.prevKeyID = prev.AccessKeyID
 		}
 	}
-	if havePending && pend.UserName != cur.UserName {
-		return r.fail("check AWSPENDING", RemedyRepair, fmt.Errorf("%w: AWSPENDING is for user %s, AWSCURRENT for %s", ErrSecretValue, pend.UserName, cur.UserName))
+	if st.havePending && st.pend.UserName != st.cur.UserName {
+		return nil, r.fail("check AWSPENDING", RemedyRepair, fmt.Errorf("%w: AWSPENDING is for user %s, AWSCURRENT for %s", ErrSecretValue, st.pend.UserName, st.cur.UserName))
 	}
-	user := cur.UserName
-	keys, err := r.listKeys(ctx, user)
-	if err != nil {
-		return err
+	st.user = st.cur.UserName
+	if st.keys, err = r.listKeys(ctx, st.user); err != nil {
+		return nil, err
 	}
 	// A key no staged version holds is an orphan only if the secret is
 	// sound: when AWSCURRENT's key is not on the user, the secret is stale
 	// and one of the other keys may be the one really in use.
-	if !slices.ContainsFunc(keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == cur.AccessKeyID }) {
-		return r.fail("check AWSCURRENT key", "nothing was changed; store the user's working key as AWSCURRENT by hand (or with SetupRotation and Key), or delete the stale secret, then rotate again", fmt.Errorf("%w: %s is not a key of %s", ErrCurrentKeyMissing, cur.AccessKeyID, user))
+	i := slices.IndexFunc(st.keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == st.cur.AccessKeyID })
+	if i < 0 {
+		return nil, r.fail("check AWSCURRENT key", "nothing was changed; store the user's working key as AWSCURRENT by hand (or with SetupRotation and Key), or delete the stale secret, then rotate again", fmt.Errorf("%w: %s is not a key of %s", ErrCurrentKeyMissing, st.cur.AccessKeyID, st.user))
 	}
-	var kept []iamtypes.AccessKeyMetadata
-	pendingExists := false
-	for _, k := range keys {
+	st.curCreated = aws.ToTime(st.keys[i].CreateDate)
+	return st, nil
+}
+
+// staged reports whether a staged version holds key id.
+func (st *createState) staged(id string) bool {
+	return id == st.cur.AccessKeyID || id == st.prevKeyID || (st.havePending && id == st.pend.AccessKeyID)
+}
+
+// removeStrays deletes the keys no staged version holds, after checking
+// that each may go (Inactive, or an orphan of this rotation); if any may
+// not, it deletes none and fails naming them.
+func (r *run) removeStrays(ctx context.Context, st *createState) error {
+	var strays, foreign []string
+	for _, k := range st.keys {
 		id := aws.ToString(k.AccessKeyId)
-		switch {
-		case id == cur.AccessKeyID, id == prevKeyID:
-			kept = append(kept, k)
-		case havePending && id == pend.AccessKeyID:
-			kept = append(kept, k)
-			pendingExists = true
-		default:
-			if err := r.deleteKey(ctx, user, id, "orphan: no staged version holds it"); err != nil {
-				return err
-			}
+		if st.havePending && id == st.pend.AccessKeyID {
+			st.pendingExists = true
 		}
+		if st.staged(id) {
+			continue
+		}
+		ok, why, err := r.mayRemove(ctx, k, st.curCreated)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			foreign = append(foreign, why)
+			continue
+		}
+		strays = append(strays, id)
 	}
-	if havePending {
-		if !pendingExists {
-			return r.fail("check AWSPENDING key", RemedyRepair, fmt.Errorf("%w: %s", ErrPendingKeyMissing, pend.AccessKeyID))
-		}
-		r.log.Info("AWSPENDING already holds a key", "key_id", pend.AccessKeyID)
-		return nil
+	if len(foreign) > 0 {
+		return r.fail("check the user's keys", "nothing was changed; the user must serve the secret alone: if nothing uses the key, deactivate or delete it by hand, else move its users to another IAM user; then retry the step",
+			fmt.Errorf("%w: %s", ErrForeignKey, strings.Join(foreign, "; ")))
 	}
-	if len(kept) >= 2 {
-		victim := ""
-		for _, k := range kept {
-			id := aws.ToString(k.AccessKeyId)
-			if id == cur.AccessKeyID {
-				continue
-			}
-			if id == prevKeyID || k.Status == iamtypes.StatusTypeInactive {
-				victim = id
-				break
-			}
-		}
-		if victim == "" {
-			return r.fail("make room for a new key", "delete one of the user's keys by hand, then retry", errors.New("the user holds two access keys and none may be deleted"))
-		}
-		if err := r.deleteKey(ctx, user, victim, "make room: AWSPREVIOUS or inactive key"); err != nil {
+	for _, id := range strays {
+		if err := r.deleteKey(ctx, st.user, id, "no staged version holds it: inactive, or an orphan of this rotation"); err != nil {
 			return err
 		}
 	}
-	out, err := r.h.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	return nil
+}
+
+// mayRemove says whether key k, which no staged version holds, may be
+// deleted: if it is Inactive, or it was never used and was created within
+// the rotation window (OrphanWindow before now, and not before
+// AWSCURRENT's key, created at since). Otherwise why names the key.
+func (r *run) mayRemove(ctx context.Context, k iamtypes.AccessKeyMetadata, since time.Time) (ok bool, why string, err error) {
+	id := aws.ToString(k.AccessKeyId)
+	if k.Status != iamtypes.StatusTypeActive {
+		return true, "", nil
+	}
+	out, err := r.h.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	var nse *iamtypes.NoSuchEntityException
+	if errors.As(err, &nse) {
+		return true, "", nil // gone already
+	}
+	if err != nil {
+		return false, "", r.fail("read the last use of access key "+id, remedyFor(err), err)
+	}
+	created := aws.ToTime(k.CreateDate)
+	if lu := out.AccessKeyLastUsed; lu != nil && lu.LastUsedDate != nil {
+		return false, fmt.Sprintf("key %s is Active and was used at %s (%s)", id, aws.ToTime(lu.LastUsedDate).UTC().Format(time.RFC3339), aws.ToString(lu.ServiceName)), nil
+	}
+	from := r.h.opts.Now().Add(-r.h.opts.OrphanWindow)
+	if created.Before(from) || created.Before(since) {
+		return false, fmt.Sprintf("key %s is Active, never used, and was created at %s, outside the rotation window (after %s and after AWSCURRENT's key)", id, created.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339)), nil
+	}
+	return true, "", nil
+}
+
+// makeRoom deletes AWSPREVIOUS's key (or an Inactive one) when the user
+// holds two keys, never AWSCURRENT's.
+func (r *run) makeRoom(ctx context.Context, st *createState) error {
+	var kept []iamtypes.AccessKeyMetadata
+	for _, k := range st.keys {
+		if id := aws.ToString(k.AccessKeyId); st.staged(id) && !slices.Contains(r.res.DeletedKeyIDs, id) {
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) < 2 {
+		return nil
+	}
+	victim := ""
+	for _, k := range kept {
+		id := aws.ToString(k.AccessKeyId)
+		if id != st.cur.AccessKeyID && (id == st.prevKeyID || k.Status == iamtypes.StatusTypeInactive) {
+			victim = id
+			break
+		}
+	}
+	if victim == "" {
+		return r.fail("make room for a new key", "delete one of the user's keys by hand, then retry", errors.New("the user holds two access keys and none may be deleted"))
+	}
+	return r.deleteKey(ctx, st.user, victim, "make room: AWSPREVIOUS or inactive key")
+}
+
+// createAndStore creates the new key and stores it as AWSPENDING.
+func (r *run) createAndStore(ctx context.Context, st *createState) error {
+	out, err := r.h.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.user)})
 	if err != nil {
 		return r.fail("create access key", remedyFor(err), err)
 	}
-	key := AccessKey{UserName: user, AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), Secret: Secret(aws.ToString(out.AccessKey.SecretAccessKey)), CreateDate: aws.ToTime(out.AccessKey.CreateDate)}
+	key := AccessKey{UserName: st.user, AccessKeyID: aws.ToString(out.AccessKey.AccessKeyId), Secret: awsguard.NewSecret(aws.ToString(out.AccessKey.SecretAccessKey)), CreateDate: aws.ToTime(out.AccessKey.CreateDate)}
 	r.res.Changed = true
 	r.log.Info("created access key", "key_id", key.AccessKeyID)
-	doc, err := EncodeSecretValue(key, curRaw)
+	doc, err := EncodeSecretValue(key, st.curRaw)
 	if err != nil {
 		return r.fail("encode AWSPENDING value", RemedyRetry, err)
 	}
@@ -439,7 +557,7 @@ func (r *run) create(ctx context.Context) error {
 		// key may be stored, and a retry tells (an unstored key is then an
 		// orphan and is deleted).
 		if surelyRejected(err) {
-			if _, derr := r.h.iam.DeleteAccessKey(context.WithoutCancel(ctx), &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(key.AccessKeyID)}); derr == nil {
+			if _, derr := r.h.iam.DeleteAccessKey(context.WithoutCancel(ctx), &iam.DeleteAccessKeyInput{UserName: aws.String(st.user), AccessKeyId: aws.String(key.AccessKeyID)}); derr == nil {
 				r.log.Info("rolled back access key", "key_id", key.AccessKeyID)
 				return r.fail("store AWSPENDING (the new key was deleted again)", remedyFor(err), err)
 			}
@@ -527,15 +645,22 @@ func (r *run) test(ctx context.Context) error {
 	if !found {
 		return r.fail("read AWSPENDING", "let Secrets Manager run createSecret first", ErrNoPendingValue)
 	}
-	// The key must authenticate as this user: a valid key of another
-	// identity in the AWSPENDING value must never become AWSCURRENT.
+	return r.verifyPending(ctx, pend, RemedyRepair)
+}
+
+// verifyPending polls sts:GetCallerIdentity signed with the pending key
+// until it authenticates (WaitForKey, bounded by HandlerOptions.Verify)
+// and requires the identity to be the IAM user the value names: a valid
+// key of another identity must never become AWSCURRENT. repair is the
+// remedy when the key cannot become valid.
+func (r *run) verifyPending(ctx context.Context, pend AccessKey, repair string) error {
 	polls, err := waitForKey(ctx, r.h.newSTS, pend, func(id string) bool { return isUserARN(id, pend.UserName) }, "IAM user "+pend.UserName, r.h.opts.Verify)
-	r.res.Polls = polls
+	r.res.Polls += polls
 	if errors.Is(err, ErrWrongIdentity) {
-		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRepair, err)
+		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, repair, err)
 	}
 	if err != nil {
-		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRetry, err)
+		return r.fail("verify AWSPENDING key "+pend.AccessKeyID, RemedyRetry+"; if the key never authenticates: "+repair, err)
 	}
 	r.log.Info("AWSPENDING key authenticates", "key_id", pend.AccessKeyID, "polls", polls)
 	return nil
@@ -569,6 +694,12 @@ func (r *run) finish(ctx context.Context) error {
 		return err
 	}
 	if err := r.checkPendingUsable(pend, keys, isCurrent); err != nil {
+		return err
+	}
+	// Prove the key authenticates before any label moves or the previous
+	// key is deactivated: a finishSecret called after a failed testSecret
+	// must never promote a dead key.
+	if err := r.verifyPending(ctx, pend, r.pendingRemedy(isCurrent)); err != nil {
 		return err
 	}
 	if !isCurrent {
@@ -616,14 +747,19 @@ func (r *run) finish(ctx context.Context) error {
 	return nil
 }
 
+// pendingRemedy is what to do when the pending key cannot be promoted.
+func (r *run) pendingRemedy(isCurrent bool) string {
+	if isCurrent {
+		// The label has already moved: RepairPending cannot help.
+		return "AWSCURRENT holds a key that cannot authenticate: move AWSCURRENT back to the AWSPREVIOUS version by hand (UpdateSecretVersionStage), then rotate again"
+	}
+	return RemedyRepair
+}
+
 // checkPendingUsable fails unless the AWSPENDING key is on the user and
 // active. Nothing has been changed when it fails.
 func (r *run) checkPendingUsable(pend AccessKey, keys []iamtypes.AccessKeyMetadata, isCurrent bool) error {
-	remedy := RemedyRepair
-	if isCurrent {
-		// The label has already moved: RepairPending cannot help.
-		remedy = "AWSCURRENT holds a key that cannot authenticate: move AWSCURRENT back to the AWSPREVIOUS version by hand (UpdateSecretVersionStage), then rotate again"
-	}
+	remedy := r.pendingRemedy(isCurrent)
 	for _, k := range keys {
 		if aws.ToString(k.AccessKeyId) != pend.AccessKeyID {
 			continue

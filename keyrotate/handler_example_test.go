@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
@@ -21,9 +22,9 @@ func ExampleNewHandler() {
 	}
 	h := keyrotate.NewHandler(secretsmanager.NewFromConfig(cfg), iam.NewFromConfig(cfg), keyrotate.STSFromConfig(cfg))
 	res, err := h.HandleEvent(ctx, "createSecret", "app/access-key", "f5e1c0a8-4b1d-4a59-9d43-0c1f6a2b9e77", "")
-	var re *keyrotate.RotationError
+	var re *awsguard.StepError
 	if errors.As(err, &re) {
-		fmt.Println(re.Step, re.Action, re.Remedy)
+		fmt.Println(re.Step, re.Err, re.ToDo)
 		return
 	}
 	fmt.Println(res.CreatedKeyID)
@@ -40,7 +41,7 @@ func ExampleParseStep() {
 }
 
 func ExampleEncodeSecretValue() {
-	doc, _ := keyrotate.EncodeSecretValue(keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}, `{"Region":"eu-west-1"}`)
+	doc, _ := keyrotate.EncodeSecretValue(keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: awsguard.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")}, `{"Region":"eu-west-1"}`)
 	fmt.Println(doc)
 	key, _ := keyrotate.DecodeSecretValue(doc)
 	fmt.Println(key.UserName, key.AccessKeyID, key.Secret)

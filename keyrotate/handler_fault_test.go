@@ -95,6 +95,9 @@ func TestRotationFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("fault points covered: %d (calls of each step x %d kinds, two starting points), each followed by a re-run with the same token", points, len(smFaultKinds))
+	if points == 0 {
+		t.Error("the sweep covered no fault point")
+	}
 }
 
 // checkSafe asserts the invariants that must hold at any moment.

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// StepRepair names RepairPending in a RotationError.
+// StepRepair names RepairPending in its *awsguard.StepError.
 const StepRepair Step = "repair"
 
 // RepairOptions tune RepairPending. The zero value is ready.
@@ -49,10 +49,11 @@ type Repair struct {
 // finds nothing to do. Run it only when no rotation is in progress
 // (Secrets Manager has given up retrying).
 //
-// Permissions: secretsmanager:DescribeSecret, GetSecretValue,
-// UpdateSecretVersionStage on the secret; iam:ListAccessKeys and
-// iam:DeleteAccessKey on the user.
-func RepairPending(ctx context.Context, sm SecretsManagerAPI, iamAPI HandlerIAM, secretID string, optFns ...func(*RepairOptions)) (*Repair, error) {
+// Permissions: secretsmanager:DescribeSecret,
+// secretsmanager:GetSecretValue, secretsmanager:UpdateSecretVersionStage
+// on the secret; iam:ListAccessKeys, iam:DeleteAccessKey on the user.
+func RepairPending(ctx context.Context, sm RepairSecretsAPI, iamAPI RepairIAMAPI, secretID string, optFns ...func(*RepairOptions)) (*Repair, error) {
+	const op = "keyrotate.RepairPending"
 	var o RepairOptions
 	for _, f := range optFns {
 		f(&o)
@@ -62,14 +63,14 @@ func RepairPending(ctx context.Context, sm SecretsManagerAPI, iamAPI HandlerIAM,
 	}
 	switch {
 	case sm == nil:
-		return nil, &InputError{Field: "sm", Reason: "nil client"}
+		return nil, inputError(op, "sm", "nil", "a Secrets Manager client")
 	case iamAPI == nil:
-		return nil, &InputError{Field: "iamAPI", Reason: "nil client"}
+		return nil, inputError(op, "iamAPI", "nil", "an IAM client")
 	case secretID == "":
-		return nil, &InputError{Field: "secretID", Reason: "empty"}
+		return nil, inputError(op, "secretID", "", "a secret name or ARN")
 	}
 	log := o.Logger.With("operation", "keyrotate.RepairPending", "resource", secretID, "dry_run", o.DryRun)
-	r := &run{h: &Handler{sm: sm, iam: iamAPI}, ev: RotationEvent{Step: StepRepair, SecretID: secretID}, log: log, res: &StepResult{}}
+	r := &run{sm: sm, keys: iamAPI, ev: RotationEvent{Step: StepRepair, SecretID: secretID}, log: log, res: &StepResult{}}
 	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID)})
 	if err != nil {
 		return nil, r.fail("describe secret", RemedyNothingChanged, err)
@@ -92,32 +93,8 @@ func RepairPending(ctx context.Context, sm SecretsManagerAPI, iamAPI HandlerIAM,
 	}
 	if found && err == nil && !o.KeepKey {
 		rep.KeyID = pend.AccessKeyID
-		held := false
-		for _, stage := range []string{StageCurrent, StagePrevious} {
-			k, _, ok, err := r.value(ctx, "", stage)
-			if err != nil && !errors.Is(err, ErrSecretValue) {
-				return rep, err
-			}
-			if ok && err == nil && k.AccessKeyID == pend.AccessKeyID {
-				held = true
-			}
-		}
-		if !held {
-			keys, err := r.listKeys(ctx, pend.UserName)
-			if err != nil {
-				return rep, err
-			}
-			if slices.ContainsFunc(keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == pend.AccessKeyID }) {
-				rep.KeyDeleted = true
-				if !o.DryRun {
-					_, err := iamAPI.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(pend.UserName), AccessKeyId: aws.String(pend.AccessKeyID)})
-					var nse *iamtypes.NoSuchEntityException
-					if err != nil && !errors.As(err, &nse) {
-						return rep, r.fail("delete access key "+pend.AccessKeyID, "run RepairPending again", err)
-					}
-					log.Info("deleted AWSPENDING access key", "key_id", pend.AccessKeyID)
-				}
-			}
+		if err := r.repairKey(ctx, pend, rep); err != nil {
+			return rep, err
 		}
 	}
 	rep.LabelRemoved = true
@@ -133,4 +110,36 @@ func RepairPending(ctx context.Context, sm SecretsManagerAPI, iamAPI HandlerIAM,
 	}
 	log.Info("removed orphaned AWSPENDING label", "version", rep.VersionID)
 	return rep, nil
+}
+
+// repairKey deletes the orphaned AWSPENDING version's key, unless
+// AWSCURRENT or AWSPREVIOUS holds it too, or (DryRun) only says it would.
+func (r *run) repairKey(ctx context.Context, pend AccessKey, rep *Repair) error {
+	for _, stage := range []string{StageCurrent, StagePrevious} {
+		k, _, ok, err := r.value(ctx, "", stage)
+		if err != nil && !errors.Is(err, ErrSecretValue) {
+			return err
+		}
+		if ok && err == nil && k.AccessKeyID == pend.AccessKeyID {
+			return nil
+		}
+	}
+	keys, err := r.listKeys(ctx, pend.UserName)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(keys, func(k iamtypes.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == pend.AccessKeyID }) {
+		return nil
+	}
+	rep.KeyDeleted = true
+	if rep.DryRun {
+		return nil
+	}
+	_, err = r.keys.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(pend.UserName), AccessKeyId: aws.String(pend.AccessKeyID)})
+	var nse *iamtypes.NoSuchEntityException
+	if err != nil && !errors.As(err, &nse) {
+		return r.fail("delete access key "+pend.AccessKeyID, "run RepairPending again", err)
+	}
+	r.log.Info("deleted AWSPENDING access key", "key_id", pend.AccessKeyID)
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/fault"
@@ -117,7 +118,7 @@ func (w *smWorld) newCase(t testing.TB, user, secret string) *smFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.first = keyrotate.AccessKey{UserName: user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
+	f.first = keyrotate.AccessKey{UserName: user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*out.AccessKey.SecretAccessKey)}
 	doc, err := keyrotate.EncodeSecretValue(f.first, `{"Note":"kept"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestRotationAgainstMoto(t *testing.T) {
 		{Step: keyrotate.StepCreateSecret, SecretARN: arn, Token: tok, Changed: true, CreatedKeyID: cur.AccessKeyID},
 		{Step: keyrotate.StepSetSecret, SecretARN: arn, Token: tok},
 		{Step: keyrotate.StepTestSecret, SecretARN: arn, Token: tok, Polls: results[2].Polls},
-		{Step: keyrotate.StepFinishSecret, SecretARN: arn, Token: tok, Changed: true, Promoted: true, DeactivatedKeyID: f.first.AccessKeyID},
+		{Step: keyrotate.StepFinishSecret, SecretARN: arn, Token: tok, Changed: true, Promoted: true, Polls: results[3].Polls, DeactivatedKeyID: f.first.AccessKeyID},
 	}
 	if diff := cmp.Diff(want, results); diff != "" {
 		t.Errorf("step results (-want +got):\n%s", diff)
@@ -322,7 +323,7 @@ func TestCreateSecretRetryDeletesOrphan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orphanKey := keyrotate.AccessKey{UserName: smUser, AccessKeyID: *orphan.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*orphan.AccessKey.SecretAccessKey)}
+	orphanKey := keyrotate.AccessKey{UserName: smUser, AccessKeyID: *orphan.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*orphan.AccessKey.SecretAccessKey)}
 	cur, _ := f.staged(keyrotate.StageCurrent)
 	if n := len(f.keys()); n != 2 {
 		t.Fatalf("setup: %d keys", n)
@@ -382,8 +383,8 @@ func TestRotationRefusals(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			var re *keyrotate.RotationError
-			if tt.calls > 0 && (!errors.As(err, &re) || re.Step != keyrotate.Step(tt.step)) {
+			var re *awsguard.StepError
+			if tt.calls > 0 && (!errors.As(err, &re) || re.Step != tt.step) {
 				t.Errorf("err %v is not a RotationError of step %s", err, tt.step)
 			}
 			if got := c.Total(); got != tt.calls {
@@ -398,7 +399,7 @@ func TestRotationRefusals(t *testing.T) {
 		t.Errorf("stages changed (-before +after):\n%s", diff)
 	}
 
-	var ie *keyrotate.InputError
+	var ie *awsguard.InputError
 	h, _ := f.handler("")
 	if _, err := f.step(h, keyrotate.StepCreateSecret, "short"); !errors.As(err, &ie) || ie.Field != "ClientRequestToken" {
 		t.Errorf("short token: err = %v", err)
@@ -415,8 +416,8 @@ func TestCreateSecretRollsBackOnRejectedPut(t *testing.T) {
 	inj := fault.New(fault.Rule{Service: "Secrets Manager", Operation: "PutSecretValue", Kind: fault.Throttle})
 	h, _ := f.handler(smToken(1), inj.APIOption)
 	_, err := f.step(h, keyrotate.StepCreateSecret, smToken(1))
-	var re *keyrotate.RotationError
-	if !errors.As(err, &re) || re.Remedy != keyrotate.RemedyRetry || !strings.Contains(re.Action, "deleted again") {
+	var re *awsguard.StepError
+	if !errors.As(err, &re) || re.ToDo != keyrotate.RemedyRetry || !strings.Contains(re.Error(), "deleted again") {
 		t.Fatalf("err = %v", err)
 	}
 	if diff := cmp.Diff(map[string]iamtypes.StatusType{f.first.AccessKeyID: iamtypes.StatusTypeActive}, f.keys()); diff != "" {
@@ -475,7 +476,7 @@ func TestRepairPending(t *testing.T) {
 }
 
 func TestSecretValueDocument(t *testing.T) {
-	key := keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIAEXAMPLE", Secret: "s3cr3t/value"}
+	key := keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIAEXAMPLE", Secret: awsguard.NewSecret("s3cr3t/value")}
 	doc, err := keyrotate.EncodeSecretValue(key, `{"Region":"eu-west-1","AccessKeyId":"OLD"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -484,7 +485,7 @@ func TestSecretValueDocument(t *testing.T) {
 		t.Errorf("doc = %s, want %s", doc, want)
 	}
 	got, err := keyrotate.DecodeSecretValue(doc)
-	if err != nil || got != key {
+	if err != nil || !cmp.Equal(got, key) {
 		t.Errorf("decode = %+v, %v", got, err)
 	}
 	for _, bad := range []string{`{"UserName":"app","AccessKeyId":"A","SecretAccessKey":`, `{"UserName":"app","SecretAccessKey":"s3cr3t"}`, `"s3cr3t"`, `{"UserName":1,"SecretAccessKey":"s3cr3t"}`} {
@@ -510,7 +511,7 @@ func FuzzDecodeSecretValue(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k2, err := keyrotate.DecodeSecretValue(doc); err != nil || k2 != k {
+		if k2, err := keyrotate.DecodeSecretValue(doc); err != nil || !cmp.Equal(k2, k) {
 			t.Fatalf("round trip: %+v, %v", k2, err)
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
@@ -73,6 +74,17 @@ type smFakeIAM struct {
 	create func(*iam.CreateAccessKeyInput) (*iam.CreateAccessKeyOutput, error)
 	update func(*iam.UpdateAccessKeyInput) (*iam.UpdateAccessKeyOutput, error)
 	del    func(*iam.DeleteAccessKeyInput) (*iam.DeleteAccessKeyOutput, error)
+	used   func(*iam.GetAccessKeyLastUsedInput) (*iam.GetAccessKeyLastUsedOutput, error)
+}
+
+func (f *smFakeIAM) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, _ ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f.used == nil {
+		return nil, errUnexpectedCall
+	}
+	return f.used(in)
 }
 
 func (f *smFakeIAM) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, _ ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
@@ -121,7 +133,7 @@ func (f *smFakeIAM) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKey
 // "retry".
 func TestCreateSecretWithFakes(t *testing.T) {
 	const tok = "00000000-0000-4000-8000-0000000000aa"
-	cur, _ := keyrotate.EncodeSecretValue(keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIACURRENT", Secret: "s"}, "")
+	cur, _ := keyrotate.EncodeSecretValue(keyrotate.AccessKey{UserName: "app", AccessKeyID: "AKIACURRENT", Secret: awsguard.NewSecret("s")}, "")
 	sm := &smFakeSM{
 		describe: func(*secretsmanager.DescribeSecretInput) (*secretsmanager.DescribeSecretOutput, error) {
 			return &secretsmanager.DescribeSecretOutput{ARN: aws.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf"), RotationEnabled: aws.Bool(true),
@@ -170,9 +182,9 @@ func TestCreateSecretWithFakes(t *testing.T) {
 		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not allowed", Fault: smithy.FaultClient}
 	}
 	_, err = h.Rotate(context.Background(), keyrotate.RotationEvent{Step: keyrotate.StepCreateSecret, SecretID: "app", ClientRequestToken: tok})
-	var re *keyrotate.RotationError
+	var re *awsguard.StepError
 	var ae smithy.APIError
-	if !errors.As(err, &re) || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || re.Remedy == keyrotate.RemedyRetry || re.Step != keyrotate.StepCreateSecret {
+	if !errors.As(err, &re) || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || re.ToDo == keyrotate.RemedyRetry || re.Step != string(keyrotate.StepCreateSecret) {
 		t.Errorf("err = %v", err)
 	}
 

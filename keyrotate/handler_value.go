@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/awsguard/awsguard"
 )
 
 // The JSON member names of a rotated secret's value. The document is
@@ -69,7 +71,7 @@ func DecodeSecretValue(s string) (AccessKey, error) {
 	if len(missing) > 0 {
 		return AccessKey{}, fmt.Errorf("%w: missing %s", ErrSecretValue, strings.Join(missing, ", "))
 	}
-	return AccessKey{UserName: *doc.UserName, AccessKeyID: *doc.AccessKeyID, Secret: Secret(*doc.SecretAccessKey)}, nil
+	return AccessKey{UserName: *doc.UserName, AccessKeyID: *doc.AccessKeyID, Secret: awsguard.NewSecret(*doc.SecretAccessKey)}, nil
 }
 
 // jsonErrorWithoutData keeps the kind of a JSON error but drops anything

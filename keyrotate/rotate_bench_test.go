@@ -44,7 +44,7 @@ func BenchmarkRotateAccessKeys(b *testing.B) {
 			c := keyrotate.ClientsFromConfig(cfg)
 			b.ResetTimer()
 			for b.Loop() {
-				res, err := keyrotate.RotateAccessKeys(ctx, c, users, func(o *keyrotate.Options) {
+				res, err := keyrotate.RotateAccessKeys(ctx, c, users, func(o *keyrotate.BatchOptions) {
 					o.Deliver, o.Concurrency = deliver, conc
 					o.Verify = keyrotate.VerifyOptions{MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
 				})
@@ -53,7 +53,7 @@ func BenchmarkRotateAccessKeys(b *testing.B) {
 				}
 				for _, r := range res {
 					if r.Err != nil {
-						b.Fatalf("%s: %v", r.User, r.Err)
+						b.Fatalf("%s: %v", r.Value.User, r.Err)
 					}
 				}
 			}

@@ -28,7 +28,7 @@ func ExampleRotateAccessKey_dryRun() {
 		fmt.Println(err)
 		return
 	}
-	for _, a := range rot.Plan {
+	for _, a := range rot.Actions {
 		fmt.Println(strings.TrimSpace(a.Kind + " " + a.Resource))
 	}
 	fmt.Println(rot.Applied)
@@ -67,10 +67,10 @@ func ExampleRotateAccessKey() {
 		fmt.Fprintln(os.Stderr, err) // never shows the secret
 		return
 	}
-	fmt.Println(rot.Reason)
+	fmt.Println(rot.Summary)
 	// Days later, on a schedule:
 	fin, err := keyrotate.FinishRotation(ctx, clients.IAM, "alice", 7*24*time.Hour)
 	if err == nil {
-		fmt.Println(fin.Reason)
+		fmt.Println(fin.Summary)
 	}
 }

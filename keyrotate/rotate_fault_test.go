@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -119,7 +120,7 @@ func TestRotateFaultSweep(t *testing.T) {
 				if got := len(inj.Injected()); got != 1 {
 					t.Errorf("%s: %d faults injected", label, got)
 				}
-				var se *keyrotate.StepError
+				var se *awsguard.StepError
 				if err != nil && errors.As(err, &se) && se.ToDo == "" {
 					t.Errorf("%s: step error says nothing of what to do: %v", label, err)
 				}
@@ -158,6 +159,9 @@ func TestRotateFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("fault points covered: %d calls x %d kinds = %d faulted runs, each followed by a re-run (%d re-runs finished a delivered rotation)", points, len(kinds), runs, resumed)
+	if points == 0 || runs == 0 {
+		t.Error("the sweep covered no fault point")
+	}
 }
 
 // A failed delivery whose rollback also fails leaves an orphan that a
@@ -169,7 +173,7 @@ func TestRotateRollbackFailsThenReRun(t *testing.T) {
 	inj := fault.New(fault.Rule{Service: "IAM", Operation: "DeleteAccessKey", Nth: 1, Kind: fault.ServerError})
 	failing := func(context.Context, keyrotate.AccessKey) error { return errors.New("vault sealed") }
 	_, err := keyrotate.RotateAccessKey(ctx, w.clients(inj), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = failing, rotFast })
-	var se *keyrotate.StepError
+	var se *awsguard.StepError
 	if !errors.As(err, &se) || se.Step != keyrotate.ActionDeliverKey || len(se.RolledBack) != 0 {
 		t.Fatalf("err = %v", err)
 	}
@@ -245,7 +249,7 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 					}
 				}
 				err := in.run(w, sc)
-				var se *keyrotate.StepError
+				var se *awsguard.StepError
 				if !errors.As(err, &se) || se.Step != keyrotate.ActionRecordDelivery || !strings.Contains(se.ToDo, "InUseKeyID") {
 					t.Fatalf("%s: err = %v, want a StepError at %s that says what to name", label, err, keyrotate.ActionRecordDelivery)
 				}
@@ -294,4 +298,7 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 		}
 	}
 	t.Logf("interruption points covered: %d (%d scenarios x %d interruptions x 2 answers)", n, len(rotScenarios), len(interrupts))
+	if n == 0 {
+		t.Error("the sweep covered no interruption point")
+	}
 }

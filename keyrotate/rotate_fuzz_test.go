@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
@@ -66,7 +67,7 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 			return n
 		}
 		delivered := rot.Resumed
-		for _, act := range rot.Plan {
+		for _, act := range rot.Actions {
 			switch act.Kind {
 			case keyrotate.ActionCreateKey:
 				active["new"] = true
@@ -74,18 +75,18 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 				delivered = true
 			case keyrotate.ActionDeleteKey, keyrotate.ActionDeleteOldKey, keyrotate.ActionDeactivateKey:
 				if named != "" && act.Resource == named && act.Kind != keyrotate.ActionDeactivateKey {
-					t.Fatalf("plan deletes the key named in use: %+v", rot.Plan)
+					t.Fatalf("plan deletes the key named in use: %+v", rot.Actions)
 				}
 				if named != "" && act.Resource == named && !delivered {
-					t.Fatalf("plan deactivates the key in use before a delivery: %+v", rot.Plan)
+					t.Fatalf("plan deactivates the key in use before a delivery: %+v", rot.Actions)
 				}
 				delete(active, act.Resource)
 				if count() == 0 {
-					t.Fatalf("plan leaves no active key (a %v, b %v, in use %q): %+v", aActive, bActive, named, rot.Plan)
+					t.Fatalf("plan leaves no active key (a %v, b %v, in use %q): %+v", aActive, bActive, named, rot.Actions)
 				}
 			}
 		}
-		if rot.Resumed && (rot.NewKey == nil || slices.ContainsFunc(rot.Plan, func(x keyrotate.Action) bool {
+		if rot.Resumed && (rot.NewKey == nil || slices.ContainsFunc(rot.Actions, func(x awsguard.Action) bool {
 			return x.Resource == rot.NewKey.AccessKeyID && (x.Kind == keyrotate.ActionDeactivateKey || x.Kind == keyrotate.ActionDeleteKey || x.Kind == keyrotate.ActionDeleteOldKey)
 		})) {
 			t.Fatalf("resumed plan deactivates or deletes the delivered key: %+v", rot)
@@ -93,16 +94,16 @@ func FuzzRotatePlanFromRecords(f *testing.F) {
 		// Resumed only on the record's word or the caller's: the key
 		// taken for the delivered one is the record's new= or InUseKeyID.
 		if rot.Resumed && !strings.Contains(rec, "new="+rot.NewKey.AccessKeyID) && rot.NewKey.AccessKeyID != named {
-			t.Fatalf("resumed to %s on a guess (record %q, in use %q): %+v", rot.NewKey.AccessKeyID, rec, named, rot.Plan)
+			t.Fatalf("resumed to %s on a guess (record %q, in use %q): %+v", rot.NewKey.AccessKeyID, rec, named, rot.Actions)
 		}
 		// An Active key carrying its deactivation record was reactivated by
 		// someone who uses it: a resume never deactivates it.
-		if _, perr := time.Parse(time.RFC3339Nano, deact); perr == nil && bActive && rot.Resumed && slices.ContainsFunc(rot.Plan, func(x keyrotate.Action) bool {
+		if _, perr := time.Parse(time.RFC3339Nano, deact); perr == nil && bActive && rot.Resumed && slices.ContainsFunc(rot.Actions, func(x awsguard.Action) bool {
 			return x.Resource == b && (x.Kind == keyrotate.ActionDeactivateKey || x.Kind == keyrotate.ActionDeleteOldKey)
 		}) {
-			t.Fatalf("resume deactivates the reactivated key %s: %+v", b, rot.Plan)
+			t.Fatalf("resume deactivates the reactivated key %s: %+v", b, rot.Actions)
 		}
-		if _, err := keyrotate.FinishRotation(context.Background(), fake, "fuzz", time.Hour, func(o *keyrotate.Options) { o.DryRun = true }); err != nil && rec == "" {
+		if _, err := keyrotate.FinishRotation(context.Background(), fake, "fuzz", time.Hour, func(o *keyrotate.FinishOptions) { o.DryRun = true }); err != nil && rec == "" {
 			t.Fatalf("FinishRotation without a rotation record: %v", err)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/keyrotate"
@@ -69,7 +70,7 @@ func (w *rotWorld) addKey(status types.StatusType) keyrotate.AccessKey {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	k := keyrotate.AccessKey{UserName: w.user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey), CreateDate: aws.ToTime(out.AccessKey.CreateDate)}
+	k := keyrotate.AccessKey{UserName: w.user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*out.AccessKey.SecretAccessKey), CreateDate: aws.ToTime(out.AccessKey.CreateDate)}
 	if status == types.StatusTypeInactive {
 		if _, err := w.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(w.user), AccessKeyId: out.AccessKey.AccessKeyId, Status: status}); err != nil {
 			w.t.Fatal(err)
@@ -247,7 +248,7 @@ func (f *rotFakeIAM) UntagUser(ctx context.Context, in *iam.UntagUserInput, _ ..
 	return rotCall(f, ctx, "UntagUser", f.untagUser, in)
 }
 
-var _ keyrotate.IAM = (*rotFakeIAM)(nil)
+var _ keyrotate.RotateAPI = (*rotFakeIAM)(nil)
 
 // rotFakeState returns a fake that reads the given keys and tags.
 func rotFakeState(t *testing.T, user string, keys []types.AccessKeyMetadata, tags []types.Tag) *rotFakeIAM {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -30,7 +31,7 @@ func rerunPlan(t *testing.T, keys []types.AccessKeyMetadata, rec string, extra [
 }
 
 func planDeletes(rot *keyrotate.Rotation, id string) bool {
-	for _, a := range rot.Plan {
+	for _, a := range rot.Actions {
 		if a.Resource == id && (a.Kind == keyrotate.ActionDeleteKey || a.Kind == keyrotate.ActionDeleteOldKey) {
 			return true
 		}
@@ -64,16 +65,16 @@ func TestRotateStaleIntentNamesNoOrphan(t *testing.T) {
 			keys := []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeActive, rotT0.Add(-72*time.Hour)), rotMeta(k, tt.status, tt.created)}
 			rot, err := rerunPlan(t, keys, tt.rec, nil, nil)
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v (plan %+v)", err, tt.wantErr, rot.Plan)
+				t.Fatalf("err = %v, want %v (plan %+v)", err, tt.wantErr, rot.Actions)
 			}
 			if err != nil {
 				return
 			}
 			if !planDeletes(rot, k) {
-				t.Fatalf("plan keeps %s next to the key in use: %+v", k, rot.Plan)
+				t.Fatalf("plan keeps %s next to the key in use: %+v", k, rot.Actions)
 			}
-			if got := strings.Contains(rot.Plan[0].Detail, "orphan"); got != tt.orphan {
-				t.Errorf("orphan = %v, want %v: %+v", got, tt.orphan, rot.Plan)
+			if got := strings.Contains(rot.Actions[0].Why, "orphan"); got != tt.orphan {
+				t.Errorf("orphan = %v, want %v: %+v", got, tt.orphan, rot.Actions)
 			}
 		})
 	}
@@ -87,7 +88,7 @@ func TestRotateCreateRefusedClearsRecord(t *testing.T) {
 	w.addKey(types.StatusTypeActive)
 	inj := fault.New(fault.Rule{Service: "IAM", Operation: "CreateAccessKey", Nth: 1, Kind: fault.APIError, Code: "LimitExceeded", Status: 409})
 	_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(inj), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
-	var se *keyrotate.StepError
+	var se *awsguard.StepError
 	if !errors.As(err, &se) || se.Step != keyrotate.ActionCreateKey {
 		t.Fatalf("err = %v, want a StepError at %s", err, keyrotate.ActionCreateKey)
 	}
@@ -137,7 +138,7 @@ func TestRotateDeliverInterruptedKeepsNewKey(t *testing.T) {
 				return fmt.Errorf("write secret: %w", cause)
 			}
 		})
-		var se *keyrotate.StepError
+		var se *awsguard.StepError
 		if !errors.As(err, &se) || se.Step != keyrotate.ActionDeliverKey || len(se.RolledBack) != 0 || !strings.Contains(se.ToDo, "InUseKeyID") {
 			t.Fatalf("%v: err = %v, want a StepError at %s that keeps the key and says to name the key in use", cause, err, keyrotate.ActionDeliverKey)
 		}

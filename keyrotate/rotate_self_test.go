@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 )
 
@@ -100,7 +101,7 @@ func TestRotateOwnKeyResumedSignsWithDeliveredKey(t *testing.T) {
 		}
 	})
 	cancel()
-	var se *keyrotate.StepError
+	var se *awsguard.StepError
 	if !errors.As(err, &se) || se.Step != keyrotate.ActionRecordDelivery {
 		t.Fatalf("interrupted run: err = %v", err)
 	}

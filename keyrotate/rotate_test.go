@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -49,7 +50,7 @@ func TestRotateValidatesBeforeCalling(t *testing.T) {
 				opts = append(opts, tt.opt)
 			}
 			_, err := keyrotate.RotateAccessKey(context.Background(), keyrotate.Clients{IAM: fake, STS: func(keyrotate.AccessKey) keyrotate.CallerIdentityAPI { return nil }}, tt.user, opts...)
-			var ie *keyrotate.InputError
+			var ie *awsguard.InputError
 			if !errors.As(err, &ie) || ie.Field != tt.field || !errors.Is(err, keyrotate.ErrInvalidInput) {
 				t.Fatalf("err = %v, want an InputError on %s", err, tt.field)
 			}
@@ -58,7 +59,7 @@ func TestRotateValidatesBeforeCalling(t *testing.T) {
 			}
 		})
 	}
-	if _, err := keyrotate.RotateAccessKeys(context.Background(), keyrotate.Clients{IAM: &rotFakeIAM{t: t}}, []string{"a", "a"}, func(o *keyrotate.Options) { o.DryRun = true }); !errors.Is(err, keyrotate.ErrInvalidInput) {
+	if _, err := keyrotate.RotateAccessKeys(context.Background(), keyrotate.Clients{IAM: &rotFakeIAM{t: t}}, []string{"a", "a"}, func(o *keyrotate.BatchOptions) { o.DryRun = true }); !errors.Is(err, keyrotate.ErrInvalidInput) {
 		t.Errorf("duplicate users: err = %v", err)
 	}
 	if _, err := keyrotate.FinishRotation(context.Background(), &rotFakeIAM{t: t}, "alice", -time.Second); !errors.Is(err, keyrotate.ErrInvalidInput) {
@@ -77,14 +78,14 @@ func TestRotatePlans(t *testing.T) {
 		keys    []types.AccessKeyMetadata
 		tags    []types.Tag
 		opt     func(*keyrotate.Options)
-		want    []keyrotate.Action // kinds and key IDs only
+		want    []awsguard.Action // kinds and key IDs only
 		resumed bool
 		wantErr error
 	}{
 		{
 			name: "one active key",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old)},
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
@@ -94,7 +95,7 @@ func TestRotatePlans(t *testing.T) {
 			name: "inactive key makes room; delete old",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAXXXXXXXXXXXXXXXX", types.StatusTypeInactive, old), rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, newer)},
 			opt:  func(o *keyrotate.Options) { o.DeleteOld = true },
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIAXXXXXXXXXXXXXXXX"},
 				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
@@ -116,7 +117,7 @@ func TestRotatePlans(t *testing.T) {
 			name: "two active keys, older in use: the newer makes room, never the one in use",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			opt:  func(o *keyrotate.Options) { o.InUseKeyID, o.DeleteOldActive = "AKIAAAAAAAAAAAAAAAAA", true },
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
 				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
@@ -150,13 +151,13 @@ func TestRotatePlans(t *testing.T) {
 			name: "young key under MaxAge",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, rotT0.Add(-24*time.Hour))},
 			opt:  func(o *keyrotate.Options) { o.MaxAge = 90 * 24 * time.Hour },
-			want: []keyrotate.Action{},
+			want: []awsguard.Action{},
 		},
 		{
 			name: "interrupted before delivery: the key created right after the record is an orphan",
 			keys: []types.AccessKeyMetadata{rotMeta("AKIAAAAAAAAAAAAAAAAA", types.StatusTypeActive, old), rotMeta("AKIABBBBBBBBBBBBBBBB", types.StatusTypeActive, newer)},
 			tags: []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA at="+newer.Add(-time.Second).Format(time.RFC3339))},
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: "AKIABBBBBBBBBBBBBBBB"},
 				{Kind: keyrotate.ActionRecordIntent, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"},
@@ -169,7 +170,7 @@ func TestRotatePlans(t *testing.T) {
 			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA")},
 			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
 			resumed: true,
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionRecordDelivery, Resource: "AKIABBBBBBBBBBBBBBBB"},
 				{Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
@@ -180,7 +181,7 @@ func TestRotatePlans(t *testing.T) {
 			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA new=AKIABBBBBBBBBBBBBBBB")},
 			opt:     func(o *keyrotate.Options) { o.DeleteOld = true },
 			resumed: true,
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionDeactivateKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionRecordDeactivation, Resource: "AKIAAAAAAAAAAAAAAAAA"},
 				{Kind: keyrotate.ActionDeleteOldKey, Resource: "AKIAAAAAAAAAAAAAAAAA"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"},
 			},
@@ -199,7 +200,7 @@ func TestRotatePlans(t *testing.T) {
 			tags:    []types.Tag{tag(keyrotate.TagRotation, "old=AKIAAAAAAAAAAAAAAAAA"), tag(deact+"AKIAAAAAAAAAAAAAAAAA", rotT0.Format(time.RFC3339))},
 			opt:     func(o *keyrotate.Options) { o.InUseKeyID = "AKIABBBBBBBBBBBBBBBB" },
 			resumed: true,
-			want:    []keyrotate.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
+			want:    []awsguard.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: "AKIABBBBBBBBBBBBBBBB"}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}},
 		},
 		{
 			// Someone reactivated the old key after the rotation deactivated
@@ -221,13 +222,13 @@ func TestRotatePlans(t *testing.T) {
 	const a, b = "AKIAAAAAAAAAAAAAAAAA", "AKIABBBBBBBBBBBBBBBB"
 	both := []types.AccessKeyMetadata{rotMeta(a, types.StatusTypeActive, old), rotMeta(b, types.StatusTypeActive, newer)}
 	pending := []types.Tag{tag(keyrotate.TagRotation, "old="+a+" new="+b+" pending")}
-	finish := []keyrotate.Action{{Kind: keyrotate.ActionDeactivateKey, Resource: a}, {Kind: keyrotate.ActionRecordDeactivation, Resource: a}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}}
+	finish := []awsguard.Action{{Kind: keyrotate.ActionDeactivateKey, Resource: a}, {Kind: keyrotate.ActionRecordDeactivation, Resource: a}, {Kind: keyrotate.ActionClearRecord, Resource: "alice"}}
 	tests = append(tests, []struct {
 		name    string
 		keys    []types.AccessKeyMetadata
 		tags    []types.Tag
 		opt     func(*keyrotate.Options)
-		want    []keyrotate.Action
+		want    []awsguard.Action
 		resumed bool
 		wantErr error
 	}{
@@ -245,14 +246,14 @@ func TestRotatePlans(t *testing.T) {
 			tags:    pending,
 			opt:     func(o *keyrotate.Options) { o.InUseKeyID = b },
 			resumed: true,
-			want:    append([]keyrotate.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: b}}, finish...),
+			want:    append([]awsguard.Action{{Kind: keyrotate.ActionRecordDelivery, Resource: b}}, finish...),
 		},
 		{
 			name: "new key created, delivery not confirmed, caller names the old key in use: the new one is an orphan",
 			keys: both,
 			tags: pending,
 			opt:  func(o *keyrotate.Options) { o.InUseKeyID = a },
-			want: []keyrotate.Action{
+			want: []awsguard.Action{
 				{Kind: keyrotate.ActionDeleteKey, Resource: b},
 				{Kind: keyrotate.ActionRecordIntent, Resource: a}, {Kind: keyrotate.ActionCreateKey}, {Kind: keyrotate.ActionRecordNewKey}, {Kind: keyrotate.ActionVerifyKey},
 				{Kind: keyrotate.ActionDeliverKey}, {Kind: keyrotate.ActionRecordDelivery}, {Kind: keyrotate.ActionDeactivateKey, Resource: a},
@@ -315,9 +316,9 @@ func TestRotatePlans(t *testing.T) {
 			if tt.wantErr != nil {
 				return
 			}
-			got := []keyrotate.Action{}
-			for _, a := range rot.Plan {
-				got = append(got, keyrotate.Action{Kind: a.Kind, Resource: a.Resource})
+			got := []awsguard.Action{}
+			for _, a := range rot.Actions {
+				got = append(got, awsguard.Action{Kind: a.Kind, Resource: a.Resource})
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
@@ -347,7 +348,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Applied || plan.NewKey != nil || len(plan.Plan) != 9 {
+	if plan.Applied || plan.NewKey != nil || len(plan.Actions) != 9 {
 		t.Errorf("dry run: %+v", plan)
 	}
 	if got := counter.String(); got != "IAM.GetUser=1 IAM.ListAccessKeys=1 IAM.ListUserTags=1" {
@@ -377,8 +378,8 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	if !rot.Applied || rot.VerifyPolls < 1 || rot.Identity != "arn:aws:iam::123456789012:user/app" {
 		t.Errorf("rotation: %+v", rot)
 	}
-	for _, act := range rot.Plan {
-		if !act.Done || act.Resource == "" {
+	for _, act := range rot.Actions {
+		if act.Outcome != awsguard.OutcomeDone || act.Resource == "" {
 			t.Errorf("action %+v: not done, or no resource", act)
 		}
 	}
@@ -436,7 +437,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	rot3, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.MaxAge = w.deliver, rotFast, 90*24*time.Hour
 	})
-	if err != nil || rot3.Applied || !strings.Contains(rot3.Reason, "under the maximum age") {
+	if err != nil || rot3.Applied || rot3.Reason != awsguard.ReasonNotDue || !strings.Contains(rot3.Summary, "under the maximum age") {
 		t.Errorf("MaxAge run: %+v, %v", rot3, err)
 	}
 	// An injected clock makes the same key old enough (how a demo rotates a
@@ -482,7 +483,7 @@ func TestRotateRollsBack(t *testing.T) {
 			if tt.badSTS {
 				admin := w.admin
 				c.STS = func(k keyrotate.AccessKey) keyrotate.CallerIdentityAPI {
-					k.Secret = "wrong-secret" // signs with a secret moto rejects
+					k.Secret = awsguard.NewSecret("wrong-secret") // signs with a secret moto rejects
 					return keyrotate.STSFromConfig(admin)(k)
 				}
 			}
@@ -500,7 +501,7 @@ func TestRotateRollsBack(t *testing.T) {
 			rot, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
 				o.Deliver, o.DeleteOld, o.Verify = deliver, true, verify
 			})
-			var se *keyrotate.StepError
+			var se *awsguard.StepError
 			if !errors.As(err, &se) || se.Step != tt.step || !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want a StepError at %s wrapping %v", err, tt.step, tt.wantErr)
 			}
@@ -543,8 +544,8 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 		t.Fatalf("within grace: %+v, %v", fin, err)
 	}
 	later := func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
-	dry, err := keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.Options) { o.Now, o.DryRun = later, true })
-	if err != nil || dry.Applied || len(dry.Plan) != 2 || w.status(a.AccessKeyID) != types.StatusTypeInactive {
+	dry, err := keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now, o.DryRun = later, true })
+	if err != nil || dry.Applied || len(dry.Actions) != 2 || w.status(a.AccessKeyID) != types.StatusTypeInactive {
 		t.Fatalf("dry run after grace: %+v, %v", dry, err)
 	}
 
@@ -552,7 +553,7 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	if !w.authenticates(a) {
 		t.Fatal("moto rejected the inactive key")
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.Options) { o.Now = later })
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -568,7 +569,7 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	}}}); err != nil {
 		t.Fatal(err)
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.Options) { o.Now = later })
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
 	if err != nil || !fin.Applied || fin.OldKeys[0].Outcome != keyrotate.OutcomeDeleted {
 		t.Fatalf("after grace: %+v, %v", fin, err)
 	}
@@ -578,8 +579,8 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	if tags := w.tags(); len(tags) != 0 {
 		t.Errorf("tags left: %v", tags)
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.Options) { o.Now = later })
-	if err != nil || fin.Applied || len(fin.Plan) != 0 {
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
+	if err != nil || fin.Applied || len(fin.Actions) != 0 {
 		t.Errorf("second run: %+v, %v", fin, err)
 	}
 }
@@ -603,18 +604,18 @@ func TestRotateAccessKeysAgainstMoto(t *testing.T) {
 	if _, err := w.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u4")}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := keyrotate.RotateAccessKeys(ctx, w.clients(nil), users, func(o *keyrotate.Options) {
+	res, err := keyrotate.RotateAccessKeys(ctx, w.clients(nil), users, func(o *keyrotate.BatchOptions) {
 		o.Deliver, o.Verify, o.Concurrency = w.deliver, rotFast, 3
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		if r.User != users[i] {
-			t.Errorf("result %d is for %s", i, r.User)
+		if r.Value.User != users[i] {
+			t.Errorf("result %d is for %s", i, r.Value.User)
 		}
-		if wantErr := r.User == "u4"; (r.Err != nil) != wantErr || (wantErr && !errors.Is(r.Err, keyrotate.ErrKeyLimit)) {
-			t.Errorf("%s: err = %v", r.User, r.Err)
+		if wantErr := r.Value.User == "u4"; (r.Err != nil) != wantErr || (wantErr && !errors.Is(r.Err, keyrotate.ErrKeyLimit)) {
+			t.Errorf("%s: err = %v", r.Value.User, r.Err)
 		}
 	}
 	if len(w.store) != 4 {
@@ -659,7 +660,7 @@ func TestFinishRotationPlans(t *testing.T) {
 			untagged = append(untagged, in.TagKeys...)
 			return &iam.UntagUserOutput{}, nil
 		}
-		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.Options) { o.Now = func() time.Time { return now } })
+		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.FinishOptions) { o.Now = func() time.Time { return now } })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -688,7 +689,7 @@ func TestFinishRotationPlans(t *testing.T) {
 			tagged = append(tagged, *in.Tags[0].Key+"="+*in.Tags[0].Value)
 			return &iam.TagUserOutput{}, nil
 		}
-		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.Options) { o.Now = func() time.Time { return now } })
+		fin, err := keyrotate.FinishRotation(context.Background(), fake, "bob", grace, func(o *keyrotate.FinishOptions) { o.Now = func() time.Time { return now } })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/fault"
@@ -158,7 +159,7 @@ func (w *smSetupWorld) newKey(user string) keyrotate.AccessKey {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return keyrotate.AccessKey{UserName: user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
+	return keyrotate.AccessKey{UserName: user, AccessKeyID: *out.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*out.AccessKey.SecretAccessKey)}
 }
 
 func (w *smSetupWorld) current(secret string) keyrotate.AccessKey {
@@ -211,10 +212,10 @@ func (w *smSetupWorld) invokeStatement(fn, sid string) map[string]any {
 	return nil
 }
 
-func kinds(p *keyrotate.Plan) []string {
+func kinds(p *keyrotate.Setup) []string {
 	var out []string
 	for _, a := range p.Actions {
-		out = append(out, a.Kind+fmt.Sprint(map[bool]string{true: "+", false: ""}[a.Done]))
+		out = append(out, a.Kind+fmt.Sprint(map[bool]string{true: "+", false: ""}[a.Outcome == awsguard.OutcomeDone]))
 	}
 	return out
 }
@@ -234,6 +235,14 @@ func TestSetupAndTeardownAgainstMoto(t *testing.T) {
 	want := []string{keyrotate.ActionCreateSecret, keyrotate.ActionCreateAccessKey, keyrotate.ActionPutSecretValue, keyrotate.ActionPutRolePolicy, keyrotate.ActionAddPermission, keyrotate.ActionEnableRotation}
 	if diff := cmp.Diff(want, kinds(plan)); diff != "" {
 		t.Fatalf("dry-run plan (-want +got):\n%s", diff)
+	}
+	// PlanSetup, with read-only clients, returns the same plan.
+	planned, err := keyrotate.PlanSetup(ctx, c.Plan(), cfg)
+	if err != nil || !planned.DryRun || planned.Reason != awsguard.ReasonDryRun {
+		t.Fatalf("PlanSetup = %+v, %v", planned, err)
+	}
+	if diff := cmp.Diff(kinds(plan), kinds(planned)); diff != "" {
+		t.Errorf("PlanSetup (-dry run +PlanSetup):\n%s", diff)
 	}
 	if _, err := w.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/key")}); err == nil {
 		t.Fatal("dry run created the secret")
@@ -290,19 +299,19 @@ func TestSetupAndTeardownAgainstMoto(t *testing.T) {
 
 	// Idempotent: nothing to do, no change made.
 	again, err := keyrotate.SetupRotation(ctx, c, cfg)
-	if err != nil || len(again.Actions) != 0 || again.Applied || again.Reason != "already configured" {
+	if err != nil || len(again.Actions) != 0 || again.Applied || again.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("second setup = %+v, %v", again, err)
 	}
 
 	// Teardown, in reverse order.
-	td, err := keyrotate.TeardownRotation(ctx, c, cfg, dry)
+	td, err := keyrotate.TeardownRotation(ctx, tdClients(c), cfg.Teardown(), tdDry)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{keyrotate.ActionCancelRotation, keyrotate.ActionRemovePermission, keyrotate.ActionDeleteRolePolicy}, kinds(td)); diff != "" {
 		t.Errorf("teardown dry run (-want +got):\n%s", diff)
 	}
-	td, err = keyrotate.TeardownRotation(ctx, c, cfg)
+	td, err = keyrotate.TeardownRotation(ctx, tdClients(c), cfg.Teardown())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,12 +330,12 @@ func TestSetupAndTeardownAgainstMoto(t *testing.T) {
 	if w.current("app/key").AccessKeyID != cur.AccessKeyID {
 		t.Error("teardown changed the secret")
 	}
-	again, err = keyrotate.TeardownRotation(ctx, c, cfg)
+	again, err = keyrotate.TeardownRotation(ctx, tdClients(c), cfg.Teardown())
 	if err != nil || len(again.Actions) != 0 || again.Reason == "" {
 		t.Errorf("second teardown = %+v, %v", again, err)
 	}
 	// With DeleteSecret, the secret is scheduled for deletion.
-	td, err = keyrotate.TeardownRotation(ctx, c, cfg, func(o *keyrotate.SetupOptions) { o.DeleteSecret = true; o.RecoveryWindowDays = 7 })
+	td, err = keyrotate.TeardownRotation(ctx, tdClients(c), cfg.Teardown(), func(o *keyrotate.TeardownOptions) { o.DeleteSecret = true; o.RecoveryWindowDays = 7 })
 	if err != nil || len(td.Actions) != 1 || td.Actions[0].Kind != keyrotate.ActionDeleteSecret {
 		t.Errorf("teardown with DeleteSecret = %+v, %v", td, err)
 	}
@@ -356,7 +365,7 @@ func TestSetupUpdatesExistingSecret(t *testing.T) {
 	if diff := cmp.Diff([]string{"put-secret-value+", "put-role-policy+", "add-permission+", "enable-rotation+"}, kinds(plan)); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
 	}
-	if got := w.current("svc"); got != key {
+	if got := w.current("svc"); !cmp.Equal(got, key) {
 		t.Errorf("AWSCURRENT = %s, want %s", got.AccessKeyID, key.AccessKeyID)
 	}
 	raw, _ := w.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("svc"), VersionStage: aws.String(keyrotate.StageCurrent)})
@@ -385,19 +394,19 @@ func TestSetupRefusals(t *testing.T) {
 	stored := w.newKey("app")
 	good := keyrotate.RotationConfig{SecretID: "app/key", UserName: "app", FunctionARN: fn, Schedule: "rate(30 days)", Key: &stored}
 	with := func(f func(*keyrotate.RotationConfig)) keyrotate.RotationConfig { c := good; f(&c); return c }
-	otherKey := keyrotate.AccessKey{UserName: "bob", AccessKeyID: "AKIA", Secret: "x"}
+	otherKey := keyrotate.AccessKey{UserName: "bob", AccessKeyID: "AKIA", Secret: awsguard.NewSecret("x")}
 	tests := []struct {
 		name  string
 		cfg   keyrotate.RotationConfig
 		field string
 		want  error
 	}{
-		{"no secret", with(func(c *keyrotate.RotationConfig) { c.SecretID = "" }), "SecretID", nil},
-		{"bad user", with(func(c *keyrotate.RotationConfig) { c.UserName = "a b" }), "UserName", nil},
-		{"bad function", with(func(c *keyrotate.RotationConfig) { c.FunctionARN = "rotator" }), "FunctionARN", nil},
-		{"bad schedule", with(func(c *keyrotate.RotationConfig) { c.Schedule = "every month" }), "Schedule", nil},
-		{"key of another user", with(func(c *keyrotate.RotationConfig) { c.Key = &otherKey }), "Key", nil},
-		{"kms not an ARN", with(func(c *keyrotate.RotationConfig) { c.KMSKeyID = "alias/mine" }), "KMSKeyID", nil},
+		{"no secret", with(func(c *keyrotate.RotationConfig) { c.SecretID = "" }), "RotationConfig.SecretID", nil},
+		{"bad user", with(func(c *keyrotate.RotationConfig) { c.UserName = "a b" }), "RotationConfig.UserName", nil},
+		{"bad function", with(func(c *keyrotate.RotationConfig) { c.FunctionARN = "rotator" }), "RotationConfig.FunctionARN", nil},
+		{"bad schedule", with(func(c *keyrotate.RotationConfig) { c.Schedule = "every month" }), "RotationConfig.Schedule", nil},
+		{"key of another user", with(func(c *keyrotate.RotationConfig) { c.Key = &otherKey }), "RotationConfig.Key", nil},
+		{"kms not an ARN", with(func(c *keyrotate.RotationConfig) { c.KMSKeyID = "alias/mine" }), "RotationConfig.KMSKeyID", nil},
 		{"user holds a stray key", good, "", keyrotate.ErrUserNotDedicated},
 		{"no such function", with(func(c *keyrotate.RotationConfig) { c.FunctionARN = fn + "-gone" }), "", keyrotate.ErrFunctionNotFound},
 	}
@@ -410,7 +419,7 @@ func TestSetupRefusals(t *testing.T) {
 				t.Errorf("plan = %+v", plan)
 			}
 			if tt.field != "" {
-				var ie *keyrotate.InputError
+				var ie *awsguard.InputError
 				if !errors.As(err, &ie) || ie.Field != tt.field {
 					t.Fatalf("err = %v, want InputError on %s", err, tt.field)
 				}
@@ -473,7 +482,7 @@ func TestSetupFaultSweep(t *testing.T) {
 						t.Fatalf("third run = %v, %v", kinds(plan), err)
 					}
 					got := w.current(cfg.SecretID)
-					if cfg.Key != nil && got != *cfg.Key {
+					if cfg.Key != nil && !cmp.Equal(got, *cfg.Key) {
 						t.Errorf("AWSCURRENT = %s", got.AccessKeyID)
 					}
 					keys, err := w.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)})
@@ -489,6 +498,9 @@ func TestSetupFaultSweep(t *testing.T) {
 		}
 	}
 	t.Logf("setup fault points covered: %d", points)
+	if points == 0 {
+		t.Error("the sweep covered no fault point")
+	}
 }
 
 func TestSameScheduleFromDays(t *testing.T) {
@@ -511,3 +523,10 @@ func TestSameScheduleFromDays(t *testing.T) {
 		t.Errorf("plan %v, %v; want nothing to do", kinds(plan), err)
 	}
 }
+
+// tdClients returns the TeardownClients of the same clients.
+func tdClients(c keyrotate.SetupClients) keyrotate.TeardownClients {
+	return keyrotate.TeardownClients{SecretsManager: c.SecretsManager.(keyrotate.TeardownSecretsAPI), IAM: c.IAM.(keyrotate.TeardownIAMAPI), Lambda: c.Lambda.(keyrotate.TeardownLambdaAPI)}
+}
+
+func tdDry(o *keyrotate.TeardownOptions) { o.DryRun = true }

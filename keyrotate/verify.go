@@ -10,81 +10,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
-	smithytime "github.com/aws/smithy-go/time"
+
+	"github.com/awsguard/awsguard/internal/awserr"
+	"github.com/awsguard/awsguard/internal/poll"
 )
 
-// badCredentialCodes are the error codes with which AWS services reject an
-// access key that does not exist (yet) or a secret that does not match:
-// IAM and STS say InvalidClientTokenId, S3 InvalidAccessKeyId, EC2
-// AuthFailure, JSON services UnrecognizedClientException.
-var badCredentialCodes = []string{
-	"InvalidClientTokenId",
-	"InvalidAccessKeyId",
-	"AuthFailure",
-	"SignatureDoesNotMatch",
-	"UnrecognizedClientException",
-}
-
 // IsBadCredentials reports whether err says AWS rejected the credentials
-// the call was signed with. This is the one place that classifies them.
-//
-// A 401 or 403 whose body has no error code the SDK could decode counts
-// too: some endpoints (and emulators) answer an unknown key with a bare
-// status. A decoded AccessDenied is not bad credentials: the key works and
-// lacks permission.
-func IsBadCredentials(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
-		for _, c := range badCredentialCodes {
-			if strings.EqualFold(code, c) {
-				return true
-			}
-		}
-		if code != "" && code != "UnknownError" {
-			return false
-		}
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		s := re.HTTPStatusCode()
-		return s == 401 || s == 403
-	}
-	return false
-}
-
-// CallerIdentityAPI is the part of *sts.Client that key verification calls.
-// It needs no IAM permission: any valid key may call it.
-type CallerIdentityAPI interface {
-	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
-
-var _ CallerIdentityAPI = (*sts.Client)(nil)
-
-// STSFactory returns an STS client signed with the given key. Verification
-// builds one per key it checks.
-type STSFactory func(key AccessKey) CallerIdentityAPI
-
-// STSFromConfig returns an STSFactory that uses cfg (region, endpoint,
-// HTTP client, retryer, API options) with the key's credentials in place of
-// cfg's own.
-func STSFromConfig(cfg aws.Config) STSFactory {
-	return func(key AccessKey) CallerIdentityAPI {
-		c := cfg.Copy()
-		c.Credentials = credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.Secret.Reveal(), "")
-		return sts.NewFromConfig(c)
-	}
-}
+// the call was signed with (InvalidClientTokenId, InvalidAccessKeyId,
+// AuthFailure, SignatureDoesNotMatch, ..., or a bare 401/403). A decoded
+// AccessDenied is not bad credentials: the key works and lacks
+// permission. The classification lives in one place for the whole module;
+// this is its exported door.
+func IsBadCredentials(err error) bool { return awserr.IsBadCredentials(err) }
 
 // VerifyOptions bound how long WaitForKey waits for a new key to become
-// valid. IAM needs seconds, sometimes tens of seconds.
+// valid. IAM needs seconds, sometimes tens of seconds. The zero value
+// waits up to 2 minutes, backing off from 1 s to 8 s with jitter.
 type VerifyOptions struct {
 	// MaxWait bounds the whole wait; default 2 minutes.
 	MaxWait time.Duration
@@ -93,17 +35,18 @@ type VerifyOptions struct {
 	MinDelay, MaxDelay time.Duration
 }
 
-func (o VerifyOptions) withDefaults() VerifyOptions {
+func (o VerifyOptions) validate(op, field string) error {
+	if o.MaxWait < 0 || o.MinDelay < 0 || o.MaxDelay < 0 {
+		return inputError(op, field, fmt.Sprintf("MaxWait %s, MinDelay %s, MaxDelay %s", o.MaxWait, o.MinDelay, o.MaxDelay), "durations of zero (the default) or more")
+	}
+	return nil
+}
+
+func (o VerifyOptions) poll() poll.Options {
 	if o.MaxWait <= 0 {
 		o.MaxWait = 2 * time.Minute
 	}
-	if o.MinDelay <= 0 {
-		o.MinDelay = time.Second
-	}
-	if o.MaxDelay < o.MinDelay {
-		o.MaxDelay = max(8*time.Second, o.MinDelay)
-	}
-	return o
+	return poll.Options{MaxWait: o.MaxWait, MinDelay: o.MinDelay, MaxDelay: o.MaxDelay}
 }
 
 // ErrKeyNotValid is returned when a key does not authenticate within
@@ -115,12 +58,26 @@ var ErrKeyNotValid = errors.New("keyrotate: the access key did not authenticate 
 var ErrWrongIdentity = errors.New("keyrotate: the access key belongs to another identity")
 
 // WaitForKey polls sts:GetCallerIdentity signed with key until it succeeds,
-// backing off between polls, bounded by ctx and o.MaxWait. Bad-credential
-// answers (IsBadCredentials) and retryable faults (throttling, 5xx, cut
+// backing off between polls (internal/poll: bounded, with jitter), bounded
+// by ctx and VerifyOptions.MaxWait. Bad-credential answers
+// (IsBadCredentials) and retryable faults (throttling, 5xx, cut
 // connections) are polled again; other errors end the wait. If wantARN is
-// not empty the identity must be that ARN. It returns the number of polls
-// made.
-func WaitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, wantARN string, o VerifyOptions) (int, error) {
+// not empty the identity must be that ARN (else ErrWrongIdentity). It
+// returns the number of polls made; a key that never authenticates gives
+// ErrKeyNotValid.
+//
+// Permissions: sts:GetCallerIdentity (which needs no permission).
+func WaitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, wantARN string, optFns ...func(*VerifyOptions)) (int, error) {
+	var o VerifyOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if err := o.validate("keyrotate.WaitForKey", "VerifyOptions"); err != nil {
+		return 0, err
+	}
+	if newSTS == nil {
+		return 0, inputError("keyrotate.WaitForKey", "newSTS", "nil", "an STS factory (STSFromConfig makes one)")
+	}
 	var want func(string) bool
 	if wantARN != "" {
 		want = func(got string) bool { return got == wantARN }
@@ -138,45 +95,42 @@ func isUserARN(identity, user string) bool {
 	return user != "" && a.Resource[strings.LastIndex(a.Resource, "/")+1:] == user
 }
 
+// retryable reports whether a failed poll is worth another: the key is not
+// valid yet, or the call met a transient fault.
+func retryable(err error) bool {
+	return awserr.IsBadCredentials(err) ||
+		retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() ||
+		retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool()
+}
+
 // waitForKey is WaitForKey with the identity check as a function: want,
 // if not nil, must accept the identity's ARN; wantDesc describes it in
 // the error.
 func waitForKey(ctx context.Context, newSTS STSFactory, key AccessKey, want func(string) bool, wantDesc string, o VerifyOptions) (int, error) {
-	o = o.withDefaults()
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, o.MaxWait)
-	defer cancel()
 	api := newSTS(key)
-	delay := o.MinDelay
-	polls := 0
 	var lastErr error
-	for {
-		polls++
+	polls, err := poll.Until(ctx, o.poll(), func(ctx context.Context, _ int) (bool, error) {
 		out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err == nil {
-			if want != nil && !want(aws.ToString(out.Arn)) {
-				return polls, fmt.Errorf("%w: key %s is %s, want %s", ErrWrongIdentity, key.AccessKeyID, aws.ToString(out.Arn), wantDesc)
-			}
-			return polls, nil
+		switch {
+		case err == nil && want != nil && !want(aws.ToString(out.Arn)):
+			return false, fmt.Errorf("%w: key %s is %s, want %s", ErrWrongIdentity, key.AccessKeyID, aws.ToString(out.Arn), wantDesc)
+		case err == nil:
+			return true, nil
+		case ctx.Err() == nil && retryable(err):
+			lastErr = err
+			return false, nil
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		if !IsBadCredentials(err) && !retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() &&
-			!retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool() {
-			return polls, fmt.Errorf("keyrotate: verify key %s: %w", key.AccessKeyID, err)
-		}
-		lastErr = err
-		if smithytime.SleepWithContext(ctx, delay) != nil {
-			break
-		}
-		delay = min(delay*2, o.MaxDelay)
+		return false, fmt.Errorf("keyrotate: verify key %s: %w", key.AccessKeyID, err)
+	})
+	switch {
+	case err == nil:
+		return polls, nil
+	case errors.Is(err, poll.ErrTimeout) && lastErr != nil:
+		return polls, fmt.Errorf("%w: key %s after %s: %w", ErrKeyNotValid, key.AccessKeyID, o.poll().MaxWait, lastErr)
+	case errors.Is(err, poll.ErrTimeout):
+		return polls, fmt.Errorf("%w: key %s after %s", ErrKeyNotValid, key.AccessKeyID, o.poll().MaxWait)
+	case err == ctx.Err(): // the caller's context ended
+		return polls, fmt.Errorf("keyrotate: verify key %s: %w", key.AccessKeyID, err)
 	}
-	if parent.Err() != nil {
-		return polls, fmt.Errorf("keyrotate: verify key %s: %w", key.AccessKeyID, parent.Err())
-	}
-	if lastErr == nil {
-		return polls, fmt.Errorf("%w: key %s after %s", ErrKeyNotValid, key.AccessKeyID, o.MaxWait)
-	}
-	return polls, fmt.Errorf("%w: key %s after %s: %w", ErrKeyNotValid, key.AccessKeyID, o.MaxWait, lastErr)
+	return polls, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestSecretRedacts(t *testing.T) {
 	const raw = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	k := keyrotate.AccessKey{UserName: "alice", AccessKeyID: "AKIAEXAMPLE", Secret: raw}
+	k := keyrotate.AccessKey{UserName: "alice", AccessKeyID: "AKIAEXAMPLE", Secret: awsguard.NewSecret(raw)}
 	var logged strings.Builder
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("key", "key", k, "secret", k.Secret)
 	js, err := json.Marshal(k)
@@ -37,7 +38,7 @@ func TestSecretRedacts(t *testing.T) {
 		if strings.Contains(s, raw) || strings.Contains(s, fmt.Sprintf("%x", raw)) {
 			t.Errorf("secret leaked in %q", s)
 		}
-		if !strings.Contains(s, keyrotate.Redacted) {
+		if !strings.Contains(s, awsguard.Redacted) {
 			t.Errorf("no redaction marker in %q", s)
 		}
 	}
@@ -82,17 +83,17 @@ func TestWaitForKeyAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := keyrotate.AccessKey{UserName: "app", AccessKeyID: *out.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*out.AccessKey.SecretAccessKey)}
+	key := keyrotate.AccessKey{UserName: "app", AccessKeyID: *out.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*out.AccessKey.SecretAccessKey)}
 	// Success returns at once: a long bound only keeps a loaded machine
 	// from failing it.
 	fast := keyrotate.VerifyOptions{MaxWait: 30 * time.Second, MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	newSTS := keyrotate.STSFromConfig(admin)
 
-	polls, err := keyrotate.WaitForKey(ctx, newSTS, key, aws.ToString(u.User.Arn), fast)
+	polls, err := keyrotate.WaitForKey(ctx, newSTS, key, aws.ToString(u.User.Arn), func(o *keyrotate.VerifyOptions) { *o = fast })
 	if err != nil || polls < 1 {
 		t.Fatalf("WaitForKey(new key) = %d, %v; want at least 1 poll, nil", polls, err)
 	}
-	if _, err := keyrotate.WaitForKey(ctx, newSTS, key, "arn:aws:iam::123456789012:user/other", fast); !errors.Is(err, keyrotate.ErrWrongIdentity) {
+	if _, err := keyrotate.WaitForKey(ctx, newSTS, key, "arn:aws:iam::123456789012:user/other", func(o *keyrotate.VerifyOptions) { *o = fast }); !errors.Is(err, keyrotate.ErrWrongIdentity) {
 		t.Errorf("wrong identity: err = %v", err)
 	}
 
@@ -103,7 +104,9 @@ func TestWaitForKeyAgainstMoto(t *testing.T) {
 	if !keyrotate.IsBadCredentials(err) {
 		t.Fatalf("deleted key: err = %v, want bad credentials", err)
 	}
-	polls, err = keyrotate.WaitForKey(ctx, newSTS, key, "", keyrotate.VerifyOptions{MaxWait: time.Second, MinDelay: 20 * time.Millisecond})
+	polls, err = keyrotate.WaitForKey(ctx, newSTS, key, "", func(o *keyrotate.VerifyOptions) {
+		*o = keyrotate.VerifyOptions{MaxWait: time.Second, MinDelay: 20 * time.Millisecond}
+	})
 	if !errors.Is(err, keyrotate.ErrKeyNotValid) || polls < 2 {
 		t.Errorf("deleted key: polls %d, err %v; want several polls and ErrKeyNotValid", polls, err)
 	}

@@ -1,25 +1,39 @@
-// Command audit runs awsguard's read-only audits against the account of the
-// standard AWS configuration chain (AWS_PROFILE, AWS_REGION,
-// AWS_ENDPOINT_URL, ...) and prints the findings.
+// Command audit runs awsguard's read-only audits against an AWS account and
+// prints the findings, for people (-format table, html) and for pipelines
+// (-format json, csv, and the exit code).
 //
-//	audit [-format table|json|csv] [-checks PREFIX] [-baseline kisa|cis]
+//	audit [-format table|json|csv|html] [-checks ID,PREFIX,...] [-severity LIST] [-status LIST]
+//	      [-fail-on SEVERITY|none] [-regions all|REGION,...] [-baseline kisa|cis] [-list-checks]
+//	      [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 5m] [-print-policy]
 //
-// It exits 0 when the audit ran (whatever the findings say), 1 with a
-// one-line reason on stderr when it could not run or could not read part
-// of the account (the findings it could make are still printed), and 2 on
-// bad flags.
+// Exit codes: 0 the audit ran and no finding FAILs at or above -fail-on
+// (default low: any FAIL; none: never); 3 the audit ran and some do; 1 it
+// could not run, or could not read part of the account (the findings it
+// could make are still printed); 2 a bad command line. A one-line summary
+// goes to stderr.
+//
+// The table and the HTML page leave out NOT_APPLICABLE findings unless
+// -status asks for them; JSON and CSV hold every finding selected. -checks,
+// -severity and -status select the findings printed, counted and judged by
+// -fail-on. -print-policy prints the IAM policy the audit needs for the
+// flags given.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
+	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
@@ -29,83 +43,446 @@ import (
 
 func main() { cli.Main("audit", run) }
 
-// auditFunc runs one package's audit. New read-only audits are added here
-// as they land.
-type auditFunc func(ctx context.Context, cfg auditConfig) (*awsguard.Report, error)
+// checkInfo describes one check a provider knows.
+type checkInfo struct {
+	ID          string            `json:"id"`
+	Severity    awsguard.Severity `json:"severity"`
+	Title       string            `json:"title"`
+	Controls    []string          `json:"controls"`
+	Remediation string            `json:"remediation"`
+	Regional    bool              `json:"regional"`
+}
 
-type auditConfig struct {
-	iam      *iam.Client
+// auditOptions are what every provider's audit is given.
+type auditOptions struct {
 	baseline iamguard.Baseline
 	account  string
 }
 
-var audits = []auditFunc{
-	func(ctx context.Context, c auditConfig) (*awsguard.Report, error) {
-		return iamguard.Audit(ctx, c.iam, func(o *iamguard.AuditOptions) { o.Baseline, o.Account = c.baseline, c.account })
+// provider is one package's audit. A global provider runs once, against
+// the configured region; a regional one runs once per region of -regions,
+// through awsguard.ForEachRegion. A new package's audit is added to
+// providers; -checks, -list-checks and -print-policy learn its checks and
+// interfaces from here.
+type provider struct {
+	name     string
+	regional bool
+	checks   func(o auditOptions) []checkInfo
+	// uses are the client interfaces audit calls (their methods are the
+	// IAM permissions it needs).
+	uses  []reflect.Type
+	audit func(ctx context.Context, t awsguard.Target, o auditOptions) (*awsguard.Report, error)
+}
+
+var providers = []provider{
+	{
+		name: "iamguard",
+		checks: func(o auditOptions) []checkInfo {
+			var out []checkInfo
+			for _, c := range iamguard.Checks() {
+				ci := checkInfo{ID: c.ID, Severity: c.Severity, Title: c.Summary, Controls: c.Controls, Remediation: c.Remediation}
+				if c.ID == iamguard.CheckPasswordPolicy && len(o.baseline.Controls) > 0 {
+					ci.Controls = slices.Clone(o.baseline.Controls)
+				}
+				out = append(out, ci)
+			}
+			return out
+		},
+		uses: []reflect.Type{reflect.TypeFor[iamguard.AuditAPI]()},
+		audit: func(ctx context.Context, t awsguard.Target, o auditOptions) (*awsguard.Report, error) {
+			return iamguard.Audit(ctx, iam.NewFromConfig(t.Config), func(ao *iamguard.AuditOptions) {
+				ao.Baseline, ao.Account = o.baseline, o.account
+			})
+		},
 	},
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "table", "output format: table, json or csv")
-	checks := fs.String("checks", "", "only findings whose check ID starts with this prefix (e.g. iam.user)")
-	baselineName := fs.String("baseline", "kisa", "password policy baseline: kisa or cis")
-	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", cli.ErrUsage, fs.Arg(0))
-	}
-	write, ok := map[string]func(*awsguard.Report, io.Writer) error{
-		"table": (*awsguard.Report).WriteTable,
-		"json":  (*awsguard.Report).WriteJSON,
-		"csv":   (*awsguard.Report).WriteCSV,
-	}[*format]
-	if !ok {
-		return fmt.Errorf("%w: -format %q: want table, json or csv", cli.ErrUsage, *format)
-	}
-	baseline, err := iamguard.BaselineByName(*baselineName)
-	if err != nil {
-		return fmt.Errorf("%w: -baseline: %v", cli.ErrUsage, err)
-	}
+// callerAPI is the part of *sts.Client that audit calls to name the
+// account (sts:GetCallerIdentity, which needs no permission).
+type callerAPI interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
 
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	cfg, err := cli.LoadConfig(ctx)
+// regionsAPI is the part of *ec2.Client that -regions all calls.
+type regionsAPI interface {
+	DescribeRegions(context.Context, *ec2.DescribeRegionsInput, ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+}
+
+var (
+	_ callerAPI  = (*sts.Client)(nil)
+	_ regionsAPI = (*ec2.Client)(nil)
+)
+
+// flags are audit's own flags, parsed and checked.
+type flags struct {
+	format     *string
+	checks     []string
+	severities []awsguard.Severity
+	statuses   []awsguard.Status
+	failOn     awsguard.Severity // "" for none
+	regions    []string          // nil: the configured region; ["all"]: every enabled one
+	listChecks bool
+	opts       auditOptions
+	selected   []provider
+	known      []checkInfo
+}
+
+const summary = `audit reads the account's security posture (IAM today) and prints one
+finding per check and resource. Exit codes: 0 no finding FAILs at or
+above -fail-on, 3 some do, 1 the audit could not run (or read only part of
+the account), 2 a bad command line.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := cli.New("audit", summary)
+	var f flags
+	f.format = c.Format(cli.FormatTable, cli.FormatJSON, cli.FormatCSV, cli.FormatHTML)
+	checks := c.Flags.String("checks", "", "only these checks: a comma-separated `list` of check IDs or prefixes (see -list-checks)")
+	severity := c.Flags.String("severity", "", "only findings of these severities: a comma-separated `list` of CRITICAL, HIGH, MEDIUM, LOW, INFO")
+	status := c.Flags.String("status", "", "only findings of these statuses: a comma-separated `list` of FAIL, ERROR, PASS, NOT_APPLICABLE\n(default: all; the table and html leave out NOT_APPLICABLE)")
+	failOn := c.Flags.String("fail-on", "low", "exit 3 when a finding FAILs at or above this `severity` (critical, high, medium, low, info), or none")
+	regions := c.Flags.String("regions", "", "regions of the regional checks: a comma-separated `list`, or all (every enabled region)\n(default: the configured region)")
+	baselineName := c.Flags.String("baseline", "kisa", "password policy `baseline`: kisa or cis")
+	c.Flags.BoolVar(&f.listChecks, "list-checks", false, "list the known checks (-format table or json) and exit")
+	c.Check = func() error {
+		return f.parse(c, *checks, *severity, *status, *failOn, *regions, *baselineName)
+	}
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		if f.listChecks {
+			return writeChecks(stdout, *f.format, f.known)
+		}
+		return f.audit(ctx, c, stdout, stderr)
+	})
+}
+
+// parse checks audit's flags, before any AWS call, and declares the
+// interfaces the run will use.
+func (f *flags) parse(c *cli.Command, checks, severity, status, failOn, regions, baselineName string) error {
+	var err error
+	if f.opts.baseline, err = iamguard.BaselineByName(baselineName); err != nil {
+		return cli.Usagef("-baseline %q: want kisa or cis", baselineName)
+	}
+	for _, p := range providers {
+		for _, ci := range p.checks(f.opts) {
+			ci.Regional = p.regional
+			f.known = append(f.known, ci)
+		}
+	}
+	if f.listChecks && *f.format != cli.FormatTable && *f.format != cli.FormatJSON {
+		return cli.Usagef("-list-checks prints a table or json, not -format %s", *f.format)
+	}
+	for _, pat := range splitList(checks) {
+		if !slices.ContainsFunc(f.known, func(ci checkInfo) bool { return strings.HasPrefix(ci.ID, pat) }) {
+			return cli.Usagef("-checks %q: matches no known check (audit -list-checks lists them)", pat)
+		}
+		f.checks = append(f.checks, pat)
+	}
+	for _, s := range splitList(severity) {
+		v := awsguard.Severity(strings.ToUpper(s))
+		if !v.Valid() {
+			return cli.Usagef("-severity %q: want CRITICAL, HIGH, MEDIUM, LOW or INFO", s)
+		}
+		f.severities = append(f.severities, v)
+	}
+	for _, s := range splitList(status) {
+		v := awsguard.Status(strings.ToUpper(s))
+		if !v.Valid() {
+			return cli.Usagef("-status %q: want FAIL, ERROR, PASS or NOT_APPLICABLE", s)
+		}
+		f.statuses = append(f.statuses, v)
+	}
+	switch v := awsguard.Severity(strings.ToUpper(failOn)); {
+	case strings.EqualFold(failOn, "none"):
+	case v.Valid():
+		f.failOn = v
+	default:
+		return cli.Usagef("-fail-on %q: want critical, high, medium, low, info or none", failOn)
+	}
+	rs := splitList(regions)
+	switch {
+	case len(rs) == 1 && rs[0] == "all":
+		f.regions = rs
+	case slices.Contains(rs, "all"):
+		return cli.Usagef("-regions %q: all stands alone", regions)
+	default:
+		for i, r := range rs {
+			if !cli.ValidRegion(r) {
+				return cli.Usagef("-regions %q: want region names such as us-east-1,ap-northeast-2, or all", r)
+			}
+			if slices.Contains(rs[:i], r) {
+				return cli.Usagef("-regions: %s is listed twice", r)
+			}
+		}
+		f.regions = rs
+	}
+	for _, p := range providers {
+		if f.wants(p) {
+			f.selected = append(f.selected, p)
+			c.Uses(p.uses...)
+			if p.regional && len(f.regions) == 1 && f.regions[0] == "all" {
+				c.Uses(reflect.TypeFor[regionsAPI]())
+			}
+		}
+	}
+	c.Uses(reflect.TypeFor[callerAPI]())
+	return nil
+}
+
+// wants reports whether -checks selects any check of p.
+func (f *flags) wants(p provider) bool {
+	if len(f.checks) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(p.checks(f.opts), func(ci checkInfo) bool { return f.selects(ci.ID) })
+}
+
+func (f *flags) selects(check string) bool {
+	return len(f.checks) == 0 || slices.ContainsFunc(f.checks, func(p string) bool { return strings.HasPrefix(check, p) })
+}
+
+func (f *flags) keep(x awsguard.Finding) bool {
+	return f.selects(x.Check) &&
+		(len(f.severities) == 0 || slices.Contains(f.severities, x.Severity)) &&
+		(len(f.statuses) == 0 || slices.Contains(f.statuses, x.Status))
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Writer) error {
+	cfg, err := c.Config(ctx)
 	if err != nil {
 		return err
 	}
-	account, err := cli.AccountID(ctx, cfg)
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return err
+		return fmt.Errorf("identify the account: %w", err)
 	}
-	ac := auditConfig{iam: iam.NewFromConfig(cfg), baseline: baseline, account: account}
+	f.opts.account = aws.ToString(out.Account)
 
 	var reports []*awsguard.Report
 	var errs []error
-	for _, audit := range audits {
-		rep, err := audit(ctx, ac)
-		if rep != nil {
-			reports = append(reports, rep)
+	var regions []string
+	for _, p := range f.selected {
+		if !p.regional {
+			rep, err := p.audit(ctx, awsguard.Target{Account: f.opts.account, Region: cfg.Region, Config: cfg}, f.opts)
+			if rep == nil && err != nil {
+				return err
+			}
+			reports, errs = append(reports, rep), append(errs, err)
+			continue
 		}
+		if regions == nil {
+			if regions, err = f.resolveRegions(ctx, cfg); err != nil {
+				return err
+			}
+		}
+		results, err := awsguard.ForEachRegion(ctx, cfg, regions, func(ctx context.Context, t awsguard.Target) (*awsguard.Report, error) {
+			t.Account = f.opts.account
+			return p.audit(ctx, t, f.opts)
+		})
 		if err != nil {
-			errs = append(errs, err)
-		}
-		if rep == nil && err != nil {
 			return err
 		}
+		for _, r := range results {
+			if r.Value != nil {
+				reports = append(reports, r.Value)
+			}
+			if r.Err != nil {
+				errs = append(errs, fmt.Errorf("%s in %s: %w", p.name, r.Region, r.Err))
+			}
+		}
 	}
-	rep := awsguard.Merge(reports...)
-	if *checks != "" {
-		rep = rep.Filter(func(f awsguard.Finding) bool { return strings.HasPrefix(f.Check, *checks) })
+	rep := awsguard.Merge(reports...).Filter(f.keep)
+	if err := f.write(stdout, rep); err != nil {
+		return fmt.Errorf("write the report: %w", err)
 	}
-	if err := write(rep, stdout); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	line, failed := f.summary(rep)
+	fmt.Fprintln(stderr, "audit: "+line)
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if failed > 0 {
+		return &cli.ExitError{Code: 3}
 	}
 	return nil
+}
+
+// resolveRegions returns the regions of -regions: the configured one by
+// default, every enabled one (ec2:DescribeRegions) for all.
+func (f *flags) resolveRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
+	if len(f.regions) == 0 {
+		return []string{cfg.Region}, nil
+	}
+	if f.regions[0] != "all" {
+		return f.regions, nil
+	}
+	return enabledRegions(ctx, ec2.NewFromConfig(cfg))
+}
+
+func enabledRegions(ctx context.Context, api regionsAPI) ([]string, error) {
+	out, err := api.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list the enabled regions (-regions all): %w", err)
+	}
+	var rs []string
+	for _, r := range out.Regions {
+		rs = append(rs, aws.ToString(r.RegionName))
+	}
+	slices.Sort(rs)
+	return rs, nil
+}
+
+// write prints the report in -format. The table and the HTML page are for
+// people: they leave out NOT_APPLICABLE unless -status asks for it, and
+// describe a key never used as such.
+func (f *flags) write(w io.Writer, rep *awsguard.Report) error {
+	switch *f.format {
+	case cli.FormatJSON:
+		return rep.WriteJSON(w)
+	case cli.FormatCSV:
+		return rep.WriteCSV(w)
+	}
+	shown := rep.Filter(func(x awsguard.Finding) bool {
+		return len(f.statuses) > 0 || x.Status != awsguard.StatusNotApplicable
+	})
+	for i := range shown.Findings {
+		shown.Findings[i].Title = displayTitle(shown.Findings[i])
+	}
+	if *f.format == cli.FormatHTML {
+		return shown.WriteHTML(w)
+	}
+	return shown.WriteTable(w)
+}
+
+// displayTitle is the title a person reads. iamguard's title for an
+// unused key says "unused for more than 90 days" (or, passing, "used
+// within 90 days") even of a key never used, whose evidence says
+// "ACCESSKEY_last_used": "never": say so.
+func displayTitle(x awsguard.Finding) string {
+	if x.Check != iamguard.CheckAccessKeyUnused || (x.Status != awsguard.StatusFail && x.Status != awsguard.StatusPass) {
+		return x.Title
+	}
+	keys := splitList(x.Evidence["failing_keys"])
+	if x.Status == awsguard.StatusPass {
+		for k, v := range x.Evidence {
+			if label, ok := strings.CutSuffix(k, "_last_used"); ok && v == "never" {
+				keys = append(keys, label)
+			}
+		}
+		slices.Sort(keys)
+	}
+	if len(keys) == 0 {
+		return x.Title
+	}
+	days := -1
+	for _, k := range keys {
+		if x.Evidence[k+"_last_used"] != "never" {
+			return x.Title
+		}
+		if d, err := strconv.Atoi(x.Evidence[k+"_idle_days"]); err == nil {
+			days = max(days, d)
+		}
+	}
+	user := x.Resource[strings.LastIndex(x.Resource, "/")+1:]
+	what := "an active access key"
+	if len(keys) > 1 {
+		what = fmt.Sprintf("%d active access keys", len(keys))
+	}
+	created := ""
+	if days >= 0 {
+		created = fmt.Sprintf(", created %d days ago", days)
+	}
+	limit := x.Evidence["unused_key_age"]
+	switch {
+	case x.Status == awsguard.StatusFail && limit != "":
+		return fmt.Sprintf("User %s has %s never used%s (limit %s)", user, what, created, limit)
+	case x.Status == awsguard.StatusFail:
+		return fmt.Sprintf("User %s has %s never used%s", user, what, created)
+	case limit != "":
+		return fmt.Sprintf("User %s has %s never used yet%s (within %s)", user, what, created, limit)
+	}
+	return fmt.Sprintf("User %s has %s never used yet%s", user, what, created)
+}
+
+// summary is the one line for stderr, and the number of findings that
+// FAIL at or above -fail-on.
+func (f *flags) summary(rep *awsguard.Report) (string, int) {
+	s := rep.Summary()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d findings", s.Total)
+	sep := ": "
+	for _, st := range []awsguard.Status{awsguard.StatusFail, awsguard.StatusError, awsguard.StatusPass, awsguard.StatusNotApplicable} {
+		n := s.ByStatus[st]
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s%d %s", sep, n, st)
+		sep = ", "
+		if st == awsguard.StatusFail {
+			var parts []string
+			for _, sv := range []awsguard.Severity{awsguard.SeverityCritical, awsguard.SeverityHigh, awsguard.SeverityMedium, awsguard.SeverityLow, awsguard.SeverityInfo} {
+				if m := s.FailedBySeverity[sv]; m > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", m, sv))
+				}
+			}
+			fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+		}
+	}
+	failed := 0
+	if f.failOn != "" {
+		for sv, n := range s.FailedBySeverity {
+			if sv.Rank() <= f.failOn.Rank() {
+				failed += n
+			}
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(&b, "; %d FAIL at or above -fail-on %s: exit 3", failed, strings.ToLower(string(f.failOn)))
+	}
+	return b.String(), failed
+}
+
+// writeChecks prints the known checks for -list-checks.
+func writeChecks(w io.Writer, format string, checks []checkInfo) error {
+	if format == cli.FormatJSON {
+		return cli.WriteJSON(w, struct {
+			Checks []checkInfo `json:"checks"`
+		}{checks})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tISMS-P\tCIS\tFIX\tTITLE")
+	for _, ci := range checks {
+		var isms, cis []string
+		for _, ctl := range ci.Controls {
+			if v, ok := strings.CutPrefix(ctl, "ISMS-P:"); ok {
+				isms = append(isms, v)
+			} else if v, ok := strings.CutPrefix(ctl, "CIS:"); ok {
+				cis = append(cis, v)
+			}
+		}
+		fix := ci.Remediation
+		if fix == "" {
+			fix = "-"
+		}
+		title := ci.Title
+		if ci.Regional {
+			title += " (regional)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ci.ID, ci.Severity, dash(strings.Join(isms, ",")), dash(strings.Join(cis, ",")), fix, title)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
@@ -29,7 +30,7 @@ var groupsScenario = scenario{
 		api := iam.NewFromConfig(e.cfg)
 		members := append(append([]string{}, demoConsoleUsers...), demoDirectUser)
 		var lines []string
-		say := func(what string, p *iamguard.ActionPlan) {
+		say := func(what string, p *awsguard.Plan) {
 			lines = append(lines, fmt.Sprintf("%s: %s", what, p.Reason))
 		}
 		p, err := iamguard.EnsureGroup(ctx, api, iamguard.Group{Name: demoGroup, Members: members},

@@ -33,7 +33,7 @@ var rotateScenario = scenario{
 		if err != nil {
 			return nil, err
 		}
-		line := fmt.Sprintf("keyrotate.RotateAccessKey %s: %s", demoKeyUser, rot.Reason)
+		line := fmt.Sprintf("keyrotate.RotateAccessKey %s: %s", demoKeyUser, rot.Summary)
 		if rot.Applied {
 			line += fmt.Sprintf(" (the new key authenticated after %d STS call(s) and was delivered before the old one was touched)", rot.VerifyPolls)
 		}

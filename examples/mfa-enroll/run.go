@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/cli"
 )
@@ -126,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case o.dryRun:
 	default:
 		if qr != nil {
-			if err := saveQR(qr, o.qr, v.QRCode.Reveal()); err != nil {
+			if err := saveQR(qr, o.qr, []byte(v.QRCode.Reveal())); err != nil {
 				return fmt.Errorf("QR file (the device %s was created; run again to replace it): %w", v.SerialNumber, err)
 			}
 			res.QRFile = o.qr
@@ -153,11 +154,11 @@ func saveQR(tmp *os.File, path string, png []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-func fill(r *result, p *iamguard.ActionPlan) {
-	for _, s := range p.Steps {
-		r.Steps = append(r.Steps, s.String())
+func fill(r *result, p *awsguard.Plan) {
+	for _, a := range p.Actions {
+		r.Steps = append(r.Steps, fmt.Sprintf("%s (%s)", a.String(), a.Call))
 	}
-	r.Applied, r.Reason = p.Applied, p.Reason
+	r.Applied, r.Reason = p.Applied, string(p.Reason)
 }
 
 func write(w io.Writer, format string, r *result) error {

@@ -2,9 +2,12 @@
 // through the standard AWS configuration chain (AWS_PROFILE, AWS_REGION,
 // AWS_ENDPOINT_URL, ...).
 //
-//	password-policy [-preset kisa|cis] [-tighten-only] [-dry-run] [-format text|json]
+//	password-policy [-preset kisa|cis] [-allow-weaken] [-dry-run] [-format text|json]
 //
-// -tighten-only keeps every stricter value of the current policy; -dry-run
+// It never weakens the current policy unless told to: a preset that would
+// make any field less strict (a shorter length, a class no longer
+// required, a longer maximum age, ...) is refused, naming each field and
+// -allow-weaken, and nothing changes; -allow-weaken applies it. -dry-run
 // prints the plan and changes nothing. Re-running is safe: a compliant
 // account is left alone ("already compliant"). The JSON output records the
 // previous policy ("before"; null when there was none) so that it can be
@@ -15,6 +18,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,8 +27,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
-
 	"github.com/awsguard/awsguard/internal/cli"
 )
 
@@ -34,7 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("password-policy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	preset := fs.String("preset", "kisa", "policy preset: kisa or cis")
-	tighten := fs.Bool("tighten-only", false, "merge with the current policy; never weaken a stricter value")
+	allowWeaken := fs.Bool("allow-weaken", false, "apply the preset even where it makes the current policy less strict")
 	dryRun := fs.Bool("dry-run", false, "print the plan, change nothing")
 	format := fs.String("format", "text", "output format: text or json")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
@@ -59,8 +63,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ch, err := iamguard.EnablePasswordPolicy(ctx, iam.NewFromConfig(cfg), baseline.Policy, func(o *iamguard.PasswordPolicyOptions) {
-		o.DryRun, o.TightenOnly = *dryRun, *tighten
+		o.DryRun, o.AllowWeaken = *dryRun, *allowWeaken
 	})
+	if errors.Is(err, awsguard.ErrWeakening) {
+		return fmt.Errorf("%w (pass -allow-weaken to apply it)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
@@ -45,26 +46,50 @@ func TestPasswordPolicyFlow(t *testing.T) {
 		t.Errorf("dry run = %+v", ch)
 	}
 	ch = runJSON(t)
-	if !ch.Applied || ch.Reason != iamguard.ReasonCreated {
+	if !ch.Applied || ch.Reason != awsguard.ReasonApplied || ch.Before != nil {
 		t.Errorf("apply = %+v", ch)
 	}
 	ch = runJSON(t)
-	if ch.Applied || ch.Reason != iamguard.ReasonAlreadyCompliant {
+	if ch.Applied || ch.Reason != awsguard.ReasonAlreadyCompliant {
 		t.Errorf("second apply = %+v", ch)
 	}
-	ch = runJSON(t, "-preset", "cis", "-tighten-only")
-	want := iamguard.KISA.Policy
-	want.MinimumPasswordLength, want.PasswordReusePrevention = 14, 24
-	if !ch.Applied || !cmp.Equal(ch.After, &want) {
-		t.Errorf("tighten-only cis = %+v", ch)
+	// CIS over KISA would drop the classes and the age: refused, naming
+	// the flag and each field, and nothing changes.
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"-preset", "cis"}, &out, &errOut)
+	if !errors.Is(err, awsguard.ErrWeakening) || out.Len() != 0 {
+		t.Fatalf("cis over kisa: err = %v, stdout %q", err, out.String())
 	}
-	got, err := iamguard.EnablePasswordPolicy(context.Background(), api, want, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
-	if err != nil || got.Reason != iamguard.ReasonAlreadyCompliant {
-		t.Errorf("account policy is not the merged one: %+v, %v", got, err)
+	for _, w := range []string{"-allow-weaken", "RequireSymbols true -> false", "MaxPasswordAge 90 -> 0"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not name %q: %v", w, err)
+		}
+	}
+	kisa := iamguard.KISA.Policy
+	got, err := iamguard.EnablePasswordPolicy(context.Background(), api, kisa, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
+	if err != nil || got.Reason != awsguard.ReasonAlreadyCompliant {
+		t.Errorf("a refused run changed the policy: %+v, %v", got, err)
+	}
+	// -dry-run is refused the same way; -allow-weaken applies it.
+	if err := run(context.Background(), []string{"-preset", "cis", "-dry-run"}, &bytes.Buffer{}, &bytes.Buffer{}); !errors.Is(err, awsguard.ErrWeakening) {
+		t.Errorf("cis dry run over kisa: err = %v", err)
+	}
+	ch = runJSON(t, "-preset", "cis", "-allow-weaken")
+	if !ch.Applied || !cmp.Equal(ch.After, &iamguard.CIS.Policy) || len(ch.Actions) != 1 || !ch.Actions[0].Weakening {
+		t.Errorf("-allow-weaken cis = %+v", ch)
+	}
+	got, err = iamguard.EnablePasswordPolicy(context.Background(), api, iamguard.CIS.Policy, func(o *iamguard.PasswordPolicyOptions) { o.DryRun = true })
+	if err != nil || got.Reason != awsguard.ReasonAlreadyCompliant {
+		t.Errorf("account policy is not CIS: %+v, %v", got, err)
+	}
+	// KISA over CIS would drop the reuse prevention and the length.
+	ch = runJSON(t, "-preset", "kisa", "-allow-weaken")
+	if !ch.Applied || !cmp.Equal(ch.After, &kisa) {
+		t.Errorf("-allow-weaken kisa = %+v", ch)
 	}
 
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-preset", "cis", "-dry-run"}, &out, &bytes.Buffer{}); err != nil {
+	out.Reset()
+	if err := run(context.Background(), []string{"-preset", "cis", "-dry-run", "-allow-weaken"}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "dry run: would change") {
@@ -73,7 +98,7 @@ func TestPasswordPolicyFlow(t *testing.T) {
 }
 
 func TestPasswordPolicyBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-preset", "nist"}, {"-format", "xml"}, {"x"}} {
+	for _, args := range [][]string{{"-preset", "nist"}, {"-format", "xml"}, {"x"}, {"-tighten-only"}} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, &out, &bytes.Buffer{}); !errors.Is(err, cli.ErrUsage) || out.Len() != 0 {
 			t.Errorf("%v: err = %v, stdout = %q", args, err, out.String())

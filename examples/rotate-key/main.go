@@ -54,6 +54,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 
 	"github.com/awsguard/awsguard/internal/cli"
@@ -189,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if f.finish || !f.dryRun {
-		fin, err := keyrotate.FinishRotation(ctx, finishAPI, f.user, f.grace, func(o *keyrotate.Options) { o.DryRun = f.dryRun })
+		fin, err := keyrotate.FinishRotation(ctx, finishAPI, f.user, f.grace, func(o *keyrotate.FinishOptions) { o.DryRun = f.dryRun })
 		out.Finish = fin
 		if err != nil {
 			_ = report(stdout, f.format, out)
@@ -211,9 +212,9 @@ func callerIsUser(ctx context.Context, cfg aws.Config, user string) (bool, keyro
 		return false, keyrotate.AccessKey{}, fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
 	}
 	arn := aws.ToString(id.Arn)
-	k := keyrotate.AccessKey{AccessKeyID: creds.AccessKeyID, Secret: keyrotate.Secret(creds.SecretAccessKey)}
+	k := keyrotate.AccessKey{AccessKeyID: creds.AccessKeyID, Secret: awsguard.NewSecret(creds.SecretAccessKey)}
 	if creds.SessionToken != "" {
-		k.Secret = "" // temporary credentials: not a key that can be rotated or re-used here
+		k.Secret = awsguard.Secret{} // temporary credentials: not a key that can be rotated or re-used here
 	}
 	return strings.Contains(arn, ":user/") && strings.HasSuffix(arn, "/"+user), k, nil
 }
@@ -333,10 +334,10 @@ func credentialsKey(path, profile string) (keyrotate.AccessKey, bool) {
 		case "aws_access_key_id":
 			k.AccessKeyID = strings.TrimSpace(val)
 		case "aws_secret_access_key":
-			k.Secret = keyrotate.Secret(strings.TrimSpace(val))
+			k.Secret = awsguard.NewSecret(strings.TrimSpace(val))
 		}
 	}
-	return k, k.AccessKeyID != "" && k.Secret != ""
+	return k, k.AccessKeyID != "" && !k.Secret.IsZero()
 }
 
 func report(w io.Writer, format string, out output) error {
@@ -349,9 +350,9 @@ func report(w io.Writer, format string, out output) error {
 		if r == nil {
 			continue
 		}
-		if len(r.Plan) > 0 && !r.Applied {
+		if len(r.Actions) > 0 && !r.Applied {
 			fmt.Fprintf(w, "plan for %s:\n", r.User)
-			for i, a := range r.Plan {
+			for i, a := range r.Actions {
 				id := a.Resource
 				if id == "" {
 					id = "(new key)"
@@ -375,8 +376,8 @@ func report(w io.Writer, format string, out output) error {
 		for _, x := range r.Warnings {
 			fmt.Fprintln(w, "warning: "+x)
 		}
-		if r.Reason != "" {
-			fmt.Fprintln(w, r.Reason)
+		if r.Summary != "" {
+			fmt.Fprintln(w, r.Summary)
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -90,7 +91,7 @@ func readCredentials(t *testing.T, path string) keyrotate.AccessKey {
 		case name == "aws_access_key_id":
 			k.AccessKeyID = val
 		case name == "aws_secret_access_key":
-			k.Secret = keyrotate.Secret(val)
+			k.Secret = awsguard.NewSecret(val)
 		}
 	}
 	return k
@@ -121,7 +122,7 @@ func TestRotateKeyCommand(t *testing.T) {
 		t.Fatalf("dry run: %v", err)
 	}
 	var plan output
-	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil || plan.Rotation == nil || plan.Rotation.Applied || len(plan.Rotation.Plan) == 0 {
+	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil || plan.Rotation == nil || plan.Rotation.Applied || len(plan.Rotation.Actions) == 0 {
 		t.Fatalf("dry run output %s: %v", stdout.String(), err)
 	}
 	if got := keyStatus(t, api); len(got) != 1 {
@@ -136,7 +137,7 @@ func TestRotateKeyCommand(t *testing.T) {
 	if !authenticates(t, admin, nk) {
 		t.Error("the written key does not authenticate")
 	}
-	if authenticates(t, admin, keyrotate.AccessKey{AccessKeyID: *old.AccessKeyId, Secret: keyrotate.Secret(*old.SecretAccessKey)}) {
+	if authenticates(t, admin, keyrotate.AccessKey{AccessKeyID: *old.AccessKeyId, Secret: awsguard.NewSecret(*old.SecretAccessKey)}) {
 		t.Error("the old key still authenticates after -delete-old")
 	}
 	if got := keyStatus(t, api); len(got) != 1 || got[nk.AccessKeyID] != types.StatusTypeActive {
@@ -194,7 +195,7 @@ func TestRotateKeyCommandSelf(t *testing.T) {
 	if got := keyStatus(t, api); len(got) != 1 {
 		t.Errorf("keys after -finish: %v\n%s", got, stdout.String())
 	}
-	if authenticates(t, admin, keyrotate.AccessKey{AccessKeyID: *old.AccessKeyId, Secret: keyrotate.Secret(*old.SecretAccessKey)}) {
+	if authenticates(t, admin, keyrotate.AccessKey{AccessKeyID: *old.AccessKeyId, Secret: awsguard.NewSecret(*old.SecretAccessKey)}) {
 		t.Error("the old key still authenticates")
 	}
 }
@@ -219,7 +220,7 @@ func TestRotateKeyCommandRejects(t *testing.T) {
 // newline) stay byte for byte; the file ends up 0600, replaced through a
 // temporary file that does not stay behind.
 func TestWriteCredentialsKeepsOtherProfiles(t *testing.T) {
-	k := keyrotate.AccessKey{AccessKeyID: "AKIANEWNEWNEWNEWNEW1", Secret: "new/secret+value"}
+	k := keyrotate.AccessKey{AccessKeyID: "AKIANEWNEWNEWNEWNEW1", Secret: awsguard.NewSecret("new/secret+value")}
 	section := "[app]\naws_access_key_id = AKIANEWNEWNEWNEWNEW1\naws_secret_access_key = new/secret+value\n"
 	head := "# my credentials\n[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = keep-me\n\n"
 	tail := "[ prod ]\r\naws_access_key_id=AKIAPROD000000000001\r\naws_secret_access_key=prod-secret\r\nregion = eu-west-1"
@@ -257,7 +258,7 @@ func TestWriteCredentialsKeepsOtherProfiles(t *testing.T) {
 			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 				t.Errorf("files left: %v", entries)
 			}
-			if rk, ok := credentialsKey(path, "app"); !ok || rk.AccessKeyID != k.AccessKeyID || rk.Secret != k.Secret {
+			if rk, ok := credentialsKey(path, "app"); !ok || rk.AccessKeyID != k.AccessKeyID || !rk.Secret.Equal(k.Secret) {
 				t.Errorf("read back %+v, %v", rk, ok)
 			}
 		})
@@ -298,7 +299,7 @@ func TestRotateKeyCommandSelfResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nk := keyrotate.AccessKey{UserName: "app", AccessKeyID: *b.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*b.AccessKey.SecretAccessKey)}
+	nk := keyrotate.AccessKey{UserName: "app", AccessKeyID: *b.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*b.AccessKey.SecretAccessKey)}
 	out := filepath.Join(t.TempDir(), "creds")
 	if err := writeCredentials(out, "default", nk); err != nil {
 		t.Fatal(err)

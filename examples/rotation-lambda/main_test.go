@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/keyrotate"
@@ -70,7 +71,7 @@ func TestHandleAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := keyrotate.AccessKey{UserName: "app", AccessKeyID: *k.AccessKey.AccessKeyId, Secret: keyrotate.Secret(*k.AccessKey.SecretAccessKey)}
+	first := keyrotate.AccessKey{UserName: "app", AccessKeyID: *k.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*k.AccessKey.SecretAccessKey)}
 	doc, _ := keyrotate.EncodeSecretValue(first, "")
 	if _, err := smAPI.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app"), SecretString: aws.String(doc)}); err != nil {
 		t.Fatal(err)

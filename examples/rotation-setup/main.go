@@ -26,10 +26,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/keyrotate"
 
 	"github.com/awsguard/awsguard/internal/cli"
@@ -42,12 +40,18 @@ const SecretEnv = "AWSGUARD_SECRET_ACCESS_KEY"
 func main() { cli.Main("rotation-setup", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, stdout, stderr, func(cfg aws.Config) keyrotate.SetupClients {
-		return keyrotate.SetupClients{SecretsManager: secretsmanager.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)}
+	return runWith(ctx, args, stdout, stderr, func(cfg aws.Config) clients {
+		return clients{setup: keyrotate.SetupClientsFromConfig(cfg), teardown: keyrotate.TeardownClientsFromConfig(cfg)}
 	})
 }
 
-func runWith(ctx context.Context, args []string, stdout, _ io.Writer, newClients func(aws.Config) keyrotate.SetupClients) error {
+// clients are the clients of setup and of teardown.
+type clients struct {
+	setup    keyrotate.SetupClients
+	teardown keyrotate.TeardownClients
+}
+
+func runWith(ctx context.Context, args []string, stdout, _ io.Writer, newClients func(aws.Config) clients) error {
 	fs := flag.NewFlagSet("rotation-setup", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -88,32 +92,58 @@ func runWith(ctx context.Context, args []string, stdout, _ io.Writer, newClients
 		if secret == "" {
 			return fmt.Errorf("-access-key-id needs the key's secret in $%s", SecretEnv)
 		}
-		cfg.Key = &keyrotate.AccessKey{UserName: cfg.UserName, AccessKeyID: keyID, Secret: keyrotate.Secret(secret)}
+		cfg.Key = &keyrotate.AccessKey{UserName: cfg.UserName, AccessKeyID: keyID, Secret: awsguard.NewSecret(secret)}
 	}
 	awsCfg, err := cli.LoadConfig(ctx)
 	if err != nil {
 		return err
 	}
-	opts := func(o *keyrotate.SetupOptions) {
-		o.DryRun, o.RotateImmediately, o.DeleteSecret, o.RecoveryWindowDays = dryRun, rotateNow, deleteSecr, recoveryDays
-	}
 	op := "setup"
-	var plan *keyrotate.Plan
+	var plan *keyrotate.Setup
 	if teardown {
 		op = "teardown"
-		plan, err = keyrotate.TeardownRotation(ctx, newClients(awsCfg), cfg, opts)
+		plan, err = keyrotate.TeardownRotation(ctx, newClients(awsCfg).teardown, cfg.Teardown(), func(o *keyrotate.TeardownOptions) {
+			o.DryRun, o.DeleteSecret, o.RecoveryWindowDays = dryRun, deleteSecr, recoveryDays
+		})
 	} else {
-		plan, err = keyrotate.SetupRotation(ctx, newClients(awsCfg), cfg, opts)
+		plan, err = keyrotate.SetupRotation(ctx, newClients(awsCfg).setup, cfg, func(o *keyrotate.SetupOptions) {
+			o.DryRun, o.RotateImmediately = dryRun, rotateNow
+		})
 	}
 	if plan != nil {
 		if perr := printPlan(stdout, format, op, cfg.SecretID, plan); perr != nil && err == nil {
 			err = perr
 		}
 	}
+	return flagError(err)
+}
+
+// flags maps the fields keyrotate names in its input errors to the flags
+// that set them.
+var flags = map[string]string{
+	"RotationConfig.SecretID":            "-secret-id",
+	"RotationConfig.UserName":            "-user",
+	"RotationConfig.FunctionARN":         "-function-arn",
+	"RotationConfig.Schedule":            "-schedule",
+	"RotationConfig.KMSKeyID":            "-kms-key-id",
+	"RotationConfig.Key":                 "-access-key-id",
+	"TeardownOptions.RecoveryWindowDays": "-recovery-days",
+}
+
+// flagError renames the field of an input error to the flag the user
+// typed; the error still matches the *awsguard.InputError.
+func flagError(err error) error {
+	var ie *awsguard.InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if f, ok := flags[ie.Field]; ok {
+		return fmt.Errorf("invalid %s %q: want %s: %w", f, ie.Value, ie.Allowed, err)
+	}
 	return err
 }
 
-func printPlan(w io.Writer, format, op, secret string, p *keyrotate.Plan) error {
+func printPlan(w io.Writer, format, op, secret string, p *keyrotate.Setup) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -132,7 +162,7 @@ func printPlan(w io.Writer, format, op, secret string, p *keyrotate.Plan) error 
 	}
 	for i, a := range p.Actions {
 		state := "planned"
-		if a.Done {
+		if a.Outcome == awsguard.OutcomeDone {
 			state = "done"
 		}
 		if _, err := fmt.Fprintf(w, "  %d. %-18s %-8s %s  %s\n", i+1, a.Kind, state, a.Resource, a.Detail); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -120,8 +121,12 @@ func newWorld(t *testing.T) *world {
 	return &world{env: env, fn: aws.ToString(fn.FunctionArn), state: &smRotationState{enabled: map[string]*secretsmanager.RotateSecretInput{}}}
 }
 
-func (w *world) clients(cfg aws.Config) keyrotate.SetupClients {
-	return keyrotate.SetupClients{SecretsManager: smFakeRotate{smRotationState: w.state, c: secretsmanager.NewFromConfig(cfg)}, IAM: iam.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)}
+func (w *world) clients(cfg aws.Config) clients {
+	sm := smFakeRotate{smRotationState: w.state, c: secretsmanager.NewFromConfig(cfg)}
+	return clients{
+		setup:    keyrotate.SetupClients{SecretsManager: sm, IAM: iam.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)},
+		teardown: keyrotate.TeardownClients{SecretsManager: sm, IAM: iam.NewFromConfig(cfg), Lambda: lambda.NewFromConfig(cfg)},
+	}
 }
 
 func (w *world) args(extra ...string) []string {
@@ -134,7 +139,7 @@ func TestRunDryRunJSON(t *testing.T) {
 	if err := run(context.Background(), w.args("-dry-run", "-format", "json"), &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	var plan keyrotate.Plan
+	var plan keyrotate.Setup
 	if err := json.Unmarshal(out.Bytes(), &plan); err != nil {
 		t.Fatalf("output is not a JSON plan: %v\n%s", err, out.String())
 	}
@@ -185,7 +190,7 @@ func TestRunSetupThenTeardown(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := runWith(ctx, w.args(), &out, &bytes.Buffer{}, w.clients); err != nil || !strings.Contains(out.String(), "nothing to do: already configured") {
+	if err := runWith(ctx, w.args(), &out, &bytes.Buffer{}, w.clients); err != nil || !strings.Contains(out.String(), "nothing to do: already compliant") {
 		t.Errorf("second run: %v\n%s", err, out.String())
 	}
 	out.Reset()
@@ -211,8 +216,8 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no secret", []string{"-user", "app", "-function-arn", w.fn}, "invalid SecretID"},
-		{"bad schedule", w.args("-schedule", "monthly"), "invalid Schedule"},
+		{"no secret", []string{"-user", "app", "-function-arn", w.fn}, "invalid -secret-id"},
+		{"bad schedule", w.args("-schedule", "monthly"), "invalid -schedule"},
 		{"bad format", w.args("-format", "yaml"), `-format "yaml"`},
 		{"unknown flag", w.args("-frobnicate"), "flag provided but not defined"},
 		{"stray argument", w.args("now"), `unexpected argument "now"`},
@@ -225,7 +230,7 @@ func TestRunErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
-			var ie *keyrotate.InputError
+			var ie *awsguard.InputError
 			if errors.As(err, &ie) && out.Len() != 0 {
 				t.Errorf("printed %q on invalid input", out.String())
 			}

@@ -1,6 +1,29 @@
-// Package cli holds what the example programs share: loading the AWS
-// configuration through the standard chain, writing reports in the chosen
-// format, and failing with one line on stderr.
+// Package cli is the one command line of every example program: the
+// common flags over the standard AWS configuration chain (see Command),
+// the report formats, the IAM policy a program needs (Policy), and the
+// exit codes (Main, Fail):
+//
+//	0  done (and -h, which prints usage on stderr)
+//	1  failed: one line on stderr naming the flag or the step
+//	2  usage error: usage on stderr, then one line naming the flag
+//	3+ a program's own (audit: findings failed), through *ExitError
+//
+// A program is written as
+//
+//	func main() { cli.Main("audit", run) }
+//
+//	func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+//		c := cli.New("audit", "audit reads ...")
+//		format := c.Format(cli.FormatTable, cli.FormatJSON)
+//		c.Uses(reflect.TypeFor[iamguard.AuditAPI]())
+//		return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+//			cfg, err := c.Config(ctx)
+//			...
+//		})
+//	}
+//
+// so that tests call run. LoadConfig, FormatFlag, CheckFormat and Usagef
+// are the older helpers, kept until every example uses Command.
 package cli
 
 import (
@@ -67,8 +90,10 @@ func WriteReport(w io.Writer, r *awsguard.Report, format string) error {
 		return r.WriteCSV(w)
 	case FormatTable, "text":
 		return r.WriteTable(w)
+	case FormatHTML:
+		return r.WriteHTML(w)
 	}
-	return CheckFormat(format, FormatTable, FormatJSON, FormatCSV)
+	return CheckFormat(format, FormatTable, FormatJSON, FormatCSV, FormatHTML)
 }
 
 // WriteJSON writes v as indented JSON.
@@ -85,32 +110,40 @@ func Main(name string, run func(ctx context.Context, args []string, stdout, stde
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		os.Exit(Fail(os.Stderr, name, err))
+	if code := Fail(os.Stderr, name, err); code != 0 {
+		os.Exit(code)
 	}
 }
 
-// Fail writes "name: err" on one line to stderr and returns the exit code:
-// 2 for a usage error (ErrUsage), 0 for -h (flag.ErrHelp, whose usage the
-// flag package has already printed), 1 otherwise.
+// Fail writes "name: err" on one line to stderr and returns the exit code,
+// the one place where errors become exit codes: 0 for nil and for -h
+// (flag.ErrHelp: the usage is printed already), an *ExitError's Code (its
+// Msg, if any, is the line), 2 for a usage error (ErrUsage), 1 otherwise.
 func Fail(stderr io.Writer, name string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
-	if errors.Is(err, ErrUsage) {
-		return 2
+	code := 1
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+	case errors.Is(err, ErrUsage):
+		code = 2
 	}
-	return 1
+	if msg := strings.Join(strings.Fields(err.Error()), " "); msg != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	}
+	return code
 }
 
 // ErrUsage marks a bad command line.
 var ErrUsage = errors.New("usage")
 
-// Usagef returns an error wrapping ErrUsage.
+// Usagef returns a usage error (it matches ErrUsage): exit 2. Name the
+// flag and what it wants: Usagef("-fail-on %q: want high, low or none", v).
 func Usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // AccountID returns the account of cfg's credentials (sts:GetCallerIdentity,

@@ -21,7 +21,7 @@ func TestFail(t *testing.T) {
 		t.Errorf("stderr = %q, want one line", got)
 	}
 	buf.Reset()
-	if code := cli.Fail(&buf, "tool", cli.Usagef("bad flag %s", "-x")); code != 2 || buf.String() != "tool: usage: bad flag -x\n" {
+	if code := cli.Fail(&buf, "tool", cli.Usagef("bad flag %s", "-x")); code != 2 || buf.String() != "tool: bad flag -x\n" {
 		t.Errorf("usage: code %d, stderr %q", code, buf.String())
 	}
 	buf.Reset()

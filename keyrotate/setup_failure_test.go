@@ -11,6 +11,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/keyrotate"
 )
@@ -20,7 +21,7 @@ import (
 // retried request whose first answer was lost) or without adding it (a
 // function update in progress).
 type conflictLambda struct {
-	c   keyrotate.LambdaAPI
+	c   keyrotate.SetupLambdaAPI
 	Add bool
 }
 
@@ -54,11 +55,11 @@ func TestSetupAddPermissionConflict(t *testing.T) {
 	n := 0
 	for _, tt := range []struct {
 		name    string
-		lambda  func(keyrotate.LambdaAPI) keyrotate.LambdaAPI
+		lambda  func(keyrotate.SetupLambdaAPI) keyrotate.SetupLambdaAPI
 		wantErr bool
 	}{
-		{"update in progress, nothing added", func(c keyrotate.LambdaAPI) keyrotate.LambdaAPI { return &conflictLambda{c: c} }, true},
-		{"statement added, answer a conflict", func(c keyrotate.LambdaAPI) keyrotate.LambdaAPI { return &conflictLambda{c: c, Add: true} }, false},
+		{"update in progress, nothing added", func(c keyrotate.SetupLambdaAPI) keyrotate.SetupLambdaAPI { return &conflictLambda{c: c} }, true},
+		{"statement added, answer a conflict", func(c keyrotate.SetupLambdaAPI) keyrotate.SetupLambdaAPI { return &conflictLambda{c: c, Add: true} }, false},
 		{"injected conflict (typed by the SDK)", nil, true},
 	} {
 		n++
@@ -88,8 +89,8 @@ func TestSetupAddPermissionConflict(t *testing.T) {
 				}
 				return
 			}
-			var re *keyrotate.RotationError
-			if !errors.As(err, &re) || re.Remedy == keyrotate.RemedyNothingChanged {
+			var re *awsguard.StepError
+			if !errors.As(err, &re) || re.ToDo == keyrotate.RemedyNothingChanged {
 				t.Fatalf("err = %v, want a RotationError to retry", err)
 			}
 			var conflict *lambdatypes.ResourceConflictException

@@ -11,12 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
 // The self-service policy grants only actions on the caller's own user
 // (or own MFA device), plus two read-only account-wide actions.
-func TestSelfServicePolicyDocumentFix(t *testing.T) {
+func TestSelfServicePolicyDocument(t *testing.T) {
 	d := iamguard.SelfServicePolicyDocument()
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
@@ -57,73 +58,73 @@ func TestSelfServicePolicyDocumentFix(t *testing.T) {
 	}
 }
 
-func TestEnsureSelfServicePolicyFix(t *testing.T) {
+func TestEnsureSelfServicePolicy(t *testing.T) {
 	ctx := context.Background()
-	_, api := fixEnv(t)
-	fixGroup(t, api, "staff")
-	dry := fixMust(iamguard.EnsureSelfServicePolicy(ctx, api, "staff", func(o *iamguard.SelfServiceOptions) { o.DryRun = true }))(t)
-	want := []string{"iam:PutGroupPolicy group/staff " + iamguard.SelfServicePolicyName}
-	if d := cmp.Diff(want, fixSteps(dry)); d != "" {
+	_, api := motoIAM(t)
+	createGroup(t, api, "staff")
+	dry := must(iamguard.EnsureSelfServicePolicy(ctx, api, "staff", func(o *iamguard.SelfServiceOptions) { o.DryRun = true }))(t)
+	want := []string{"iam:PutGroupPolicy group/staff: put inline policy " + iamguard.SelfServicePolicyName + " (self-service credentials) on group staff"}
+	if d := cmp.Diff(want, planSteps(dry)); d != "" {
 		t.Errorf("plan (-want +got):\n%s", d)
 	}
 	names := func() []string {
-		return fixMust(api.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String("staff")}))(t).PolicyNames
+		return must(api.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String("staff")}))(t).PolicyNames
 	}
 	if len(names()) != 0 {
 		t.Fatal("dry run put the policy")
 	}
-	p := fixMust(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t)
-	if d := cmp.Diff(want, fixSteps(p)); d != "" {
+	p := must(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t)
+	if d := cmp.Diff(want, planSteps(p)); d != "" {
 		t.Errorf("applied (-want +got):\n%s", d)
 	}
-	out := fixMust(api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String("staff"), PolicyName: aws.String(iamguard.SelfServicePolicyName)}))(t)
-	stored := fixMust(iamguard.ParsePolicyDocument(aws.ToString(out.PolicyDocument)))(t)
+	out := must(api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String("staff"), PolicyName: aws.String(iamguard.SelfServicePolicyName)}))(t)
+	stored := must(awsguard.ParsePolicyDocument(aws.ToString(out.PolicyDocument)))(t)
 	if !stored.Equivalent(iamguard.SelfServicePolicyDocument()) {
-		t.Errorf("stored = %s", fixJSON(t, stored))
+		t.Errorf("stored = %s", toJSON(t, stored))
 	}
-	fixAssertIdle(t, fixMust(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t), nil)
+	assertIdle(t, must(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t), nil)
 
 	// Drift is put back.
-	fixMust(api.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("staff"), PolicyName: aws.String(iamguard.SelfServicePolicyName),
+	must(api.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("staff"), PolicyName: aws.String(iamguard.SelfServicePolicyName),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}`)}))(t)
-	if p := fixMust(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t); len(p.Steps) != 1 {
-		t.Errorf("drift not repaired: %v", fixSteps(p))
+	if p := must(iamguard.EnsureSelfServicePolicy(ctx, api, "staff"))(t); len(p.Actions) != 1 {
+		t.Errorf("drift not repaired: %v", planSteps(p))
 	}
 	if _, err := iamguard.EnsureSelfServicePolicy(ctx, api, "ghost"); !errors.Is(err, iamguard.ErrGroupNotFound) {
 		t.Errorf("err = %v, want ErrGroupNotFound", err)
 	}
-	if _, err := iamguard.EnsureSelfServicePolicy(ctx, api, "staff", func(o *iamguard.SelfServiceOptions) { o.PolicyName = "bad name" }); !errors.Is(err, iamguard.ErrInvalidField) {
-		t.Errorf("err = %v, want ErrInvalidField", err)
+	if _, err := iamguard.EnsureSelfServicePolicy(ctx, api, "staff", func(o *iamguard.SelfServiceOptions) { o.PolicyName = "bad name" }); !errors.Is(err, awsguard.ErrInvalidInput) || !strings.Contains(err.Error(), "SelfServiceOptions.PolicyName") {
+		t.Errorf("err = %v, want an InputError on SelfServiceOptions.PolicyName", err)
 	}
 
-	rm := fixMust(iamguard.RemoveSelfServicePolicy(ctx, api, "staff"))(t)
-	if d := cmp.Diff([]string{"iam:DeleteGroupPolicy group/staff " + iamguard.SelfServicePolicyName}, fixSteps(rm)); d != "" {
+	rm := must(iamguard.RemoveSelfServicePolicy(ctx, api, "staff"))(t)
+	if d := cmp.Diff([]string{"iam:DeleteGroupPolicy group/staff: delete inline policy " + iamguard.SelfServicePolicyName + " of group staff"}, planSteps(rm)); d != "" {
 		t.Errorf("remove (-want +got):\n%s", d)
 	}
 	if len(names()) != 0 {
 		t.Error("policy still there")
 	}
-	fixAssertIdle(t, fixMust(iamguard.RemoveSelfServicePolicy(ctx, api, "staff"))(t), nil)
+	assertIdle(t, must(iamguard.RemoveSelfServicePolicy(ctx, api, "staff"))(t), nil)
 }
 
-func TestSelfServiceSweepFix(t *testing.T) {
+func TestSelfServiceSweep(t *testing.T) {
 	check := func(t *testing.T, api *iam.Client, ns string, want bool) {
-		out := fixMust(api.ListGroupPolicies(context.Background(), &iam.ListGroupPoliciesInput{GroupName: aws.String("staff" + ns)}))(t)
+		out := must(api.ListGroupPolicies(context.Background(), &iam.ListGroupPoliciesInput{GroupName: aws.String("staff" + ns)}))(t)
 		if got := slices.Contains(out.PolicyNames, iamguard.SelfServicePolicyName); got != want {
 			t.Errorf("policy present = %v, want %v", got, want)
 		}
 	}
 	t.Run("ensure", func(t *testing.T) {
-		fixSweep(t, func(t *testing.T, api *iam.Client, ns string) { fixGroup(t, api, "staff"+ns) },
-			func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		sweep(t, func(t *testing.T, api *iam.Client, ns string) { createGroup(t, api, "staff"+ns) },
+			func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*awsguard.Plan, error) {
 				return iamguard.EnsureSelfServicePolicy(ctx, api, "staff"+ns)
 			}, func(t *testing.T, api *iam.Client, ns string) { check(t, api, ns, true) })
 	})
 	t.Run("remove", func(t *testing.T) {
-		fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
-			fixGroup(t, api, "staff"+ns)
-			fixMust(iamguard.EnsureSelfServicePolicy(context.Background(), api, "staff"+ns))(t)
-		}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+		sweep(t, func(t *testing.T, api *iam.Client, ns string) {
+			createGroup(t, api, "staff"+ns)
+			must(iamguard.EnsureSelfServicePolicy(context.Background(), api, "staff"+ns))(t)
+		}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*awsguard.Plan, error) {
 			return iamguard.RemoveSelfServicePolicy(ctx, api, "staff"+ns)
 		}, func(t *testing.T, api *iam.Client, ns string) { check(t, api, ns, false) })
 	})

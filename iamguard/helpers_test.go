@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,27 +13,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/fault"
 )
 
-// fixEnv starts (or resets) moto and returns a plain IAM client.
-func fixEnv(t *testing.T) (*awstest.Env, *iam.Client) {
+// motoIAM starts (or resets) moto and returns a plain IAM client.
+func motoIAM(t *testing.T) (*awstest.Env, *iam.Client) {
 	t.Helper()
 	env := awstest.New(t)
 	return env, iam.NewFromConfig(env.Config())
 }
 
-func fixFaultyClient(env *awstest.Env, inj *fault.Injector) *iam.Client {
+func faultyClient(env *awstest.Env, inj *fault.Injector) *iam.Client {
 	cfg := env.Config()
 	cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
 	return iam.NewFromConfig(cfg)
 }
 
-// fixMust turns a (value, error) pair into the value, failing the test on
-// error: fixMust(api.GetUser(...))(t).
-func fixMust[T any](v T, err error) func(t *testing.T) T {
+// must turns a (value, error) pair into the value, failing the test on
+// error: must(api.GetUser(...))(t).
+func must[T any](v T, err error) func(t *testing.T) T {
 	return func(t *testing.T) T {
 		t.Helper()
 		if err != nil {
@@ -44,35 +43,35 @@ func fixMust[T any](v T, err error) func(t *testing.T) T {
 	}
 }
 
-func fixUser(t *testing.T, api *iam.Client, name string) {
+func createUser(t *testing.T, api *iam.Client, name string) {
 	t.Helper()
-	fixMust(api.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+	must(api.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)}))(t)
 }
 
-func fixGroup(t *testing.T, api *iam.Client, name string, members ...string) {
+func createGroup(t *testing.T, api *iam.Client, name string, members ...string) {
 	t.Helper()
 	ctx := context.Background()
-	fixMust(api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name)}))(t)
+	must(api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name)}))(t)
 	for _, m := range members {
-		fixMust(api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(name), UserName: aws.String(m)}))(t)
+		must(api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(name), UserName: aws.String(m)}))(t)
 	}
 }
 
-// fixPolicy creates a customer managed policy allowing action and returns
+// createPolicy creates a customer managed policy allowing action and returns
 // its ARN.
-func fixPolicy(t *testing.T, api *iam.Client, name, action string) string {
+func createPolicy(t *testing.T, api *iam.Client, name, action string) string {
 	t.Helper()
 	doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":%q,"Resource":"*"}]}`, action)
-	out := fixMust(api.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))(t)
+	out := must(api.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))(t)
 	return aws.ToString(out.Policy.Arn)
 }
 
-// fixARN is the ARN of a customer managed policy in moto's account.
-func fixARN(name string) string { return "arn:aws:iam::123456789012:policy/" + name }
+// policyARN is the ARN of a customer managed policy in moto's account.
+func policyARN(name string) string { return "arn:aws:iam::123456789012:policy/" + name }
 
-func fixGroupsOf(t *testing.T, api *iam.Client, user string) []string {
+func groupsOf(t *testing.T, api *iam.Client, user string) []string {
 	t.Helper()
-	out := fixMust(api.ListGroupsForUser(context.Background(), &iam.ListGroupsForUserInput{UserName: aws.String(user)}))(t)
+	out := must(api.ListGroupsForUser(context.Background(), &iam.ListGroupsForUserInput{UserName: aws.String(user)}))(t)
 	var gs []string
 	for _, g := range out.Groups {
 		gs = append(gs, aws.ToString(g.GroupName))
@@ -81,9 +80,9 @@ func fixGroupsOf(t *testing.T, api *iam.Client, user string) []string {
 	return gs
 }
 
-func fixMembers(t *testing.T, api *iam.Client, group string) []string {
+func membersOf(t *testing.T, api *iam.Client, group string) []string {
 	t.Helper()
-	out := fixMust(api.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(group)}))(t)
+	out := must(api.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(group)}))(t)
 	var us []string
 	for _, u := range out.Users {
 		us = append(us, aws.ToString(u.UserName))
@@ -92,9 +91,9 @@ func fixMembers(t *testing.T, api *iam.Client, group string) []string {
 	return us
 }
 
-func fixGroupPolicies(t *testing.T, api *iam.Client, group string) []string {
+func groupPoliciesOf(t *testing.T, api *iam.Client, group string) []string {
 	t.Helper()
-	out := fixMust(api.ListAttachedGroupPolicies(context.Background(), &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)}))(t)
+	out := must(api.ListAttachedGroupPolicies(context.Background(), &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)}))(t)
 	var ps []string
 	for _, p := range out.AttachedPolicies {
 		ps = append(ps, aws.ToString(p.PolicyArn))
@@ -103,7 +102,7 @@ func fixGroupPolicies(t *testing.T, api *iam.Client, group string) []string {
 	return ps
 }
 
-func fixGroupExists(t *testing.T, api *iam.Client, group string) bool {
+func groupExists(t *testing.T, api *iam.Client, group string) bool {
 	t.Helper()
 	_, err := api.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(group)})
 	var nse *types.NoSuchEntityException
@@ -116,32 +115,33 @@ func fixGroupExists(t *testing.T, api *iam.Client, group string) bool {
 	return true
 }
 
-func fixSteps(p *iamguard.ActionPlan) []string {
+// planSteps renders each action of p as "Call Resource: Detail".
+func planSteps(p *awsguard.Plan) []string {
 	if p == nil {
 		return nil
 	}
 	var s []string
-	for _, st := range p.Steps {
-		s = append(s, st.String())
+	for _, a := range p.Actions {
+		s = append(s, a.Call+" "+a.Resource+": "+a.Detail)
 	}
 	return s
 }
 
-// fixAssertIdle runs op again and requires that it finds nothing to do.
-func fixAssertIdle(t *testing.T, p *iamguard.ActionPlan, err error) {
+// assertIdle runs op again and requires that it finds nothing to do.
+func assertIdle(t *testing.T, p *awsguard.Plan, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	if !p.NothingToDo() || p.Applied || p.Reason != "already compliant" {
-		t.Fatalf("second run: steps %v, applied %v, reason %q; want nothing to do", fixSteps(p), p.Applied, p.Reason)
+	if !p.NothingToDo() || p.Applied || (p.Reason != awsguard.ReasonAlreadyCompliant && p.Reason != awsguard.ReasonNothingToRemove) {
+		t.Fatalf("second run: steps %v, applied %v, reason %q; want nothing to do", planSteps(p), p.Applied, p.Reason)
 	}
 }
 
-// fixSweepKinds are the faults every workflow is swept with. APIError
+// sweepKinds are the faults every workflow is swept with. APIError
 // stands for an unexpected AWS refusal (a service failure or a lost
 // permission).
-var fixSweepKinds = []fault.Rule{
+var sweepKinds = []fault.Rule{
 	{Kind: fault.Throttle},
 	{Kind: fault.ServerError},
 	{Kind: fault.ConnectionReset},
@@ -149,7 +149,7 @@ var fixSweepKinds = []fault.Rule{
 	{Kind: fault.ResponseLost},
 }
 
-// fixSweep proves that a workflow interrupted at any call, by any kind of
+// sweep proves that a workflow interrupted at any call, by any kind of
 // fault, finishes when run again and reaches the right state, and that a
 // run after that finds nothing to do. setup builds the starting state;
 // work runs the workflow with the given client and the running test's t
@@ -159,16 +159,16 @@ var fixSweepKinds = []fault.Rule{
 // state. Each run works on its own names (ns is a suffix for every name it
 // uses), so the emulator is reset once, not per run. A failed read changes
 // nothing whatever the kind of failure, so reads are swept with one kind
-// and writes with all of fixSweepKinds.
-func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string),
-	work func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error),
+// and writes with all of sweepKinds.
+func sweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string),
+	work func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*awsguard.Plan, error),
 	check func(t *testing.T, api *iam.Client, ns string)) {
 	t.Helper()
 	ctx := context.Background()
-	env, plain := fixEnv(t)
+	env, plain := motoIAM(t)
 	setup(t, plain, "0")
 	probe := fault.New()
-	if _, err := work(ctx, t, fixFaultyClient(env, probe), "0"); err != nil {
+	if _, err := work(ctx, t, faultyClient(env, probe), "0"); err != nil {
 		t.Fatalf("clean run: %v", err)
 	}
 	check(t, plain, "0")
@@ -177,7 +177,7 @@ func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string)
 		t.Fatal("the workflow made no calls")
 	}
 	for k := 1; k <= len(calls); k++ {
-		kinds := fixSweepKinds
+		kinds := sweepKinds
 		if op := calls[k-1].Operation; strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Get") {
 			kinds = kinds[:1]
 		}
@@ -187,7 +187,7 @@ func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string)
 			t.Run(fmt.Sprintf("call%d_%s_%s", k, calls[k-1].Operation, r.Kind), func(t *testing.T) {
 				setup(t, plain, ns)
 				inj := fault.New(r)
-				_, err := work(ctx, t, fixFaultyClient(env, inj), ns)
+				_, err := work(ctx, t, faultyClient(env, inj), ns)
 				if got := inj.Injected(); len(got) != 1 {
 					t.Fatalf("injected %v, want one fault at call %d (the workflow's calls changed?)", got, k)
 				}
@@ -199,13 +199,13 @@ func fixSweep(t *testing.T, setup func(t *testing.T, api *iam.Client, ns string)
 				}
 				check(t, plain, ns)
 				p, err := work(ctx, t, plain, ns)
-				fixAssertIdle(t, p, err)
+				assertIdle(t, p, err)
 			})
 		}
 	}
 }
 
-func fixJSON(t *testing.T, v any) string {
+func toJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -214,4 +214,5 @@ func fixJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-var _ = slices.Contains[[]string]
+// lastPart is the name at the end of an ARN.
+func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

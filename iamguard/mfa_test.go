@@ -21,12 +21,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 )
 
 // mfaCodes returns two consecutive TOTP codes for the seed, as an
 // authenticator app would show them.
-func mfaCodes(t *testing.T, seed iamguard.MFASeed) (string, string) {
+func mfaCodes(t *testing.T, seed awsguard.Secret) (string, string) {
 	t.Helper()
 	now := time.Now()
 	c1, err := totp.GenerateCode(seed.Reveal(), now)
@@ -42,7 +43,7 @@ func mfaCodes(t *testing.T, seed iamguard.MFASeed) (string, string) {
 
 func mfaVirtualDevices(t *testing.T, api *iam.Client) (assigned map[string]string, pending []string) {
 	t.Helper()
-	out := fixMust(api.ListVirtualMFADevices(context.Background(), &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAny}))(t)
+	out := must(api.ListVirtualMFADevices(context.Background(), &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAny}))(t)
 	assigned = map[string]string{}
 	for _, d := range out.VirtualMFADevices {
 		if d.User != nil {
@@ -56,7 +57,7 @@ func mfaVirtualDevices(t *testing.T, api *iam.Client) (assigned map[string]strin
 
 func mfaUserSerials(t *testing.T, api *iam.Client, user string) []string {
 	t.Helper()
-	out := fixMust(api.ListMFADevices(context.Background(), &iam.ListMFADevicesInput{UserName: aws.String(user)}))(t)
+	out := must(api.ListMFADevices(context.Background(), &iam.ListMFADevicesInput{UserName: aws.String(user)}))(t)
 	var s []string
 	for _, d := range out.MFADevices {
 		s = append(s, aws.ToString(d.SerialNumber))
@@ -64,14 +65,14 @@ func mfaUserSerials(t *testing.T, api *iam.Client, user string) []string {
 	return s
 }
 
-func TestVirtualMFAEnrolmentFix(t *testing.T) {
+func TestVirtualMFAEnrolment(t *testing.T) {
 	ctx := context.Background()
-	_, api := fixEnv(t)
-	fixUser(t, api, "alice")
+	_, api := motoIAM(t)
+	createUser(t, api, "alice")
 	serial := "arn:aws:iam::123456789012:mfa/alice"
 
-	dry := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice", func(o *iamguard.MFAOptions) { o.DryRun = true }))(t)
-	if d := cmp.Diff([]string{"iam:CreateVirtualMFADevice mfa/alice"}, fixSteps(dry.Plan)); d != "" {
+	dry := must(iamguard.CreateVirtualMFA(ctx, api, "alice", func(o *iamguard.MFAOptions) { o.DryRun = true }))(t)
+	if d := cmp.Diff([]string{"iam:CreateVirtualMFADevice mfa/alice: create virtual MFA device mfa/alice for alice"}, planSteps(dry.Plan)); d != "" {
 		t.Errorf("plan (-want +got):\n%s", d)
 	}
 	if !dry.Seed.IsZero() || dry.SerialNumber != "" {
@@ -81,12 +82,12 @@ func TestVirtualMFAEnrolmentFix(t *testing.T) {
 		t.Fatalf("dry run created a device: %v %v", a, p)
 	}
 
-	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	v := must(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
 	if v.SerialNumber != serial || v.Seed.IsZero() || v.QRCode.IsZero() || v.Active {
 		t.Fatalf("CreateVirtualMFA = %+v", v)
 	}
 	// moto's QR code is not a PNG: awsguard renders one from the seed.
-	img, err := png.Decode(bytes.NewReader(v.QRCode.Reveal()))
+	img, err := png.Decode(strings.NewReader(v.QRCode.Reveal()))
 	if err != nil || img.Bounds().Dx() < 100 || !v.QRRendered {
 		t.Errorf("QR code: decode err %v, rendered %v", err, v.QRRendered)
 	}
@@ -96,46 +97,59 @@ func TestVirtualMFAEnrolmentFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"iam:EnableMFADevice user/alice " + serial}, fixSteps(act)); d != "" {
+	if d := cmp.Diff([]string{"iam:EnableMFADevice user/alice: enable MFA device " + serial + " for alice"}, planSteps(act)); d != "" {
 		t.Errorf("activation plan (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff([]string{serial}, mfaUserSerials(t, api, "alice")); d != "" {
 		t.Errorf("user's MFA devices (-want +got):\n%s", d)
 	}
 	// Both steps are idempotent.
-	fixAssertIdle(t, fixMust(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t), nil)
-	again := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	assertIdle(t, must(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t), nil)
+	again := must(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
 	if !again.Active || again.SerialNumber != serial || !again.Seed.IsZero() {
 		t.Errorf("second CreateVirtualMFA = %+v, want the active device and no seed", again)
 	}
-	fixAssertIdle(t, again.Plan, nil)
+	assertIdle(t, again.Plan, nil)
 
 	// DeleteVirtualMFA undoes it.
-	del := fixMust(iamguard.DeleteVirtualMFA(ctx, api, "alice"))(t)
-	if d := cmp.Diff([]string{"iam:DeactivateMFADevice user/alice " + serial, "iam:DeleteVirtualMFADevice mfa/alice " + serial}, fixSteps(del)); d != "" {
+	// Deactivating removes a second factor: refused unless allowed.
+	refused, err := iamguard.DeleteVirtualMFA(ctx, api, "alice")
+	var we *awsguard.WeakeningError
+	if !errors.As(err, &we) || !errors.Is(err, awsguard.ErrWeakening) || len(we.Actions) != 1 || we.Actions[0].Kind != iamguard.ActionDeactivateMFADevice ||
+		refused.Reason != awsguard.ReasonRefused || refused.Applied {
+		t.Fatalf("DeleteVirtualMFA without AllowWeaken = %+v, %v; want a WeakeningError naming the deactivation", refused, err)
+	}
+	if d := cmp.Diff([]string{serial}, mfaUserSerials(t, api, "alice")); d != "" {
+		t.Errorf("a refused delete changed the devices (-want +got):\n%s", d)
+	}
+	del := must(iamguard.DeleteVirtualMFA(ctx, api, "alice", mfaAllowWeaken))(t)
+	if d := cmp.Diff([]string{"iam:DeactivateMFADevice user/alice: deactivate MFA device " + serial + " of alice",
+		"iam:DeleteVirtualMFADevice mfa/alice: delete virtual MFA device " + serial}, planSteps(del)); d != "" {
 		t.Errorf("delete plan (-want +got):\n%s", d)
 	}
 	if a, p := mfaVirtualDevices(t, api); len(a)+len(p) != 0 || len(mfaUserSerials(t, api, "alice")) != 0 {
 		t.Errorf("devices left: %v %v", a, p)
 	}
-	fixAssertIdle(t, fixMust(iamguard.DeleteVirtualMFA(ctx, api, "alice"))(t), nil)
+	assertIdle(t, must(iamguard.DeleteVirtualMFA(ctx, api, "alice"))(t), nil)
 }
 
-func TestVirtualMFARefusalsFix(t *testing.T) {
+func mfaAllowWeaken(o *iamguard.DeleteVirtualMFAOptions) { o.AllowWeaken = true }
+
+func TestVirtualMFARefusals(t *testing.T) {
 	ctx := context.Background()
-	_, api := fixEnv(t)
-	fixUser(t, api, "alice")
-	fixUser(t, api, "bob")
-	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	_, api := motoIAM(t)
+	createUser(t, api, "alice")
+	createUser(t, api, "bob")
+	v := must(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
 	c1, c2 := mfaCodes(t, v.Seed)
-	fixMust(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t)
+	must(iamguard.ActivateVirtualMFA(ctx, api, "alice", v.SerialNumber, c1, c2))(t)
 
 	tests := []struct {
 		name string
 		run  func() error
 		want error
 	}{
-		{"bad user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "a/b"); return err }, iamguard.ErrInvalidField},
+		{"bad user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "a/b"); return err }, awsguard.ErrInvalidInput},
 		{"missing user", func() error { _, err := iamguard.CreateVirtualMFA(ctx, api, "ghost"); return err }, iamguard.ErrUserNotFound},
 		{"device of another user", func() error {
 			_, err := iamguard.CreateVirtualMFA(ctx, api, "bob", func(o *iamguard.MFAOptions) { o.DeviceName = "alice" })
@@ -158,7 +172,7 @@ func TestVirtualMFARefusalsFix(t *testing.T) {
 			return err
 		}, iamguard.ErrMFADeviceNotFound},
 		{"delete another's device", func() error {
-			_, err := iamguard.DeleteVirtualMFA(ctx, api, "bob", func(o *iamguard.MFAOptions) { o.DeviceName = "alice" })
+			_, err := iamguard.DeleteVirtualMFA(ctx, api, "bob", func(o *iamguard.DeleteVirtualMFAOptions) { o.DeviceName = "alice" })
 			return err
 		}, iamguard.ErrMFAAssignedElsewhere},
 	}
@@ -178,16 +192,16 @@ func TestVirtualMFARefusalsFix(t *testing.T) {
 
 // A pending device left by an interrupted enrolment (its seed lost) is
 // replaced, so no orphan stays.
-func TestVirtualMFAReplacesPendingFix(t *testing.T) {
+func TestVirtualMFAReplacesPending(t *testing.T) {
 	ctx := context.Background()
-	_, api := fixEnv(t)
-	fixUser(t, api, "alice")
-	fixMust(api.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice")}))(t)
-	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	_, api := motoIAM(t)
+	createUser(t, api, "alice")
+	must(api.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice")}))(t)
+	v := must(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
 	if d := cmp.Diff([]string{
-		"iam:DeleteVirtualMFADevice mfa/alice pending device, seed lost",
-		"iam:CreateVirtualMFADevice mfa/alice",
-	}, fixSteps(v.Plan)); d != "" {
+		"iam:DeleteVirtualMFADevice mfa/alice: delete the pending virtual MFA device arn:aws:iam::123456789012:mfa/alice",
+		"iam:CreateVirtualMFADevice mfa/alice: create virtual MFA device mfa/alice for alice",
+	}, planSteps(v.Plan)); d != "" {
 		t.Errorf("plan (-want +got):\n%s", d)
 	}
 	if _, p := mfaVirtualDevices(t, api); len(p) != 1 || v.Seed.IsZero() {
@@ -197,10 +211,10 @@ func TestVirtualMFAReplacesPendingFix(t *testing.T) {
 
 // Interrupted at any call, enrolment finishes on a re-run with exactly one
 // active device and no orphan.
-func TestVirtualMFASweepFix(t *testing.T) {
-	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
-		fixUser(t, api, "u"+ns)
-	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
+func TestVirtualMFASweep(t *testing.T) {
+	sweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		createUser(t, api, "u"+ns)
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*awsguard.Plan, error) {
 		v, err := iamguard.CreateVirtualMFA(ctx, api, "u"+ns)
 		if err != nil || v.Active {
 			if v != nil {
@@ -213,7 +227,7 @@ func TestVirtualMFASweepFix(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		p.Steps = append(v.Plan.Steps, p.Steps...)
+		p.Actions = append(v.Plan.Actions, p.Actions...)
 		return p, nil
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		serial := "arn:aws:iam::123456789012:mfa/u" + ns
@@ -232,14 +246,14 @@ func TestVirtualMFASweepFix(t *testing.T) {
 	})
 }
 
-func TestDeleteVirtualMFASweepFix(t *testing.T) {
-	fixSweep(t, func(t *testing.T, api *iam.Client, ns string) {
-		fixUser(t, api, "u"+ns)
-		v := fixMust(iamguard.CreateVirtualMFA(context.Background(), api, "u"+ns))(t)
+func TestDeleteVirtualMFASweep(t *testing.T) {
+	sweep(t, func(t *testing.T, api *iam.Client, ns string) {
+		createUser(t, api, "u"+ns)
+		v := must(iamguard.CreateVirtualMFA(context.Background(), api, "u"+ns))(t)
 		c1, c2 := mfaCodes(t, v.Seed)
-		fixMust(iamguard.ActivateVirtualMFA(context.Background(), api, "u"+ns, v.SerialNumber, c1, c2))(t)
-	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*iamguard.ActionPlan, error) {
-		return iamguard.DeleteVirtualMFA(ctx, api, "u"+ns)
+		must(iamguard.ActivateVirtualMFA(context.Background(), api, "u"+ns, v.SerialNumber, c1, c2))(t)
+	}, func(ctx context.Context, t *testing.T, api *iam.Client, ns string) (*awsguard.Plan, error) {
+		return iamguard.DeleteVirtualMFA(ctx, api, "u"+ns, mfaAllowWeaken)
 	}, func(t *testing.T, api *iam.Client, ns string) {
 		if s := mfaUserSerials(t, api, "u"+ns); len(s) != 0 {
 			t.Errorf("user still has %v", s)
@@ -261,8 +275,8 @@ func TestDeleteVirtualMFASweepFix(t *testing.T) {
 const mfaSeedText = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 // The seed and the QR code never show in fmt, JSON, slog or errors.
-func TestMFASecretsRedactFix(t *testing.T) {
-	seed := iamguard.NewMFASeed(mfaSeedText)
+func TestMFASecretsRedact(t *testing.T) {
+	seed := awsguard.NewSecret(mfaSeedText)
 	v := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice", Seed: seed}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
@@ -295,7 +309,7 @@ func TestMFASecretsRedactFix(t *testing.T) {
 	}
 }
 
-// mfaFake implements MFAAPI with a function field per method; a call
+// mfaFake implements the virtual MFA operations' interfaces with a function field per method; a call
 // without one fails the test.
 type mfaFake struct {
 	t            *testing.T
@@ -308,7 +322,11 @@ type mfaFake struct {
 	calls        []string
 }
 
-var _ iamguard.MFAAPI = (*mfaFake)(nil)
+var (
+	_ iamguard.CreateVirtualMFAAPI   = (*mfaFake)(nil)
+	_ iamguard.ActivateVirtualMFAAPI = (*mfaFake)(nil)
+	_ iamguard.DeleteVirtualMFAAPI   = (*mfaFake)(nil)
+)
 
 func mfaCall[I, O any](f *mfaFake, ctx context.Context, name string, fn func(I) (O, error), in I) (O, error) {
 	f.calls = append(f.calls, name)
@@ -353,18 +371,18 @@ func mfaPending(*iam.ListVirtualMFADevicesInput) (*iam.ListVirtualMFADevicesOutp
 
 // Real IAM refuses wrong codes with InvalidAuthenticationCode (moto
 // accepts any): that maps to ErrMFACode and keeps the AWS error.
-func TestActivateWrongCodeFix(t *testing.T) {
+func TestActivateWrongCode(t *testing.T) {
 	f := &mfaFake{t: t, listMFA: mfaNone, listVirtual: mfaPending,
 		enable: func(*iam.EnableMFADeviceInput) (*iam.EnableMFADeviceOutput, error) {
 			return nil, &types.InvalidAuthenticationCodeException{Message: aws.String("Authentication code for device is not valid.")}
 		}}
 	_, err := iamguard.ActivateVirtualMFA(context.Background(), f, "alice", mfaSerial, "123456", "654321")
 	var ice *types.InvalidAuthenticationCodeException
-	var se *iamguard.PlanStepError
+	var se *awsguard.StepError
 	if !errors.Is(err, iamguard.ErrMFACode) || !errors.As(err, &ice) || !errors.As(err, &se) {
-		t.Fatalf("err = %v, want ErrMFACode wrapping the AWS error in a PlanStepError", err)
+		t.Fatalf("err = %v, want ErrMFACode wrapping the AWS error in a StepError", err)
 	}
-	if se.Step.Action != "iam:EnableMFADevice" || len(se.Done) != 0 {
+	if se.Step != iamguard.ActionEnableMFADevice || len(se.Done) != 0 {
 		t.Errorf("step error = %+v", se)
 	}
 	if strings.Contains(err.Error(), "123456") || strings.Contains(err.Error(), "654321") {
@@ -375,7 +393,7 @@ func TestActivateWrongCodeFix(t *testing.T) {
 // A CreateVirtualMFADevice whose answer was lost and that the SDK retried
 // gets EntityAlreadyExists: the seed is gone, so the pending device is
 // replaced once and the new seed returned.
-func TestCreateVirtualMFARetriedFix(t *testing.T) {
+func TestCreateVirtualMFARetried(t *testing.T) {
 	created := 0
 	var deleted []string
 	f := &mfaFake{t: t, listMFA: mfaNone,
@@ -414,7 +432,7 @@ func TestCreateVirtualMFARetriedFix(t *testing.T) {
 }
 
 // A cancelled context stops before the first change and says so.
-func TestMFACancelledFix(t *testing.T) {
+func TestMFACancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &mfaFake{t: t, listMFA: func(*iam.ListMFADevicesInput) (*iam.ListMFADevicesOutput, error) {
 		cancel()
@@ -432,9 +450,9 @@ func TestMFACancelledFix(t *testing.T) {
 
 // A VirtualMFA written as JSON reads back, without its secrets; a value
 // other than the redaction marker is refused without being quoted.
-func TestVirtualMFAJSONRoundTripFix(t *testing.T) {
+func TestVirtualMFAJSONRoundTrip(t *testing.T) {
 	in := iamguard.VirtualMFA{User: "alice", SerialNumber: "arn:aws:iam::123456789012:mfa/alice",
-		Seed: iamguard.NewMFASeed(mfaSeedText), Active: true}
+		Seed: awsguard.NewSecret(mfaSeedText), Active: true}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -464,12 +482,12 @@ func TestVirtualMFAJSONRoundTripFix(t *testing.T) {
 
 // The seed and QR code of a real CreateVirtualMFA result (on moto) never
 // show in fmt, JSON or slog output of the result, its fields or its plan.
-func TestMFASecretsRedactMotoFix(t *testing.T) {
+func TestMFASecretsRedactMoto(t *testing.T) {
 	ctx := context.Background()
-	_, api := fixEnv(t)
-	fixUser(t, api, "alice")
-	v := fixMust(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
-	seed, qr := v.Seed.Reveal(), v.QRCode.Reveal()
+	_, api := motoIAM(t)
+	createUser(t, api, "alice")
+	v := must(iamguard.CreateVirtualMFA(ctx, api, "alice"))(t)
+	seed, qr := v.Seed.Reveal(), []byte(v.QRCode.Reveal())
 	if len(seed) < 16 || len(qr) < 100 {
 		t.Fatalf("CreateVirtualMFA gave seed of %d chars, QR of %d bytes", len(seed), len(qr))
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/awsguard/awsguard/internal/awstest"
 )
 
-// BenchmarkEnsureGroupIdleFix measures the idempotent run (nothing to do)
+// BenchmarkEnsureGroupIdle measures the idempotent run (nothing to do)
 // of EnsureGroup with two policies and three members, in time and in API
 // calls.
-func BenchmarkEnsureGroupIdleFix(b *testing.B) {
+func BenchmarkEnsureGroupIdle(b *testing.B) {
 	ctx := context.Background()
 	env := awstest.New(b)
 	cfg := env.Config()
@@ -42,9 +42,9 @@ func BenchmarkEnsureGroupIdleFix(b *testing.B) {
 	b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
 }
 
-// BenchmarkEnforceMFAIdleFix: the idempotent run of EnforceMFA on two
+// BenchmarkEnforceMFAIdle: the idempotent run of EnforceMFA on two
 // groups.
-func BenchmarkEnforceMFAIdleFix(b *testing.B) {
+func BenchmarkEnforceMFAIdle(b *testing.B) {
 	ctx := context.Background()
 	env := awstest.New(b)
 	cfg := env.Config()

@@ -23,8 +23,8 @@ func TestAuditCustomBaseline(t *testing.T) {
 		rep, err := iamguard.Audit(context.Background(), f, auditAtClock, func(o *iamguard.AuditOptions) {
 			o.Baseline = iamguard.Baseline{MinimumPasswordLength: 20}
 		})
-		if rep != nil || !errors.Is(err, iamguard.ErrInvalidAuditOptions) || !strings.Contains(err.Error(), "Baseline.Name") {
-			t.Fatalf("rep = %v, err = %v; want ErrInvalidAuditOptions naming Baseline.Name", rep, err)
+		if rep != nil || !errors.Is(err, awsguard.ErrInvalidInput) || !strings.Contains(err.Error(), "AuditOptions.Baseline.Name") {
+			t.Fatalf("rep = %v, err = %v; want an InputError naming AuditOptions.Baseline.Name", rep, err)
 		}
 		if len(f.Calls()) != 0 {
 			t.Errorf("calls before validation: %v", f.Calls())
