@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -17,6 +20,7 @@ import (
 	waftypes "github.com/aws/aws-sdk-go-v2/service/wafv2/types"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/inspect"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/clitest"
 	"github.com/awsguard/awsguard/observe"
@@ -224,15 +228,27 @@ func TestFormatASFF(t *testing.T) {
 }
 
 // The audit of the regional providers runs as a user holding exactly the
-// printed policy, and fails without any one of its actions. observe is
-// left out: the emulator refuses even valid keys to the CloudWatch API
-// (awsquery, cloudwatch:DescribeAlarms) while authentication is enforced,
-// so its run can never succeed there.
+// printed policy, and fails without any one of its actions. (moto checks
+// actions, not resources.) moto evaluates CloudWatch's actions under the
+// prefix of its endpoint, monitoring:, where AWS's IAM says cloudwatch:
+// (measured: a user allowed cloudwatch:DescribeAlarms, or cloudwatch:*, is
+// refused; monitoring:DescribeAlarms is let through), so the policy put on
+// the user names cloudwatch:DescribeAlarms as moto does.
 func TestLeastPrivilegeRegional(t *testing.T) {
 	env, _ := motoEnv(t)
 	seedRegional(t, env)
-	args := []string{"-checks", "waf.,elb.,acm.,network.,inspector."}
-	clitest.LeastPrivilegeAsUser(t, env, "auditor", printPolicy(t, args...), func(t *testing.T, _ *iam.Client, allowed bool) bool {
+	args := []string{"-checks", "waf.,elb.,acm.,network.,inspector.,observe."}
+	doc := printPolicy(t, args...)
+	acts := clitest.Actions(doc)
+	i := slices.Index(acts, "cloudwatch:DescribeAlarms")
+	if i < 0 {
+		t.Fatalf("the policy lacks cloudwatch:DescribeAlarms: %v", acts)
+	}
+	acts[i] = "monitoring:DescribeAlarms"
+	st := doc.Statement.List[0]
+	st.Action = awsguard.StringList(acts...)
+	doc.Statement = awsguard.Statements{List: []awsguard.Statement{st}}
+	clitest.LeastPrivilegeAsUser(t, env, "auditor", doc, func(t *testing.T, _ *iam.Client, allowed bool) bool {
 		r := runAudit(t, append([]string{"-format", "json", "-fail-on", "none"}, args...)...)
 		if !allowed && r.code != 1 {
 			t.Errorf("denied: code %d, want 1 (%s)", r.code, r.stderr)
@@ -242,4 +258,46 @@ func TestLeastPrivilegeRegional(t *testing.T) {
 		}
 		return r.code == 0
 	})
+}
+
+// A regional provider that cannot read a region is reported as iamguard's
+// partial failures are: the findings it could make are printed, the
+// region's unread checks are ERROR findings (made by audit when the
+// provider returned no report at all), and the audit exits 1.
+func TestRegionalProviderFails(t *testing.T) {
+	motoEnv(t)
+	saved := providers
+	t.Cleanup(func() { providers = saved })
+	checks := func(auditOptions) []checkInfo {
+		return []checkInfo{{ID: "test.part.one", Severity: awsguard.SeverityLow}, {ID: "test.part.two", Severity: awsguard.SeverityHigh}}
+	}
+	providers = append(slices.Clone(providers), provider{
+		name: "test", regional: true, checks: checks,
+		audit: func(ctx context.Context, tg awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			if tg.Region == "eu-west-1" {
+				return nil, errors.New("eu-west-1 is closed")
+			}
+			return awsguard.NewReport(time.Now(), awsguard.Finding{Check: "test.part.one", Status: awsguard.StatusPass, Severity: awsguard.SeverityLow,
+					Account: tg.Account, Region: tg.Region, Resource: "r"},
+					awsguard.Finding{Check: "test.part.two", Status: awsguard.StatusError, Severity: awsguard.SeverityHigh,
+						Account: tg.Account, Region: tg.Region, Resource: "r", Evidence: map[string]string{"error": "denied"}}),
+				fmt.Errorf("%w: denied", inspect.ErrAuditIncomplete)
+		},
+	})
+	r := runAudit(t, "-format", "json", "-checks", "test.", "-regions", "us-east-1,eu-west-1")
+	if r.code != 1 || !strings.Contains(r.stderr, "test in eu-west-1: eu-west-1 is closed") || !strings.Contains(r.stderr, "test in us-east-1: inspect: audit incomplete") {
+		t.Errorf("code %d, stderr %q", r.code, r.stderr)
+	}
+	var got []string
+	for _, f := range readReport(t, r).Findings {
+		got = append(got, fmt.Sprintf("%s %s %s %s", f.Region, f.Check, f.Status, f.Severity))
+		if f.Region == "eu-west-1" && (f.Evidence["error"] != "eu-west-1 is closed" || f.Account != awstest.DefaultAccount || f.Resource != "region/eu-west-1") {
+			t.Errorf("unread region's finding: %+v", f)
+		}
+	}
+	want := []string{"eu-west-1 test.part.one ERROR LOW", "eu-west-1 test.part.two ERROR HIGH", "us-east-1 test.part.one PASS LOW", "us-east-1 test.part.two ERROR HIGH"}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %v, want %v", got, want)
+	}
 }
