@@ -106,12 +106,20 @@ func seedRegional(t *testing.T, env *awstest.Env) seeded {
 	return s
 }
 
-// The regional providers on a seeded account: the ALB without a web ACL,
-// the instance open on SSH and the missing alert topic each FAIL, and the
-// audit exits 3.
-func TestRegionalChecksMoto(t *testing.T) {
+// The regional providers on one seeded account (seeded once: the subtests
+// share it, the least-privilege proof last, as it enforces
+// authentication).
+func TestRegionalMoto(t *testing.T) {
 	env, _ := motoEnv(t)
 	s := seedRegional(t, env)
+	t.Run("checks", func(t *testing.T) { regionalChecks(t, s) })
+	t.Run("asff", formatASFF)
+	t.Run("least-privilege", func(t *testing.T) { leastPrivilegeRegional(t, env) })
+}
+
+// The ALB without a web ACL, the instance open on SSH and the missing
+// alert topic each FAIL, and the audit exits 3.
+func regionalChecks(t *testing.T, s seeded) {
 	r := runAudit(t, "-format", "json", "-checks", "waf.,network.,observe.")
 	if r.code != 3 {
 		t.Errorf("code %d, want 3\n%s", r.code, r.stderr)
@@ -173,8 +181,7 @@ func keys(m map[string]awsguard.Finding) []string {
 // -format asff prints the report as Security Hub documents for the
 // account and the configured region: every required field, the status
 // mapped (PASS: RESOLVED and PASSED; FAIL: NEW and FAILED).
-func TestFormatASFF(t *testing.T) {
-	motoEnv(t)
+func formatASFF(t *testing.T) {
 	args := []string{"-checks", "iam.,network.", "-fail-on", "none"}
 	r := runAudit(t, append([]string{"-format", "asff"}, args...)...)
 	if r.code != 0 {
@@ -234,9 +241,7 @@ func TestFormatASFF(t *testing.T) {
 // (measured: a user allowed cloudwatch:DescribeAlarms, or cloudwatch:*, is
 // refused; monitoring:DescribeAlarms is let through), so the policy put on
 // the user names cloudwatch:DescribeAlarms as moto does.
-func TestLeastPrivilegeRegional(t *testing.T) {
-	env, _ := motoEnv(t)
-	seedRegional(t, env)
+func leastPrivilegeRegional(t *testing.T, env *awstest.Env) {
 	args := []string{"-checks", "waf.,elb.,acm.,network.,inspector.,observe."}
 	doc := printPolicy(t, args...)
 	acts := clitest.Actions(doc)
