@@ -1,8 +1,16 @@
 // Command audit runs awsguard's read-only audits against an AWS account and
-// prints the findings, for people (-format table, html) and for pipelines
-// (-format json, csv, and the exit code).
+// prints the findings, for people (-format table, html), for pipelines
+// (-format json, csv, and the exit code) and for Security Hub (-format
+// asff: the documents BatchImportFindings takes, for import by the
+// account in the configured region).
 //
-//	audit [-format table|json|csv|html] [-checks ID,PREFIX,...] [-severity LIST] [-status LIST]
+// The checks come from the packages' audits (audit -list-checks lists
+// them): iam.* (iamguard, global), and per region of -regions waf.*, elb.*
+// and acm.* (waf), network.* (inspect: effective network exposure),
+// inspector.* (inspect: Inspector2 enablement and findings), observe.*
+// (alert topics, CIS metric filters, log retention).
+//
+//	audit [-format table|json|csv|html|asff] [-checks ID,PREFIX,...] [-severity LIST] [-status LIST]
 //	      [-fail-on SEVERITY|none] [-regions all|REGION,...] [-baseline kisa|cis] [-list-checks]
 //	      [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 5m] [-print-policy]
 //
@@ -28,14 +36,25 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/inspector2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
+	"github.com/awsguard/awsguard/inspect"
+	"github.com/awsguard/awsguard/observe"
+	"github.com/awsguard/awsguard/waf"
 
 	"github.com/awsguard/awsguard/internal/cli"
 	"github.com/awsguard/awsguard/internal/present"
@@ -95,6 +114,80 @@ var providers = []provider{
 			})
 		},
 	},
+	{
+		name:     "waf",
+		regional: true,
+		checks: func(auditOptions) []checkInfo {
+			var out []checkInfo
+			for _, c := range waf.Checks() {
+				out = append(out, checkInfo{ID: c.ID, Severity: c.Severity, Title: c.Summary, Controls: c.Controls, Remediation: c.Remediation})
+			}
+			return out
+		},
+		uses: []reflect.Type{reflect.TypeFor[waf.AuditELB](), reflect.TypeFor[waf.AuditWAF](), reflect.TypeFor[waf.AuditACM]()},
+		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			api := waf.AuditAPI{ELB: elbv2.NewFromConfig(t.Config), WAF: wafv2.NewFromConfig(t.Config), ACM: acm.NewFromConfig(t.Config)}
+			return waf.Audit(ctx, api, func(ao *waf.AuditOptions) { ao.Account, ao.Region = t.Account, t.Region })
+		},
+	},
+	{
+		name:     "network",
+		regional: true,
+		checks:   inspectChecks("network."),
+		uses:     []reflect.Type{reflect.TypeFor[inspect.NetworkAPI]()},
+		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			return inspect.AuditNetwork(ctx, ec2.NewFromConfig(t.Config), func(no *inspect.NetworkOptions) { no.Account, no.Region = t.Account, t.Region })
+		},
+	},
+	{
+		name:     "inspector",
+		regional: true,
+		checks:   inspectChecks("inspector."),
+		uses:     []reflect.Type{reflect.TypeFor[inspect.AuditAPI]()},
+		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			// Account goes to BatchGetAccountStatus as accountIds (the
+			// emulator needs it; AWS takes the caller's own).
+			rep, _, err := inspect.Audit(ctx, inspector2.NewFromConfig(t.Config), inspect.FindingFilter{}, func(opt *inspect.InspectorOptions) {
+				opt.Account, opt.Region = t.Account, t.Region
+			})
+			return rep, err
+		},
+	},
+	{
+		name:     "observe",
+		regional: true,
+		checks: func(auditOptions) []checkInfo {
+			var out []checkInfo
+			for _, c := range observe.Checks() {
+				out = append(out, checkInfo{ID: c.ID, Severity: c.Severity, Title: c.Summary, Controls: c.Controls, Remediation: c.Remediation})
+			}
+			return out
+		},
+		uses: []reflect.Type{reflect.TypeFor[observe.AuditSNSAPI](), reflect.TypeFor[observe.AuditLogsAPI](), reflect.TypeFor[observe.AuditAlarmsAPI]()},
+		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			c := observe.AuditClients{SNS: sns.NewFromConfig(t.Config), Logs: cloudwatchlogs.NewFromConfig(t.Config), CloudWatch: cloudwatch.NewFromConfig(t.Config)}
+			return observe.Audit(ctx, c, func(ao *observe.AuditOptions) { ao.Account, ao.Region = t.Account, t.Region })
+		},
+	},
+}
+
+// inspectChecks returns the checks of package inspect whose IDs start with
+// prefix: its network audit and its Inspector audit are two providers.
+func inspectChecks(prefix string) func(auditOptions) []checkInfo {
+	return func(auditOptions) []checkInfo {
+		var out []checkInfo
+		for _, c := range inspect.Checks() {
+			if !strings.HasPrefix(c.ID, prefix) {
+				continue
+			}
+			title := c.Summary
+			if c.SeverityNote != "" {
+				title += " (" + c.SeverityNote + ")"
+			}
+			out = append(out, checkInfo{ID: c.ID, Severity: c.Severity, Title: title, Controls: c.Controls, Remediation: c.Remediation})
+		}
+		return out
+	}
 }
 
 // callerAPI is the part of *sts.Client that audit calls to name the
@@ -127,15 +220,16 @@ type flags struct {
 	known      []checkInfo
 }
 
-const summary = `audit reads the account's security posture (IAM today) and prints one
-finding per check and resource. Exit codes: 0 no finding FAILs at or
+const summary = `audit reads the account's security posture (IAM; and per region WAF, HTTPS
+and certificates, network exposure, Inspector, alerts and logs) and prints
+one finding per check and resource. Exit codes: 0 no finding FAILs at or
 above -fail-on, 3 some do, 1 the audit could not run (or read only part of
 the account), 2 a bad command line.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := cli.New("audit", summary)
 	var f flags
-	f.format = c.Format(cli.FormatTable, cli.FormatJSON, cli.FormatCSV, cli.FormatHTML)
+	f.format = c.Format(cli.FormatTable, cli.FormatJSON, cli.FormatCSV, cli.FormatHTML, cli.FormatASFF)
 	checks := c.Flags.String("checks", "", "only these checks: a comma-separated `list` of check IDs or prefixes (see -list-checks)")
 	severity := c.Flags.String("severity", "", "only findings of these severities: a comma-separated `list` of CRITICAL, HIGH, MEDIUM, LOW, INFO")
 	status := c.Flags.String("status", "", "only findings of these statuses: a comma-separated `list` of FAIL, ERROR, PASS, NOT_APPLICABLE\n(default: all; the table and html leave out NOT_APPLICABLE)")
@@ -293,6 +387,10 @@ func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Wri
 		for _, r := range results {
 			if r.Value != nil {
 				reports = append(reports, r.Value)
+			} else if r.Err != nil {
+				// No report at all (its first source could not be read):
+				// the region still shows, as ERROR findings.
+				reports = append(reports, f.unread(p, r.Region, r.Err))
 			}
 			if r.Err != nil {
 				errs = append(errs, fmt.Errorf("%s in %s: %w", p.name, r.Region, r.Err))
@@ -300,7 +398,7 @@ func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Wri
 		}
 	}
 	rep := awsguard.Merge(reports...).Filter(f.keep)
-	if err := f.write(stdout, rep); err != nil {
+	if err := f.write(stdout, rep, cfg.Region); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
 	line, failed := f.summary(rep)
@@ -312,6 +410,19 @@ func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Wri
 		return &cli.ExitError{Code: 3}
 	}
 	return nil
+}
+
+// unread returns the findings of a regional provider whose audit of a
+// region gave no report: one ERROR finding per check of p, saying why.
+func (f *flags) unread(p provider, region string, err error) *awsguard.Report {
+	var fs []awsguard.Finding
+	for _, ci := range p.checks(f.opts) {
+		fs = append(fs, awsguard.Finding{Check: ci.ID, Status: awsguard.StatusError, Severity: ci.Severity,
+			Account: f.opts.account, Region: region, Resource: "region/" + region,
+			Title:    "The " + p.name + " audit could not read region " + region,
+			Evidence: map[string]string{"error": err.Error()}, Controls: slices.Clone(ci.Controls)})
+	}
+	return awsguard.NewReport(time.Now(), fs...)
 }
 
 // resolveRegions returns the regions of -regions: the configured one by
@@ -339,15 +450,20 @@ func enabledRegions(ctx context.Context, api regionsAPI) ([]string, error) {
 	return rs, nil
 }
 
-// write prints the report in -format. The table and the HTML page are for
+// write prints the report in -format (asff: for import by the account in
+// region). The table and the HTML page are for
 // people: they leave out NOT_APPLICABLE unless -status asks for it, and
 // describe a key never used as such (present.ForPeople).
-func (f *flags) write(w io.Writer, rep *awsguard.Report) error {
+func (f *flags) write(w io.Writer, rep *awsguard.Report, region string) error {
 	switch *f.format {
 	case cli.FormatJSON:
 		return rep.WriteJSON(w)
 	case cli.FormatCSV:
 		return rep.WriteCSV(w)
+	case cli.FormatASFF:
+		// The documents Security Hub's BatchImportFindings takes, for
+		// import by this account in the configured region.
+		return observe.WriteASFF(w, rep, f.opts.account, region)
 	}
 	shown := present.ForPeople(rep, f.statuses)
 	if *f.format == cli.FormatHTML {

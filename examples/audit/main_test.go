@@ -112,10 +112,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-nope"}, "-nope"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-format", "xml"}, `-format "xml"`},
-		{[]string{"-format", "asff"}, `-format "asff"`},
 		{[]string{"-baseline", "nist"}, `-baseline "nist"`},
 		{[]string{"-checks", "iam.usr"}, `-checks "iam.usr": matches no known check`},
 		{[]string{"-checks", "iam.user.console_mfa,ec2"}, `-checks "ec2"`},
+		{[]string{"-checks", "waf.,network.nope"}, `-checks "network.nope"`},
+		{[]string{"-checks", "inspect."}, `-checks "inspect.": matches no known check`}, // the package, not the prefix
+		{[]string{"-list-checks", "-format", "asff"}, "-list-checks"},
 		{[]string{"-severity", "urgent"}, `-severity "urgent"`},
 		{[]string{"-status", "failed"}, `-status "failed"`},
 		{[]string{"-fail-on", "sometimes"}, `-fail-on "sometimes"`},
@@ -147,6 +149,16 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// allChecks are the checks audit knows, in -list-checks order.
+var allChecks = []string{
+	"iam.root.mfa", "iam.root.access_keys", "iam.user.console_mfa", "iam.user.access_key_rotation", "iam.user.access_key_unused",
+	"iam.user.two_active_keys", "iam.user.direct_policies", "iam.password_policy",
+	"waf.alb.web_acl", "waf.alb.sqli_rules", "elb.alb.https", "acm.certificate.expiry",
+	"network.instance.exposed", "network.sg.open_admin_ports", "network.nacl.open_admin_ports",
+	"inspector.enabled", "inspector.findings",
+	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention",
+}
+
 func TestListChecks(t *testing.T) {
 	calls := offline(t)
 	r := runAudit(t, "-list-checks")
@@ -154,8 +166,13 @@ func TestListChecks(t *testing.T) {
 		t.Fatalf("code %d: %s", r.code, r.stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if !strings.HasPrefix(lines[0], "ID") || len(lines) != 9 {
+	if !strings.HasPrefix(lines[0], "ID") || len(lines) != 1+len(allChecks) {
 		t.Errorf("table:\n%s", r.stdout)
+	}
+	for _, id := range allChecks {
+		if !strings.Contains(r.stdout, "\n"+id+" ") {
+			t.Errorf("table lacks %s:\n%s", id, r.stdout)
+		}
 	}
 	if !strings.Contains(r.stdout, "iam.user.console_mfa") || !strings.Contains(r.stdout, "iamguard.CreateVirtualMFA") ||
 		!strings.Contains(r.stdout, "2.5.3") || !strings.Contains(r.stdout, "1.10") {
@@ -171,7 +188,18 @@ func TestListChecks(t *testing.T) {
 	for _, c := range got.Checks {
 		ids[c.ID] = c
 	}
-	if len(got.Checks) != 8 || ids["iam.root.mfa"].Severity != awsguard.SeverityCritical ||
+	var gotIDs []string
+	for _, c := range got.Checks {
+		gotIDs = append(gotIDs, c.ID)
+	}
+	if !slices.Equal(gotIDs, allChecks) {
+		t.Errorf("json check IDs = %v, want %v", gotIDs, allChecks)
+	}
+	if !ids["network.instance.exposed"].Regional || ids["iam.root.mfa"].Regional || ids["waf.alb.web_acl"].Remediation != "waf.AttachSQLiACL" ||
+		!slices.Contains(ids["observe.cis.metric_filters"].Controls, "CIS:4.1") || ids["inspector.enabled"].Severity != awsguard.SeverityHigh {
+		t.Errorf("json checks of the regional providers = %+v", got.Checks[8:])
+	}
+	if ids["iam.root.mfa"].Severity != awsguard.SeverityCritical ||
 		!slices.Contains(ids["iam.password_policy"].Controls, "CIS:1.8") || ids["iam.password_policy"].Remediation != "iamguard.EnablePasswordPolicy" {
 		t.Errorf("json checks = %+v", got.Checks)
 	}
@@ -182,7 +210,7 @@ func TestListChecks(t *testing.T) {
 
 func TestAuditJSONAndExitCodes(t *testing.T) {
 	motoEnv(t)
-	r := runAudit(t, "-format", "json")
+	r := runAudit(t, "-format", "json", "-checks", "iam.")
 	if r.code != 3 {
 		t.Errorf("code %d, want 3 (alice fails console MFA)\n%s", r.code, r.stderr)
 	}
@@ -206,9 +234,9 @@ func TestAuditJSONAndExitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"-fail-on", "none"}, 0},
-		{[]string{"-fail-on", "NONE"}, 0},
-		{[]string{"-fail-on", "critical"}, 3}, // moto: the root user has no MFA
+		{[]string{"-fail-on", "none"}, 0}, // every provider, in the default region
+		{[]string{"-fail-on", "NONE", "-checks", "iam."}, 0},
+		{[]string{"-fail-on", "critical", "-checks", "iam."}, 3}, // moto: the root user has no MFA
 		{[]string{"-checks", "iam.user.console_mfa", "-fail-on", "critical"}, 0},
 		{[]string{"-checks", "iam.user.console_mfa", "-fail-on", "high"}, 3},
 		{[]string{"-checks", "iam.user.console_mfa", "-status", "PASS,NOT_APPLICABLE"}, 0},
@@ -342,27 +370,49 @@ func printPolicy(t *testing.T, args ...string) *awsguard.PolicyDocument {
 
 func TestPrintPolicy(t *testing.T) {
 	calls := offline(t)
-	doc := printPolicy(t)
-	want := []string{"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
+	iamActions := []string{"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
 		"iam:GetAccountSummary", "iam:GetCredentialReport"}
-	if got := doc.Statement.List[0].Action.Values; !slices.Equal(got, want) || len(doc.Statement.List) != 1 {
-		t.Errorf("actions = %v, want %v", got, want)
+	wafActions := []string{"acm:ListCertificates", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeLoadBalancers",
+		"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListResourcesForWebACL", "wafv2:ListWebACLs"}
+	networkActions := []string{"ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
+		"ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:GetManagedPrefixListEntries"}
+	inspectorActions := []string{"inspector2:BatchGetAccountStatus", "inspector2:ListFindings"}
+	observeActions := []string{"cloudwatch:DescribeAlarms", "logs:DescribeLogGroups", "logs:DescribeMetricFilters", "sns:ListSubscriptions"}
+	union := func(lists ...[]string) []string {
+		out := slices.Concat(lists...)
+		slices.Sort(out)
+		return out
 	}
-	// No regional check yet: -regions all adds nothing.
-	if got := printPolicy(t, "-regions", "all").Statement.List[0].Action.Values; !slices.Equal(got, want) {
-		t.Errorf("-regions all: actions = %v", got)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, union(iamActions, wafActions, networkActions, inspectorActions, observeActions)},
+		{[]string{"-checks", "iam."}, iamActions},
+		// -regions all needs the list of regions, only for regional checks.
+		{[]string{"-checks", "iam.", "-regions", "all"}, iamActions},
+		{[]string{"-checks", "waf."}, wafActions},
+		{[]string{"-checks", "acm.certificate.expiry"}, wafActions},
+		{[]string{"-checks", "network.", "-regions", "all"}, union(networkActions, []string{"ec2:DescribeRegions"})},
+		{[]string{"-checks", "inspector.enabled,observe."}, union(inspectorActions, observeActions)},
+		{[]string{"-checks", "iam.user,network.sg"}, union(iamActions, networkActions)},
+	} {
+		if got := printPolicy(t, tc.args...).Statement.List[0].Action.Values; !slices.Equal(got, tc.want) {
+			t.Errorf("%v: actions = %v, want %v", tc.args, got, tc.want)
+		}
 	}
 	if n := calls.Load(); n != 0 {
 		t.Errorf("-print-policy made %d calls", n)
 	}
 }
 
-// The audit runs as a user holding exactly the printed policy, and fails
-// without any one of its actions. (moto checks actions, not resources.)
+// The IAM audit runs as a user holding exactly the printed policy, and
+// fails without any one of its actions. (moto checks actions, not
+// resources.) TestLeastPrivilegeRegional proves the regional providers'.
 func TestLeastPrivilege(t *testing.T) {
 	env, _ := motoEnv(t)
-	clitest.LeastPrivilegeAsUser(t, env, "auditor", printPolicy(t), func(t *testing.T, _ *iam.Client, allowed bool) bool {
-		r := runAudit(t, "-format", "json", "-fail-on", "none")
+	clitest.LeastPrivilegeAsUser(t, env, "auditor", printPolicy(t, "-checks", "iam."), func(t *testing.T, _ *iam.Client, allowed bool) bool {
+		r := runAudit(t, "-format", "json", "-fail-on", "none", "-checks", "iam.")
 		if !allowed && r.code != 1 {
 			t.Errorf("denied: code %d, want 1 (%s)", r.code, r.stderr)
 		}
@@ -371,8 +421,7 @@ func TestLeastPrivilege(t *testing.T) {
 }
 
 // A regional provider runs once per region of -regions; all asks
-// ec2:DescribeRegions. (No package has regional checks yet: this one is
-// the test's.)
+// ec2:DescribeRegions. (The provider is the test's, to count its runs.)
 func TestRegionalProvider(t *testing.T) {
 	env, _ := motoEnv(t)
 	var seen atomic.Int32
