@@ -16,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
@@ -219,6 +220,42 @@ func TestLeastPrivilege(t *testing.T) {
 			attach(t, "-alb", alb, "-name", name),
 			attach(t, "-alb", alb, "-name", name, "-common"),
 		}
+	})
+}
+
+// attach-waf -remove -force, likewise, on an ALB an administrator
+// protected. moto offers no ListResourcesForWebACL (so -force deletes the
+// ACL whether or not that call is allowed) and does not ask for
+// elasticloadbalancing:SetWebACL: those two are printed but not proven.
+func TestLeastPrivilegeRemove(t *testing.T) {
+	env := awstest.New(t)
+	subnets := defaultSubnets(t, env.Config())
+	doc := clitest.PrintPolicy(t, "attach-waf", run, "-alb", testALB, "-remove", "-force")
+	proven := clitest.Without(clitest.Without(doc, actionSetWebACL), "wafv2:ListResourcesForWebACL")
+	adminCfg := env.EnforceAuth()
+	admin := iam.NewFromConfig(adminCfg)
+	ctx := context.Background()
+	const user = "waf-operator"
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.SetEnv(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey))
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	api := waf.AttachAPI{WAF: wafv2.NewFromConfig(adminCfg), ELB: elbv2.NewFromConfig(adminCfg)}
+	n := 0
+	clitest.LeastPrivilege(t, proven, nil, func(t *testing.T, doc *awsguard.PolicyDocument) []clitest.Result {
+		n++
+		alb := newALB(t, adminCfg, subnets, fmt.Sprintf("web%d", n))
+		name := fmt.Sprintf("acl%d", n)
+		if _, err := waf.AttachSQLiACL(ctx, api, alb, func(o *waf.Options) { o.Name = name }); err != nil {
+			t.Fatal(err)
+		}
+		clitest.PutUserPolicy(t, admin, user, "attach-waf", doc)
+		return []clitest.Result{attach(t, "-alb", alb, "-name", name, "-remove", "-force")}
 	})
 }
 
