@@ -93,6 +93,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c.Uses(reflect.TypeFor[observe.TopicAPI]())
 		if len(chosen) > 0 {
 			c.Uses(reflect.TypeFor[observe.RuleAPI]())
+			if !*dryRun {
+				// PutRule tags the rule it creates: a permission no call names.
+				c.UsesActions("events:TagResource")
+			}
 		}
 		return nil
 	}

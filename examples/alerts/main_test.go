@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/clitest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -74,5 +76,37 @@ func TestAlertsUsage(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-print-policy"}, &out, &bytes.Buffer{}); err != nil || !strings.Contains(out.String(), "sns:Subscribe") || !strings.Contains(out.String(), "events:PutRule") {
 		t.Errorf("-print-policy: %v\n%s", err, out.String())
+	}
+}
+
+// -print-policy holds the permissions no call names where the flags need
+// them: events:TagResource for the rules PutRule creates (sns:TagResource
+// is a call of TopicAPI).
+func TestPrintPolicyTagOnCreate(t *testing.T) {
+	calls := clitest.Offline(t)
+	for _, tc := range []struct {
+		args     []string
+		has, not []string
+	}{
+		{nil, []string{"events:TagResource", "sns:TagResource", "events:PutRule"}, nil},
+		{[]string{"-presets", "root-sign-in"}, []string{"events:TagResource", "sns:TagResource"}, nil},
+		{[]string{"-presets", "none"}, []string{"sns:TagResource"}, []string{"events:TagResource", "events:PutRule"}},
+		{[]string{"-dry-run"}, []string{"events:PutRule"}, []string{"events:TagResource"}},
+		{[]string{"-teardown"}, []string{"events:DeleteRule"}, []string{"events:TagResource", "sns:TagResource"}},
+	} {
+		got := clitest.Actions(clitest.PrintPolicy(t, "alerts", run, tc.args...))
+		for _, a := range tc.has {
+			if !slices.Contains(got, a) {
+				t.Errorf("%v: policy lacks %s: %v", tc.args, a, got)
+			}
+		}
+		for _, a := range tc.not {
+			if slices.Contains(got, a) {
+				t.Errorf("%v: policy holds %s: %v", tc.args, a, got)
+			}
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("-print-policy made %d calls", n)
 	}
 }

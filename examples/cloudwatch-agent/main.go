@@ -50,6 +50,12 @@ type Result struct {
 	Apply     *observe.AgentApplyResult `json:"apply"`
 }
 
+// agentActions are the permissions that setting the instance up needs and
+// no call names: tagging on creation (the log groups, the role, the
+// instance profile, the parameter) and iam:PassRole for associating the
+// instance profile with the instance.
+var agentActions = []string{"logs:TagResource", "iam:TagRole", "iam:TagInstanceProfile", "iam:PassRole", "ssm:AddTagsToResource"}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := cli.New("cloudwatch-agent", summary)
 	format := c.Format(cli.FormatTable, cli.FormatJSON)
@@ -90,6 +96,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		c.Uses(reflect.TypeFor[observe.LogGroupsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](),
 			reflect.TypeFor[observe.AgentRoleEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
+		if !*dryRun {
+			c.UsesActions(agentActions...)
+		}
 		return nil
 	}
 	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/clitest"
 	"github.com/awsguard/awsguard/observe"
 )
 
@@ -74,5 +76,32 @@ func TestSetsUpInstance(t *testing.T) {
 	res = runJSON()
 	if res.LogGroups.Applied || res.Role.Applied || len(res.Apply.Actions) != 1 {
 		t.Errorf("second apply = %+v", res)
+	}
+}
+
+// -print-policy holds the permissions no call names that setting an
+// instance up needs: tagging on creation and iam:PassRole.
+func TestPrintPolicyUnnamedPermissions(t *testing.T) {
+	calls := clitest.Offline(t)
+	const id = "i-0123456789abcdef0"
+	got := clitest.Actions(clitest.PrintPolicy(t, "cloudwatch-agent", run, "-instance", id))
+	for _, a := range append([]string{"logs:CreateLogGroup", "iam:CreateRole", "ec2:AssociateIamInstanceProfile", "ssm:PutParameter"}, agentActions...) {
+		if !slices.Contains(got, a) {
+			t.Errorf("policy lacks %s: %v", a, got)
+		}
+	}
+	for _, want := range []string{"logs:TagResource", "iam:TagRole", "iam:TagInstanceProfile", "iam:PassRole", "ssm:AddTagsToResource"} {
+		if !slices.Contains(agentActions, want) {
+			t.Errorf("agentActions lacks %s", want)
+		}
+	}
+	got = clitest.Actions(clitest.PrintPolicy(t, "cloudwatch-agent", run, "-instance", id, "-dry-run"))
+	for _, a := range agentActions {
+		if slices.Contains(got, a) {
+			t.Errorf("-dry-run: policy holds %s: %v", a, got)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("-print-policy made %d calls", n)
 	}
 }

@@ -2,112 +2,88 @@
 // URL (query string, form body, JSON body, cookie, header) and reports,
 // request by request, what was blocked and whether benign traffic passed.
 //
-//	sqli-probe [-format text|json] [-budget N] [-rate N] [-request-timeout D] [-header NAME] [-success-marker TEXT] URL
+//	sqli-probe [-format table|json] [-budget N] [-rate N] [-request-timeout D] [-header NAME] [-success-marker TEXT] [-timeout 5m] URL
 //
 // It exits 0 only when every attack was blocked and every benign request
 // passed, 3 when an attack got through or benign traffic was blocked (or
 // the budget left payloads unsent), 1 when it could not probe, and 2 on
-// bad flags. It follows no link and no redirect to another host. Point it
-// only at applications you are allowed to test.
+// a bad command line. It follows no link and no redirect to another host.
+// Point it only at applications you are allowed to test. It calls no AWS
+// API, so it has none of the AWS flags (-profile, -region, -endpoint-url,
+// -attempt-timeout, -print-policy): its command line is cli.NewLocal's.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 	"time"
 
-	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/cli"
 	"github.com/awsguard/awsguard/waf"
 )
 
-// errNotProtected is the probe's verdict when it is not "protected": exit 3.
-var errNotProtected = errors.New("not protected")
+func main() { cli.Main("sqli-probe", run) }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(exitCode(os.Stderr, err))
-}
+// exitNotProtected is the exit code of a probe whose verdict is not
+// "protected".
+const exitNotProtected = 3
 
-func exitCode(stderr io.Writer, err error) int {
-	if errors.Is(err, errNotProtected) {
-		fmt.Fprintf(stderr, "sqli-probe: %v\n", err)
-		return 3
-	}
-	if err != nil {
-		return cli.Fail(stderr, "sqli-probe", err)
-	}
-	return 0
-}
+const summary = `sqli-probe sends benign logins and SQL-injection payloads to URL (in the
+query string, a form body, a JSON body, a cookie and a header) and reports
+what was blocked. Point it only at applications you are allowed to test.
+Exit codes: 0 every attack blocked and every benign request passed, 3 an
+attack got through or benign traffic was blocked (or -budget left payloads
+unsent), 1 could not probe, 2 a bad command line.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sqli-probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text or json")
-	budget := fs.Int("budget", 100, "send at most this many requests")
-	rate := fs.Float64("rate", 5, "requests per second at most")
-	reqTimeout := fs.Duration("request-timeout", 10*time.Second, "give up on one request after this long")
-	header := fs.String("header", "User-Agent", "the header the header payloads go in")
-	marker := fs.String("success-marker", "", "text in a response body that means the login succeeded")
-	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	c := cli.NewLocal("sqli-probe", summary)
+	c.Synopsis = "[flags] URL"
+	c.Args = 1
+	format := c.Format(cli.FormatTable, cli.FormatJSON)
+	budget := c.Flags.Int("budget", 100, "send at most this many `requests`, up to 10000")
+	rate := c.Flags.Float64("rate", 5, "`requests` per second at most, up to 100")
+	reqTimeout := c.Flags.Duration("request-timeout", 10*time.Second, "give up on one request after this `duration`, up to 5m")
+	header := c.Flags.String("header", "User-Agent", "the header `name` the header payloads go in")
+	marker := c.Flags.String("success-marker", "", "`text` in a response body that means the login succeeded")
+	for field, f := range map[string]string{"url": "URL", "ProbeOptions.Budget": "-budget", "ProbeOptions.Rate": "-rate",
+		"ProbeOptions.Timeout": "-request-timeout", "ProbeOptions.Header": "-header"} {
+		c.FlagOf[field] = f
+	}
+	c.Check = func() error {
+		if c.Flags.NArg() != 1 {
+			return cli.Usagef("want exactly one URL, got %d arguments", c.Flags.NArg())
+		}
+		return nil
+	}
+	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+		rep, err := waf.Probe(ctx, c.Flags.Arg(0), func(o *waf.ProbeOptions) {
+			o.Budget, o.Rate, o.Timeout, o.Header, o.SuccessMarker = *budget, *rate, *reqTimeout, *header, *marker
+		})
+		if rep != nil {
+			if werr := write(stdout, rep, *format); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && rep != nil {
+			// Not wrapped: the common explanation speaks of AWS endpoints.
+			return fmt.Errorf("gave up after -timeout %s with %d requests sent; the report is partial", c.Timeout(), len(rep.Results))
+		}
+		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
-	}
-	if fs.NArg() != 1 {
-		return cli.Usagef("want exactly one URL, got %d arguments", fs.NArg())
-	}
-	if *format != "text" && *format != "json" {
-		return cli.Usagef("-format %q: want text or json", *format)
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	rep, err := waf.Probe(ctx, fs.Arg(0), func(o *waf.ProbeOptions) {
-		o.Budget, o.Rate, o.Timeout, o.Header, o.SuccessMarker = *budget, *rate, *reqTimeout, *header, *marker
+		if rep.Verdict != waf.VerdictProtected {
+			return &cli.ExitError{Code: exitNotProtected, Msg: fmt.Sprintf("not protected: %s (%d of %d attacks blocked, %d of %d benign passed)", rep.Verdict,
+				rep.AttacksBlocked, rep.AttacksSent, rep.BenignPassed, rep.BenignSent)}
+		}
+		return nil
 	})
-	if err != nil && rep == nil {
-		return usageOf(err)
-	}
-	if rep != nil {
-		if werr := write(stdout, rep, *format); werr != nil {
-			return werr
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if rep.Verdict != waf.VerdictProtected {
-		return fmt.Errorf("%w: %s (%d of %d attacks blocked, %d of %d benign passed)", errNotProtected, rep.Verdict,
-			rep.AttacksBlocked, rep.AttacksSent, rep.BenignPassed, rep.BenignSent)
-	}
-	return nil
-}
-
-// usageOf turns a refused URL or option into a usage error naming the flag.
-func usageOf(err error) error {
-	flags := map[string]string{"url": "URL", "ProbeOptions.Budget": "-budget", "ProbeOptions.Rate": "-rate",
-		"ProbeOptions.Timeout": "-request-timeout", "ProbeOptions.Header": "-header"}
-	var ie *awsguard.InputError
-	if errors.As(err, &ie) {
-		if f, ok := flags[ie.Field]; ok {
-			return cli.Usagef("%s %q: want %s", f, ie.Value, ie.Allowed)
-		}
-	}
-	return err
 }
 
 func write(w io.Writer, rep *waf.ProbeReport, format string) error {
-	if format == "json" {
+	if format == cli.FormatJSON {
 		return cli.WriteJSON(w, rep)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -102,6 +102,16 @@ func New(name, summary string) *Command {
 	return c
 }
 
+// NewLocal returns the command line of a program that calls no AWS API
+// (sqli-probe): of the common flags it registers only -timeout, so that
+// its usage offers no -profile, -region, -endpoint-url, -attempt-timeout or
+// -print-policy that would mean nothing. Do not call Config or Uses on it.
+func NewLocal(name, summary string) *Command {
+	c := &Command{Name: name, Summary: summary, Flags: flag.NewFlagSet(name, flag.ContinueOnError), FlagOf: map[string]string{}, attempt: DefaultAttemptTimeout}
+	c.Flags.DurationVar(&c.timeout, "timeout", DefaultTimeout, "give up on the whole run after this `duration`")
+	return c
+}
+
 // SetTimeout changes the default of -timeout; call it before Run.
 func (c *Command) SetTimeout(d time.Duration) {
 	c.timeout = d

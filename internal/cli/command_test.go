@@ -377,3 +377,38 @@ func TestSetTimeout(t *testing.T) {
 		t.Errorf("timeout %v, default shown %q", c.Timeout(), c.Flags.Lookup("timeout").DefValue)
 	}
 }
+
+// A local command (no AWS call) has -timeout and -h, and none of the AWS
+// flags.
+func TestNewLocal(t *testing.T) {
+	c := NewLocal("probe", "probe probes.")
+	c.Flags.Int("n", 1, "how many")
+	var errOut bytes.Buffer
+	err := c.Run(context.Background(), []string{"-h"}, &bytes.Buffer{}, &errOut, func(context.Context) error { return nil })
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "-timeout") || !strings.Contains(errOut.String(), "-n") {
+		t.Errorf("-h: %v\n%s", err, errOut.String())
+	}
+	for _, f := range []string{"profile", "region", "endpoint-url", "attempt-timeout", "print-policy"} {
+		if c.Flags.Lookup(f) != nil {
+			t.Errorf("a local command has -%s", f)
+		}
+	}
+	for _, args := range [][]string{{"-print-policy"}, {"-region", "us-east-1"}, {"-timeout", "0s"}} {
+		c := NewLocal("probe", "")
+		if err := c.Run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{}, func(context.Context) error { return nil }); !errors.Is(err, ErrUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+	c = NewLocal("probe", "")
+	c.Flags.Int("n", 1, "")
+	ran := false
+	if err := c.Run(context.Background(), []string{"-n", "2", "-timeout", "1m"}, &bytes.Buffer{}, &bytes.Buffer{}, func(ctx context.Context) error {
+		ran = true
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > time.Minute {
+			t.Errorf("deadline %v %v", d, ok)
+		}
+		return nil
+	}); err != nil || !ran {
+		t.Errorf("run: %v, ran %v", err, ran)
+	}
+}
