@@ -27,9 +27,20 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func statuses(r *awsguard.Report) map[string]awsguard.Status {
 	m := map[string]awsguard.Status{}
 	for _, f := range r.Findings {
-		m[f.Check+" "+f.Resource] = f.Status
+		m[f.Check+" "+stable(f.Resource)] = f.Status
 	}
 	return m
+}
+
+// stable replaces the emulator's generated IDs in a resource by the
+// seeded resource's name.
+func stable(resource string) string {
+	for _, name := range []string{"loadbalancer/app/demo-web/"} {
+		if i := strings.Index(resource, name); i >= 0 {
+			return resource[:i+len(name)] + "ID"
+		}
+	}
+	return resource
 }
 
 // The local demo seeds a weak account, fixes it and shows the difference:
@@ -41,10 +52,12 @@ func TestLocalDemoJSON(t *testing.T) {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
 	}
 	var out struct {
-		Mode    string           `json:"mode"`
-		Before  *awsguard.Report `json:"before"`
-		Changes []string         `json:"changes"`
-		After   *awsguard.Report `json:"after"`
+		Mode     string           `json:"mode"`
+		Before   *awsguard.Report `json:"before"`
+		Changes  []string         `json:"changes"`
+		After    *awsguard.Report `json:"after"`
+		Probes   []ProbeSummary   `json:"probes"`
+		Teardown []string         `json:"teardown"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("stdout is not the JSON form: %v\n%s", err, stdout.String())
@@ -73,6 +86,7 @@ func TestLocalDemoJSON(t *testing.T) {
 		}
 	}
 	const acct = "arn:aws:iam::123456789012:"
+	const alb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/demo-web/ID"
 	want := map[string]string{
 		"iam.password_policy " + acct + "account-password-policy":   "FAIL->PASS",
 		"iam.user.access_key_rotation " + acct + "user/ci-deployer": "FAIL->PASS",
@@ -80,6 +94,8 @@ func TestLocalDemoJSON(t *testing.T) {
 		"iam.user.console_mfa " + acct + "user/alice":               "FAIL->PASS",
 		"iam.user.console_mfa " + acct + "user/bob":                 "FAIL->PASS",
 		"iam.user.direct_policies " + acct + "user/carol":           "FAIL->PASS",
+		"waf.alb.web_acl " + alb:                                    "FAIL->PASS",
+		"waf.alb.sqli_rules " + alb:                                 "FAIL->PASS",
 	}
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
@@ -87,6 +103,17 @@ func TestLocalDemoJSON(t *testing.T) {
 	// What the API cannot fix stays visible.
 	if k := "iam.root.mfa " + acct + "root"; before[k] != awsguard.StatusFail || after[k] != awsguard.StatusFail {
 		t.Errorf("%s: before %s, after %s; want FAIL, FAIL", k, before[k], after[k])
+	}
+	// The probe: the injections log into the bare app; the local WAF
+	// blocks them all and lets the benign logins through.
+	if len(out.Probes) != 2 {
+		t.Fatalf("probes: %+v, want bare and behind the WAF", out.Probes)
+	}
+	if p := out.Probes[0]; p.Verdict != "attacks-passed" || p.AttacksGotIn == 0 {
+		t.Errorf("bare app: %+v, want attacks-passed with logins", p)
+	}
+	if p := out.Probes[1]; p.Verdict != "protected" || p.AttacksBlocked != p.AttacksSent || p.BenignPassed != p.BenignSent || p.BenignSent == 0 {
+		t.Errorf("behind the WAF: %+v, want protected, benign passing", p)
 	}
 	if strings.Contains(stdout.String(), "demo-secret") {
 		t.Error("output contains a secret")
@@ -103,7 +130,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 23 findings`, `after: 23 findings`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 26 findings`, `after: 26 findings`, `attacks-passed`, `protected`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
