@@ -97,6 +97,18 @@ func TestLocalDemoJSON(t *testing.T) {
 		"waf.alb.web_acl " + alb:                                    "FAIL->PASS",
 		"waf.alb.sqli_rules " + alb:                                 "FAIL->PASS",
 	}
+	// The instance open on SSH and its group, found before and closed.
+	for _, f := range out.Before.Findings {
+		switch {
+		case f.Check == "network.instance.exposed" && f.Evidence["name"] == "demo-bastion":
+			want[f.Check+" "+f.Resource] = "FAIL->PASS"
+			if f.Evidence["layer.22"] != "open" {
+				t.Errorf("%s before: layer.22 %q, want open", f.Check, f.Evidence["layer.22"])
+			}
+		case f.Check == "network.sg.open_admin_ports" && f.Status == awsguard.StatusFail:
+			want[f.Check+" "+f.Resource] = "FAIL->PASS"
+		}
+	}
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
 	}
@@ -130,7 +142,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 26 findings`, `after: 26 findings`, `attacks-passed`, `protected`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 30 findings`, `after: 30 findings`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

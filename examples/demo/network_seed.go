@@ -74,3 +74,46 @@ func findInstance(ctx context.Context, api *ec2.Client, name string) (string, er
 	}
 	return "", fmt.Errorf("no instance named %s", name)
 }
+
+// routeToInternet makes sure vpc's main route table sends 0.0.0.0/0 to an
+// internet gateway attached to vpc (the emulator's default VPC has none).
+func routeToInternet(ctx context.Context, api *ec2.Client, vpc string) error {
+	igws, err := api.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{
+		Filters: []types.Filter{{Name: aws.String("attachment.vpc-id"), Values: []string{vpc}}},
+	})
+	if err != nil {
+		return err
+	}
+	var igw string
+	if len(igws.InternetGateways) > 0 {
+		igw = aws.ToString(igws.InternetGateways[0].InternetGatewayId)
+	} else {
+		out, err := api.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+		if err != nil {
+			return err
+		}
+		igw = aws.ToString(out.InternetGateway.InternetGatewayId)
+		if _, err := api.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: aws.String(igw), VpcId: aws.String(vpc)}); err != nil {
+			return err
+		}
+	}
+	rts, err := api.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("association.main"), Values: []string{"true"}},
+	}})
+	if err != nil {
+		return err
+	}
+	if len(rts.RouteTables) == 0 {
+		return fmt.Errorf("vpc %s has no main route table", vpc)
+	}
+	rt := rts.RouteTables[0]
+	for _, r := range rt.Routes {
+		if aws.ToString(r.DestinationCidrBlock) == "0.0.0.0/0" {
+			return nil
+		}
+	}
+	_, err = api.CreateRoute(ctx, &ec2.CreateRouteInput{
+		RouteTableId: rt.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: aws.String(igw),
+	})
+	return err
+}
