@@ -109,6 +109,13 @@ func TestLocalDemoJSON(t *testing.T) {
 			want[f.Check+" "+f.Resource] = "FAIL->PASS"
 		}
 	}
+	const topics = "arn:aws:sns:us-east-1:123456789012:"
+	// Alerts: no topic with a confirmed subscription before; after, the
+	// demo's (the emulator confirms e-mail at once).
+	if b, a := before["observe.alerts.topic "+topics+"*"], after["observe.alerts.topic "+topics+"awsguard-alerts"]; b != awsguard.StatusFail || a != awsguard.StatusPass {
+		t.Errorf("observe.alerts.topic: before %s, after %s; want FAIL, PASS", b, a)
+	}
+	delete(changed, "observe.alerts.topic "+topics+"*")
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
 	}
@@ -127,6 +134,13 @@ func TestLocalDemoJSON(t *testing.T) {
 	if p := out.Probes[1]; p.Verdict != "protected" || p.AttacksBlocked != p.AttacksSent || p.BenignPassed != p.BenignSent || p.BenignSent == 0 {
 		t.Errorf("behind the WAF: %+v, want protected, benign passing", p)
 	}
+	// The demo removes its alerts at the end, and proves nothing is left.
+	for _, want := range []string{"delete rule awsguard-root-sign-in", "delete topic arn:aws:sns:us-east-1:123456789012:awsguard-alerts",
+		"alerts: nothing observe created is left"} {
+		if !slices.ContainsFunc(out.Teardown, func(c string) bool { return strings.HasPrefix(c, want) }) {
+			t.Errorf("teardown lacks %q:\n%s", want, strings.Join(out.Teardown, "\n"))
+		}
+	}
 	if strings.Contains(stdout.String(), "demo-secret") {
 		t.Error("output contains a secret")
 	}
@@ -142,7 +156,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 30 findings`, `after: 30 findings`, `attacks-passed`, `protected`, `revoke sg-`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 41 findings`, `after: 41 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
