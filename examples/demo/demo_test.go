@@ -68,12 +68,25 @@ func TestLocalDemoJSON(t *testing.T) {
 	// Each fix says what it did, in words.
 	for _, want := range []string{"update the account password policy: MinimumPasswordLength 6 -> 8", "create group developers (path /)",
 		"add carol to group developers", "attach ReadOnlyAccess to group developers", "detach ReadOnlyAccess from user carol",
-		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer"} {
+		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer",
+		"create web ACL awsguard-sqli", "associate web ACL awsguard-sqli with ALB demo-web", "revoke sg-",
+		"create SNS topic awsguard-alerts", "subscribe email secops@example.com to awsguard-alerts", "put EventBridge rule awsguard-root-sign-in",
+		"would stop i-", "would restore the original user data of i-"} {
 		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.HasPrefix(c, want) }) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
 		}
 	}
+	// The lost key pair: the plan is shown, and says it was not applied.
+	for _, want := range []string{"(demo-web-server): recovery planned (dry run): strategy userdata, downtime: two stops and starts",
+		"(demo-web-server): plan shown, not applied"} {
+		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.Contains(c, want) }) {
+			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
+		}
+	}
 	for _, c := range out.Changes {
+		if strings.Contains(c, "PRIVATE KEY") {
+			t.Errorf("a change shows a private key: %q", c)
+		}
 		if strings.Contains(c, "iamguard.") || strings.Contains(c, "step(s)") || strings.Contains(c, "Options.") {
 			t.Errorf("change not in words: %q", c)
 		}
@@ -156,7 +169,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 41 findings`, `after: 41 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 42 findings`, `after: 42 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
