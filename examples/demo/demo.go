@@ -32,6 +32,13 @@ type scenario struct {
 	// fix plans (dryRun) or applies its fixes and says in words, one line
 	// each, what it did (or would do).
 	fix func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error)
+	// teardown, if set, runs at the end of a local demo, after the second
+	// audit, and says in words what it removed: the demo leaves nothing
+	// running.
+	teardown func(ctx context.Context, e *demoEnv) ([]string, error)
+	// localOnly scenarios run only against the local emulator: with -aws
+	// they neither audit nor fix.
+	localOnly bool
 	// uses are the client interfaces audit and fix call against a real
 	// account (-aws): fix's only with -fix.
 	auditUses, fixUses []reflect.Type
@@ -46,6 +53,8 @@ type demoEnv struct {
 	// that keys made by the seed are old enough to fail the age checks:
 	// the emulator cannot back-date them.
 	now func() time.Time
+	// probes are the SQL-injection probe runs of the waf scene.
+	probes []ProbeSummary
 }
 
 // Output is the demo's JSON form (-format json): the findings before and
@@ -55,6 +64,11 @@ type Output struct {
 	Before  *awsguard.Report `json:"before"`
 	Changes []string         `json:"changes"`
 	After   *awsguard.Report `json:"after,omitempty"`
+	// Probes are the SQL-injection probe's verdicts on the local login
+	// application, bare and behind the local WAF (local demo only).
+	Probes []ProbeSummary `json:"probes,omitempty"`
+	// Teardown says what the local demo removed at its end.
+	Teardown []string `json:"teardown,omitempty"`
 }
 
 const summary = `demo shows awsguard's main job end to end. With no flags it starts a local
@@ -104,6 +118,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			statuses = append(statuses, v)
 		}
 		for _, s := range scenarios {
+			if s.localOnly && *useAWS {
+				continue
+			}
 			c.Uses(s.auditUses...)
 			if *fix && !*dryRun {
 				c.Uses(s.fixUses...)
@@ -189,7 +206,7 @@ func (d *demo) run(ctx context.Context, e *demoEnv) error {
 	d.out.Before = before
 	if d.fixed {
 		for _, s := range scenarios {
-			if s.fix == nil {
+			if s.fix == nil || (s.localOnly && !e.local) {
 				continue
 			}
 			d.progress("fixing: " + s.name)
@@ -213,6 +230,20 @@ func (d *demo) run(ctx context.Context, e *demoEnv) error {
 			}
 			incomplete = errors.Join(incomplete, after)
 		}
+		d.out.Probes = e.probes
+	}
+	if e.local {
+		for _, s := range scenarios {
+			if s.teardown == nil {
+				continue
+			}
+			d.progress("removing: " + s.name)
+			lines, err := s.teardown(ctx, e)
+			if err != nil {
+				return fmt.Errorf("remove %s: %w", s.name, err)
+			}
+			d.out.Teardown = append(d.out.Teardown, lines...)
+		}
 	}
 	if d.out.Changes == nil {
 		d.out.Changes = []string{}
@@ -235,7 +266,7 @@ func auditAll(ctx context.Context, e *demoEnv) (*awsguard.Report, error, error) 
 	var reports []*awsguard.Report
 	var incomplete []error
 	for _, s := range scenarios {
-		if s.audit == nil {
+		if s.audit == nil || (s.localOnly && !e.local) {
 			continue
 		}
 		r, err := s.audit(ctx, e)
@@ -288,15 +319,7 @@ func (d *demo) writeText() error {
 	if len(out.Changes) == 0 {
 		fmt.Fprintln(w, "  (nothing to do)")
 	}
-	for _, c := range out.Changes {
-		for i, l := range wrap(c, awsguard.TableWidth-4) {
-			lead := "  - "
-			if i > 0 {
-				lead = "    "
-			}
-			fmt.Fprintln(w, lead+l)
-		}
-	}
+	writeLines(w, out.Changes)
 	if out.After == nil {
 		return nil
 	}
@@ -309,7 +332,24 @@ func (d *demo) writeText() error {
 		return err
 	}
 	fmt.Fprintf(w, "\nbefore: %s\nafter:  %s\n", out.Before.Summary(), out.After.Summary())
+	if len(out.Teardown) > 0 {
+		fmt.Fprintln(w, "\nRemoved at the end (the demo leaves nothing running):")
+		writeLines(w, out.Teardown)
+	}
 	return nil
+}
+
+// writeLines prints each line as a list item, wrapped to the table's width.
+func writeLines(w io.Writer, lines []string) {
+	for _, c := range lines {
+		for i, l := range wrap(c, awsguard.TableWidth-4) {
+			lead := "  - "
+			if i > 0 {
+				lead = "    "
+			}
+			fmt.Fprintln(w, lead+l)
+		}
+	}
 }
 
 func writeTable(w io.Writer, r *awsguard.Report) error {

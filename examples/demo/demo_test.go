@@ -27,9 +27,20 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func statuses(r *awsguard.Report) map[string]awsguard.Status {
 	m := map[string]awsguard.Status{}
 	for _, f := range r.Findings {
-		m[f.Check+" "+f.Resource] = f.Status
+		m[f.Check+" "+stable(f.Resource)] = f.Status
 	}
 	return m
+}
+
+// stable replaces the emulator's generated IDs in a resource by the
+// seeded resource's name.
+func stable(resource string) string {
+	for _, name := range []string{"loadbalancer/app/demo-web/"} {
+		if i := strings.Index(resource, name); i >= 0 {
+			return resource[:i+len(name)] + "ID"
+		}
+	}
+	return resource
 }
 
 // The local demo seeds a weak account, fixes it and shows the difference:
@@ -41,10 +52,12 @@ func TestLocalDemoJSON(t *testing.T) {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
 	}
 	var out struct {
-		Mode    string           `json:"mode"`
-		Before  *awsguard.Report `json:"before"`
-		Changes []string         `json:"changes"`
-		After   *awsguard.Report `json:"after"`
+		Mode     string           `json:"mode"`
+		Before   *awsguard.Report `json:"before"`
+		Changes  []string         `json:"changes"`
+		After    *awsguard.Report `json:"after"`
+		Probes   []ProbeSummary   `json:"probes"`
+		Teardown []string         `json:"teardown"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("stdout is not the JSON form: %v\n%s", err, stdout.String())
@@ -55,12 +68,25 @@ func TestLocalDemoJSON(t *testing.T) {
 	// Each fix says what it did, in words.
 	for _, want := range []string{"update the account password policy: MinimumPasswordLength 6 -> 8", "create group developers (path /)",
 		"add carol to group developers", "attach ReadOnlyAccess to group developers", "detach ReadOnlyAccess from user carol",
-		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer"} {
+		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer",
+		"create web ACL awsguard-sqli", "associate web ACL awsguard-sqli with ALB demo-web", "revoke sg-",
+		"create SNS topic awsguard-alerts", "subscribe email secops@example.com to awsguard-alerts", "put EventBridge rule awsguard-root-sign-in",
+		"would stop i-", "would restore the original user data of i-"} {
 		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.HasPrefix(c, want) }) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
 		}
 	}
+	// The lost key pair: the plan is shown, and says it was not applied.
+	for _, want := range []string{"(demo-web-server): recovery planned (dry run): strategy userdata, downtime: two stops and starts",
+		"(demo-web-server): plan shown, not applied"} {
+		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.Contains(c, want) }) {
+			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
+		}
+	}
 	for _, c := range out.Changes {
+		if strings.Contains(c, "PRIVATE KEY") {
+			t.Errorf("a change shows a private key: %q", c)
+		}
 		if strings.Contains(c, "iamguard.") || strings.Contains(c, "step(s)") || strings.Contains(c, "Options.") {
 			t.Errorf("change not in words: %q", c)
 		}
@@ -73,6 +99,7 @@ func TestLocalDemoJSON(t *testing.T) {
 		}
 	}
 	const acct = "arn:aws:iam::123456789012:"
+	const alb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/demo-web/ID"
 	want := map[string]string{
 		"iam.password_policy " + acct + "account-password-policy":   "FAIL->PASS",
 		"iam.user.access_key_rotation " + acct + "user/ci-deployer": "FAIL->PASS",
@@ -80,13 +107,52 @@ func TestLocalDemoJSON(t *testing.T) {
 		"iam.user.console_mfa " + acct + "user/alice":               "FAIL->PASS",
 		"iam.user.console_mfa " + acct + "user/bob":                 "FAIL->PASS",
 		"iam.user.direct_policies " + acct + "user/carol":           "FAIL->PASS",
+		"waf.alb.web_acl " + alb:                                    "FAIL->PASS",
+		"waf.alb.sqli_rules " + alb:                                 "FAIL->PASS",
 	}
+	// The instance open on SSH and its group, found before and closed.
+	for _, f := range out.Before.Findings {
+		switch {
+		case f.Check == "network.instance.exposed" && f.Evidence["name"] == "demo-bastion":
+			want[f.Check+" "+f.Resource] = "FAIL->PASS"
+			if f.Evidence["layer.22"] != "open" {
+				t.Errorf("%s before: layer.22 %q, want open", f.Check, f.Evidence["layer.22"])
+			}
+		case f.Check == "network.sg.open_admin_ports" && f.Status == awsguard.StatusFail:
+			want[f.Check+" "+f.Resource] = "FAIL->PASS"
+		}
+	}
+	const topics = "arn:aws:sns:us-east-1:123456789012:"
+	// Alerts: no topic with a confirmed subscription before; after, the
+	// demo's (the emulator confirms e-mail at once).
+	if b, a := before["observe.alerts.topic "+topics+"*"], after["observe.alerts.topic "+topics+"awsguard-alerts"]; b != awsguard.StatusFail || a != awsguard.StatusPass {
+		t.Errorf("observe.alerts.topic: before %s, after %s; want FAIL, PASS", b, a)
+	}
+	delete(changed, "observe.alerts.topic "+topics+"*")
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
 	}
 	// What the API cannot fix stays visible.
 	if k := "iam.root.mfa " + acct + "root"; before[k] != awsguard.StatusFail || after[k] != awsguard.StatusFail {
 		t.Errorf("%s: before %s, after %s; want FAIL, FAIL", k, before[k], after[k])
+	}
+	// The probe: the injections log into the bare app; the local WAF
+	// blocks them all and lets the benign logins through.
+	if len(out.Probes) != 2 {
+		t.Fatalf("probes: %+v, want bare and behind the WAF", out.Probes)
+	}
+	if p := out.Probes[0]; p.Verdict != "attacks-passed" || p.AttacksGotIn == 0 {
+		t.Errorf("bare app: %+v, want attacks-passed with logins", p)
+	}
+	if p := out.Probes[1]; p.Verdict != "protected" || p.AttacksBlocked != p.AttacksSent || p.BenignPassed != p.BenignSent || p.BenignSent == 0 {
+		t.Errorf("behind the WAF: %+v, want protected, benign passing", p)
+	}
+	// The demo removes its alerts at the end, and proves nothing is left.
+	for _, want := range []string{"delete rule awsguard-root-sign-in", "delete topic arn:aws:sns:us-east-1:123456789012:awsguard-alerts",
+		"alerts: nothing observe created is left"} {
+		if !slices.ContainsFunc(out.Teardown, func(c string) bool { return strings.HasPrefix(c, want) }) {
+			t.Errorf("teardown lacks %q:\n%s", want, strings.Join(out.Teardown, "\n"))
+		}
 	}
 	if strings.Contains(stdout.String(), "demo-secret") {
 		t.Error("output contains a secret")
@@ -103,7 +169,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 23 findings`, `after: 23 findings`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 42 findings`, `after: 42 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
