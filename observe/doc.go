@@ -30,7 +30,13 @@
 //  3. EnsureCISAlarms puts the CIS v3.0 section 4 metric filters and their
 //     alarms on the CloudTrail log group; EnsureInstanceAlarms an
 //     instance's CPU and status check alarms; EnsureLogGroups keeps log
-//     groups with a retention (and KMS key on request).
+//     groups with a retention (and KMS key on request). EnsureTrailLogs
+//     gives those filters their log group: when no logging trail delivers
+//     to a log group of the account and region yet, it keeps observe's
+//     own (the group, a delivery role that CloudTrail alone assumes for
+//     that trail, the S3 bucket the caller names with the policy CloudTrail
+//     needs, a multi-region trail with log file validation, logging);
+//     otherwise it returns the trail that does and its group.
 //  4. Audit reports the checks below as an awsguard.Report; ToASFF and
 //     WriteASFF turn any report into AWS Security Finding Format without
 //     calling AWS, and PublishFindings sends it to Security Hub.
@@ -59,6 +65,11 @@
 //	| EnsureEventRule  | not-managed | nothing: ErrNotManaged                                             |
 //	| EnsureEventRule  | drifted     | put the rule and/or its target back as wanted                      |
 //	| EnsureEventRule  | compliant   | nothing                                                            |
+//	| EnsureTrailLogs  | absent      | log group, role and policy, bucket (if none), trail, start logging |
+//	| EnsureTrailLogs  | other-trail | nothing: another logging trail delivers; its log group is returned |
+//	| EnsureTrailLogs  | not-managed | nothing: ErrNotManaged                                             |
+//	| EnsureTrailLogs  | drifted     | put back what differs: group, role, bucket policy, trail, logging  |
+//	| EnsureTrailLogs  | compliant   | nothing                                                            |
 //
 // # Checks
 //
@@ -87,7 +98,10 @@
 // each CIS metric filter is recorded by tags on its alarm. Teardown removes
 // only what carries those records: the targets of observe's rules, then the
 // rules; each metric filter, then its alarm; observe's subscriptions, then
-// the topic; with DeleteLogGroups, its log groups; the agent's instance
+// the topic; first of all, observe's trail is stopped and deleted, then
+// its bucket if empty (or, with DeleteTrailBucket, emptied and deleted;
+// a bucket of log files is otherwise kept and listed in Changed); with
+// DeleteLogGroups, its log groups (the trail's too); the agent's instance
 // profile off the instance, the role out of the profile, the profile, the
 // role's policies, then the role; the agent's configuration parameter.
 // Roles and instance profiles live under the path RolePath. A resource changed by hand (a target or
@@ -101,8 +115,8 @@
 // again, an Ensure finds nothing to do (Reason "already compliant") and
 // makes no mutating call; a second Teardown finds nothing to remove. A run
 // interrupted at any call returns an *awsguard.StepError; running it again
-// finishes the job without duplicating a topic, subscription, rule, alarm
-// or role. A shorter log retention deletes events: it is a weakening
+// finishes the job without duplicating a topic, subscription, rule, alarm,
+// role or trail. A shorter log retention deletes events: it is a weakening
 // action, refused unless Options.AllowWeaken.
 //
 // # IAM permissions
@@ -111,8 +125,9 @@
 // the interface's documentation lists its permissions. Some permissions
 // are named by no call: tagging on creation (events:TagResource,
 // cloudwatch:TagResource, logs:TagResource, iam:TagRole,
-// iam:TagInstanceProfile, ssm:AddTagsToResource) and iam:PassRole for
-// the instance profile's association. The table lists them all:
+// iam:TagInstanceProfile, ssm:AddTagsToResource, cloudtrail:AddTags) and
+// iam:PassRole for the instance profile's association and for the
+// trail's delivery role. The table lists them all:
 //
 //	EnsureAlertTopic      TopicAPI          sns:ListTopics, sns:ListTagsForResource, sns:GetTopicAttributes,
 //	                                        sns:ListSubscriptionsByTopic, sns:CreateTopic, sns:TagResource,
@@ -125,6 +140,14 @@
 //	EnsureInstanceAlarms  AlarmsAPI         as above, without logs
 //	EnsureLogGroups       LogGroupsAPI      logs:DescribeLogGroups, logs:CreateLogGroup, logs:TagResource,
 //	                                        logs:PutRetentionPolicy, logs:AssociateKmsKey
+//	EnsureTrailLogs       TrailLogsClients  cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, cloudtrail:ListTags,
+//	                                        cloudtrail:CreateTrail, cloudtrail:AddTags, cloudtrail:UpdateTrail,
+//	                                        cloudtrail:StartLogging, iam:GetRole, iam:GetRolePolicy, iam:CreateRole,
+//	                                        iam:TagRole, iam:UpdateAssumeRolePolicy, iam:PutRolePolicy, iam:PassRole,
+//	                                        logs:DescribeLogGroups, logs:ListTagsForResource, logs:CreateLogGroup,
+//	                                        logs:TagResource, logs:PutRetentionPolicy, logs:AssociateKmsKey,
+//	                                        s3:GetBucketTagging, s3:GetBucketPolicy, s3:ListBucket, s3:CreateBucket,
+//	                                        s3:PutBucketTagging, s3:PutPublicAccessBlock, s3:PutBucketPolicy
 //	Audit                 AuditClients      sns:ListSubscriptions, logs:DescribeLogGroups, logs:DescribeMetricFilters,
 //	                                        cloudwatch:DescribeAlarms
 //	EnsureAgentRole       AgentRoleClients  iam:GetRole, iam:ListAttachedRolePolicies, iam:GetInstanceProfile, iam:CreateRole,
@@ -141,7 +164,10 @@
 //	                                        sns:DeleteTopic, logs:DeleteLogGroup, ec2:DisassociateIamInstanceProfile,
 //	                                        iam:RemoveRoleFromInstanceProfile, iam:DeleteInstanceProfile,
 //	                                        iam:DetachRolePolicy, iam:DeleteRolePolicy, iam:DeleteRole,
-//	                                        ssm:DescribeParameters, ssm:DeleteParameter
+//	                                        ssm:DescribeParameters, ssm:DeleteParameter, cloudtrail:DescribeTrails,
+//	                                        cloudtrail:ListTags, cloudtrail:StopLogging, cloudtrail:DeleteTrail,
+//	                                        s3:ListAllMyBuckets, s3:GetBucketTagging, s3:ListBucket,
+//	                                        s3:DeleteObject, s3:DeleteBucket
 //
 // BuildAgentConfig, ValidateAgentConfig, PresetRule, ToASFF and WriteASFF
 // make no call.

@@ -56,6 +56,9 @@ func TestDocStateTable(t *testing.T) {
 	for s := observe.RuleAbsent; s <= observe.RuleCompliant; s++ {
 		want = append(want, "EnsureEventRule "+s.String())
 	}
+	for s := observe.TrailAbsent; s <= observe.TrailCompliant; s++ {
+		want = append(want, "EnsureTrailLogs "+s.String())
+	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("doc.go state table (-enums +doc):\n%s", d)
 	}

@@ -197,7 +197,7 @@ func TestTeardownRoleFaultSweep(t *testing.T) {
 		must(t, err)
 	}, func(cfg aws.Config, id string) error {
 		res, err := observe.Teardown(ctx, clients(cfg))
-		if err == nil && len(res.Warnings) != 4 { // the four services without a client
+		if err == nil && len(res.Warnings) != 6 { // the six services without a client
 			return fmt.Errorf("warnings %v", res.Warnings)
 		}
 		return err

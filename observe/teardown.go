@@ -32,6 +32,8 @@ type TeardownClients struct {
 	IAM        TeardownIAMAPI
 	EC2        TeardownEC2API
 	SSM        TeardownSSMAPI
+	CloudTrail TeardownTrailAPI
+	S3         TeardownBucketAPI
 }
 
 // TeardownOptions tune Teardown. The zero value removes what observe
@@ -47,8 +49,12 @@ type TeardownOptions struct {
 	// DeleteLogGroups also deletes the log groups EnsureLogGroups created,
 	// with every event in them. Without it they are kept.
 	DeleteLogGroups bool
-	Logger          *slog.Logger
-	Progress        func(awsguard.Progress)
+	// DeleteTrailBucket also deletes the trail's bucket that
+	// EnsureTrailLogs created when it holds log files, with the files.
+	// Without it such a bucket is kept (an empty one is deleted).
+	DeleteTrailBucket bool
+	Logger            *slog.Logger
+	Progress          func(awsguard.Progress)
 }
 
 // ChangedResource is a resource observe created that someone changed
@@ -116,6 +122,25 @@ func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOp
 	}
 	res := &TeardownResult{Plan: awsguard.Plan{Operation: op, Resource: "observe", DryRun: o.DryRun}}
 	var steps []teardownStep
+	// The trail first: it names the role, the log group and the bucket.
+	if c.CloudTrail == nil {
+		res.Warnings = append(res.Warnings, "CloudTrail trails not examined: no CloudTrail client")
+	} else {
+		s, err := planTrailTeardown(ctx, c.CloudTrail)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, s...)
+	}
+	if c.S3 == nil {
+		res.Warnings = append(res.Warnings, "the trail's buckets not examined: no S3 client")
+	} else {
+		s, err := planBucketTeardown(ctx, c.S3, o, res)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, s...)
+	}
 	if c.Events == nil {
 		res.Warnings = append(res.Warnings, "EventBridge rules not examined: no EventBridge client")
 	} else {

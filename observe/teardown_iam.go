@@ -112,7 +112,11 @@ func planIAMTeardown(ctx context.Context, api TeardownIAMAPI, ec TeardownEC2API,
 					others = append(others, p)
 				}
 			}
-			others = append(others, ri.inline...)
+			for _, p := range ri.inline {
+				if p != TrailRolePolicyName {
+					others = append(others, p)
+				}
+			}
 			if len(others) > 0 {
 				keep := !o.RemoveChanged
 				kept[name] = keep
