@@ -2,7 +2,6 @@ package keyrotate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -11,9 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awserr"
 )
 
 // ContainReadAPI is the part of *iam.Client that finds a key's user and
@@ -220,9 +219,8 @@ func doneActions(as []awsguard.Action) []string {
 
 func hasLoginProfile(ctx context.Context, api ContainAPI, user string) (bool, error) {
 	_, err := api.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(user)})
-	var nse *types.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case awserr.HasCode(err, "NoSuchEntity"):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("keyrotate: get login profile of %s: %w", user, err)

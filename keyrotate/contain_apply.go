@@ -3,7 +3,6 @@ package keyrotate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/awserr"
 )
 
 // rootUserNames are the names GetAccessKeyLastUsed gives a root user's key.
@@ -21,9 +21,8 @@ var rootUserNames = map[string]bool{"": true, "root": true, "<root_account>": tr
 // filling in c's findings as it goes.
 func readContain(ctx context.Context, api ContainReadAPI, keyID string, login func(context.Context, string) (bool, error), c *Containment) (*containLive, error) {
 	lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
-	var nse *types.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case awserr.HasCode(err, "NoSuchEntity"):
 		c.Reason = awsguard.ReasonRefused
 		return nil, fmt.Errorf("%w: %s: if it belongs to another account (sts:GetAccessKeyInfo names it), contain it with that account's credentials", ErrKeyNotFound, keyID)
 	case err != nil:
@@ -232,8 +231,7 @@ func (r *releaseRun) do(ctx context.Context, a *awsguard.Action) error {
 	default:
 		return fmt.Errorf("keyrotate: unknown release action %q", a.Kind)
 	}
-	var nse *types.NoSuchEntityException
-	if errors.As(err, &nse) && a.Kind != ActionReleaseReactivate {
+	if awserr.HasCode(err, "NoSuchEntity") && a.Kind != ActionReleaseReactivate {
 		return nil // already gone
 	}
 	if err != nil {
