@@ -37,24 +37,14 @@ func readContain(ctx context.Context, api ContainReadAPI, keyID string, login fu
 	if u := lu.AccessKeyLastUsed; u != nil && u.LastUsedDate != nil {
 		c.LastUsed = &LastUse{Date: aws.ToTime(u.LastUsedDate), Service: aws.ToString(u.ServiceName), Region: aws.ToString(u.Region)}
 	}
-	base, err := readLive(ctx, api, user)
+	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("keyrotate: get user %s: %w", user, err)
 	}
-	l := &containLive{keyID: keyID, user: user, arn: base.arn, attached: map[string]bool{}}
+	l := &containLive{keyID: keyID, user: user, arn: aws.ToString(u.User.Arn), attached: map[string]bool{}}
 	c.UserARN = l.arn
-	found := false
-	for _, k := range base.keys {
-		if k.ID == keyID {
-			l.status, found = k.Status, true
-			continue
-		}
-		l.otherKeys = append(l.otherKeys, k)
-		c.OtherKeys = append(c.OtherKeys, k.ID)
-	}
-	if !found {
-		c.Reason = awsguard.ReasonRefused
-		return nil, fmt.Errorf("%w: %s lists %s, not %s; nothing was changed", ErrKeyNotConfirmed, user, base.describeKeys(), keyID)
+	if err := l.readKeys(ctx, api, c); err != nil {
+		return nil, err
 	}
 	c.KeyStatus = string(l.status)
 	if err := l.readPolicies(ctx, api); err != nil {
@@ -67,6 +57,34 @@ func readContain(ctx context.Context, api ContainReadAPI, keyID string, login fu
 		return nil, err
 	}
 	return l, nil
+}
+
+// readKeys finds the leaked key among the user's keys: the confirmation
+// that the user GetAccessKeyLastUsed names holds it.
+func (l *containLive) readKeys(ctx context.Context, api ContainReadAPI, c *Containment) error {
+	found := false
+	var ids []string
+	kp := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(l.user)})
+	for kp.HasMorePages() {
+		page, err := kp.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("keyrotate: list access keys of %s: %w", l.user, err)
+		}
+		for _, k := range page.AccessKeyMetadata {
+			id := aws.ToString(k.AccessKeyId)
+			ids = append(ids, id+" ("+string(k.Status)+")")
+			if id == l.keyID {
+				l.status, found = k.Status, true
+				continue
+			}
+			c.OtherKeys = append(c.OtherKeys, id)
+		}
+	}
+	if !found {
+		c.Reason = awsguard.ReasonRefused
+		return fmt.Errorf("%w: %s lists %v, not %s; nothing was changed", ErrKeyNotConfirmed, l.user, ids, l.keyID)
+	}
+	return nil
 }
 
 func (l *containLive) readPolicies(ctx context.Context, api ContainReadAPI) error {

@@ -160,10 +160,9 @@ func (r *containRecord) addTag(k, v string) {
 type containLive struct {
 	keyID, user, arn string
 	status           types.StatusType // the leaked key's status
-	otherKeys        []liveKey
-	attached         map[string]bool // managed policies attached to the user
-	inline           bool            // SessionsPolicyName exists
-	login            bool            // a console password exists (read only when asked)
+	attached         map[string]bool  // managed policies attached to the user
+	inline           bool             // SessionsPolicyName exists
+	login            bool             // a console password exists (read only when asked)
 	rec              containRecord
 }
 

@@ -28,7 +28,6 @@ func ctLive(status types.StatusType, attached []string, inline, login bool, tags
 	return l
 }
 
-
 var ctAll = containWant{policyARN: ctQ, revokeSessions: true, disableConsole: true, now: stT0}
 
 var ctDone = map[string]string{
