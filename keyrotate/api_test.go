@@ -26,6 +26,7 @@ var operationAPIs = map[string][]reflect.Type{
 	"RepairPending":      {reflect.TypeFor[RepairSecretsAPI](), reflect.TypeFor[RepairIAMAPI]()},
 	"PlanSetup":          {reflect.TypeFor[PlanSetupSecretsAPI](), reflect.TypeFor[PlanSetupIAMAPI](), reflect.TypeFor[PlanSetupLambdaAPI]()},
 	"SetupRotation":      {reflect.TypeFor[SetupSecretsAPI](), reflect.TypeFor[SetupIAMAPI](), reflect.TypeFor[SetupLambdaAPI]()},
+	"MeasureKeyActivity": {reflect.TypeFor[LookupEventsAPI]()},
 	"ContainLeakedKey":   {reflect.TypeFor[ContainAPI]()},
 	"ReleaseContainment": {reflect.TypeFor[ReleaseAPI]()},
 	"TeardownRotation":   {reflect.TypeFor[TeardownSecretsAPI](), reflect.TypeFor[TeardownIAMAPI](), reflect.TypeFor[TeardownLambdaAPI]()},
@@ -47,7 +48,7 @@ func permissions(types []reflect.Type) []string {
 	return out
 }
 
-var permRE = regexp.MustCompile(`\b(iam|sts|secretsmanager|lambda):[A-Z][A-Za-z]+`)
+var permRE = regexp.MustCompile(`\b(iam|sts|secretsmanager|lambda|cloudtrail):[A-Z][A-Za-z]+`)
 
 // documented returns, for each function of the package's source, the
 // permissions its doc comment's "Permissions" paragraph lists (kms: ones

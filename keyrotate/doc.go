@@ -152,6 +152,32 @@
 // that does not list the key ([ErrKeyNotConfirmed]) and a temporary (ASIA)
 // key ([ErrInvalidInput]). Permissions: [ContainAPI] and [ReleaseAPI].
 //
+// [MeasureKeyActivity] measures what the key did: CloudTrail event
+// history (cloudtrail:LookupEvents filtered by AccessKeyId) over a window
+// (default and at most 90 days, the history's reach) in each region asked
+// for (IAM and other global services log in us-east-1), every page read
+// (empty pages with a token too, at most MaxPages), paced by a token
+// bucket to 2 calls a second per region (LookupEvents' limit per account
+// and region), a throttled call retried after a pause. [Activity] holds
+// the events (name, source, region, source IP, user agent, error code,
+// resources), their counts by name, address, user agent and region, the
+// first and last use, the failed calls, and the events flagged:
+//
+//   - persistence: CreateUser, CreateAccessKey, CreateLoginProfile,
+//     UpdateLoginProfile, CreateRole, RunInstances, CreateKeyPair,
+//     ImportKeyPair, AuthorizeSecurityGroupIngress, CreateVirtualMFADevice,
+//     CreateFunction*;
+//   - privilege-escalation: Attach*Policy, Put*Policy (PutUserPolicy,
+//     PutBucketPolicy, ...), UpdateAssumeRolePolicy, AddUserToGroup,
+//     CreatePolicyVersion, SetDefaultPolicyVersion.
+//
+// [Activity.Report] gives them as findings of check
+// iam.key.leaked_activity ([CheckLeakedActivity]): the key FAIL (CRITICAL
+// when a call is flagged, HIGH otherwise) or PASS when it made no call;
+// one FAIL CRITICAL per flagged event, on the resource it names; one
+// ERROR per region that could not be read. A region that fails never
+// stops the others.
+//
 // # Interrupted runs
 //
 // Every step is safe to repeat, and a re-run after an interruption at any
