@@ -108,6 +108,8 @@ type Containment struct {
 	Summary string `json:"summary"`
 }
 
+var policyARNRE = regexp.MustCompile(`^arn:[a-z-]+:iam::(aws|\d{12}):policy/[\w.:/=+\-@]+$`)
+
 var accessKeyIDRE = regexp.MustCompile(`^AKIA[A-Z0-9]{16,124}$`)
 
 func validateKeyID(op, id string) error {
@@ -145,8 +147,9 @@ func ContainLeakedKey(ctx context.Context, api ContainAPI, accessKeyID string, o
 	if err := validateKeyID(op, accessKeyID); err != nil {
 		return nil, err
 	}
-	if len(o.QuarantinePolicyARN) > 240 || (o.QuarantinePolicyARN != "" && !strings.HasPrefix(o.QuarantinePolicyARN, "arn:")) {
-		return nil, inputError(op, "ContainOptions.QuarantinePolicyARN", o.QuarantinePolicyARN, "a managed policy ARN of at most 240 characters")
+	if a := o.QuarantinePolicyARN; a != "" && (len(a) > 240 || !policyARNRE.MatchString(a)) {
+		return nil, inputError(op, "ContainOptions.QuarantinePolicyARN", a, "a managed policy ARN (arn:PARTITION:iam::ACCOUNT:policy/NAME) of at most 240 characters "+
+			"of letters, digits and _.:/=+-@ (it is recorded in a tag)")
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -84,6 +84,25 @@ func TestContainRefusesRootAndUnconfirmed(t *testing.T) {
 	}
 }
 
+// QuarantinePolicyARN must be a policy ARN that fits in a tag value.
+func TestContainPolicyARNInput(t *testing.T) {
+	for arn, ok := range map[string]bool{
+		"arn:aws:iam::aws:policy/" + QuarantinePolicyName:        true,
+		"arn:aws-cn:iam::123456789012:policy/team/Quarantine@v2": true,
+		"Quarantine":                                          false,
+		"arn:aws:iam::123456789012:policy/a,b":                false,
+		"arn:aws:iam::123456789012:role/x":                    false,
+		"arn:aws:iam::aws:policy/" + strings.Repeat("a", 240): false,
+	} {
+		_, err := ContainLeakedKey(context.Background(), &ctFake{t: t, owner: "alice", keys: []string{stA}}, stA, func(o *ContainOptions) {
+			o.QuarantinePolicyARN, o.DryRun = arn, true
+		})
+		if got := !errors.Is(err, ErrInvalidInput); got != ok {
+			t.Errorf("%s: %v", arn, err)
+		}
+	}
+}
+
 // The sessions policy is a Deny of everything for tokens issued before
 // the containment.
 func TestSessionsPolicy(t *testing.T) {
