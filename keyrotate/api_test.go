@@ -18,15 +18,18 @@ import (
 // operationAPIs maps each exported operation to the interfaces of the
 // clients it takes: their methods are the permissions it needs.
 var operationAPIs = map[string][]reflect.Type{
-	"RotateAccessKey":  {reflect.TypeFor[RotateAPI](), reflect.TypeFor[CallerIdentityAPI]()},
-	"RotateAccessKeys": {reflect.TypeFor[RotateAPI](), reflect.TypeFor[CallerIdentityAPI]()},
-	"FinishRotation":   {reflect.TypeFor[FinishAPI]()},
-	"WaitForKey":       {reflect.TypeFor[CallerIdentityAPI]()},
-	"NewHandler":       {reflect.TypeFor[HandlerSecretsAPI](), reflect.TypeFor[HandlerIAMAPI](), reflect.TypeFor[CallerIdentityAPI]()},
-	"RepairPending":    {reflect.TypeFor[RepairSecretsAPI](), reflect.TypeFor[RepairIAMAPI]()},
-	"PlanSetup":        {reflect.TypeFor[PlanSetupSecretsAPI](), reflect.TypeFor[PlanSetupIAMAPI](), reflect.TypeFor[PlanSetupLambdaAPI]()},
-	"SetupRotation":    {reflect.TypeFor[SetupSecretsAPI](), reflect.TypeFor[SetupIAMAPI](), reflect.TypeFor[SetupLambdaAPI]()},
-	"TeardownRotation": {reflect.TypeFor[TeardownSecretsAPI](), reflect.TypeFor[TeardownIAMAPI](), reflect.TypeFor[TeardownLambdaAPI]()},
+	"RotateAccessKey":    {reflect.TypeFor[RotateAPI](), reflect.TypeFor[CallerIdentityAPI]()},
+	"RotateAccessKeys":   {reflect.TypeFor[RotateAPI](), reflect.TypeFor[CallerIdentityAPI]()},
+	"FinishRotation":     {reflect.TypeFor[FinishAPI]()},
+	"WaitForKey":         {reflect.TypeFor[CallerIdentityAPI]()},
+	"NewHandler":         {reflect.TypeFor[HandlerSecretsAPI](), reflect.TypeFor[HandlerIAMAPI](), reflect.TypeFor[CallerIdentityAPI]()},
+	"RepairPending":      {reflect.TypeFor[RepairSecretsAPI](), reflect.TypeFor[RepairIAMAPI]()},
+	"PlanSetup":          {reflect.TypeFor[PlanSetupSecretsAPI](), reflect.TypeFor[PlanSetupIAMAPI](), reflect.TypeFor[PlanSetupLambdaAPI]()},
+	"SetupRotation":      {reflect.TypeFor[SetupSecretsAPI](), reflect.TypeFor[SetupIAMAPI](), reflect.TypeFor[SetupLambdaAPI]()},
+	"MeasureKeyActivity": {reflect.TypeFor[LookupEventsAPI]()},
+	"ContainLeakedKey":   {reflect.TypeFor[ContainAPI]()},
+	"ReleaseContainment": {reflect.TypeFor[ReleaseAPI]()},
+	"TeardownRotation":   {reflect.TypeFor[TeardownSecretsAPI](), reflect.TypeFor[TeardownIAMAPI](), reflect.TypeFor[TeardownLambdaAPI]()},
 }
 
 // permissions returns "service:Method" for every method of the
@@ -45,7 +48,7 @@ func permissions(types []reflect.Type) []string {
 	return out
 }
 
-var permRE = regexp.MustCompile(`\b(iam|sts|secretsmanager|lambda):[A-Z][A-Za-z]+`)
+var permRE = regexp.MustCompile(`\b(iam|sts|secretsmanager|lambda|cloudtrail):[A-Z][A-Za-z]+`)
 
 // documented returns, for each function of the package's source, the
 // permissions its doc comment's "Permissions" paragraph lists (kms: ones

@@ -1,6 +1,7 @@
 // Package keyrotate rotates IAM access keys: directly, from a program or a
 // scheduled job ([RotateAccessKey], [RotateAccessKeys], [FinishRotation]),
-// and as the Secrets Manager four-step rotation Lambda.
+// and as the Secrets Manager four-step rotation Lambda; and it contains a
+// leaked key ([ContainLeakedKey], [ReleaseContainment]).
 //
 // The main call rotates a user's key, delivering the new key before the
 // old one is deactivated:
@@ -96,6 +97,86 @@
 // is what gives that evidence time to show. A new rotation needs the second
 // key slot and deletes an Inactive key to make room even inside its grace
 // period.
+//
+// # Leaked keys
+//
+// [ContainLeakedKey] responds to a leaked access key from its ID alone
+// (the secret is never needed): it finds the user (iam:GetAccessKeyLastUsed
+// names it, iam:ListAccessKeys confirms it), then contains the key, first
+// mutating call first:
+//
+//	Action                          Call                                What it does                                          Recorded in (user tag)
+//	contain-deactivate-key          iam:UpdateAccessKey                 makes the leaked key Inactive                         awsguard:contain:key, just after
+//	contain-record-key              iam:TagUser                         records "KEYID deactivated" or "KEYID was-inactive"   awsguard:contain:key
+//	contain-attach-quarantine       iam:TagUser,iam:AttachUserPolicy    attaches AWSCompromisedKeyQuarantineV3 (or yours)     awsguard:contain:policy, just before
+//	contain-revoke-sessions         iam:TagUser,iam:PutUserPolicy       RevokeSessions: denies sessions issued before now     awsguard:contain:sessions, just before
+//	contain-delete-login-profile    iam:TagUser,iam:DeleteLoginProfile  DisableConsole: deletes the console password          awsguard:contain:login, just before
+//
+// Deactivation comes first because an Inactive key is refused by AWS at
+// once (the quarantine policy is the second wall: it denies the key's user
+// the actions an attacker uses to persist, such as iam:CreateUser and
+// iam:CreateAccessKey). The sessions policy is an inline Deny of every
+// action with the condition DateLessThan aws:TokenIssueTime = the
+// containment time (policy [SessionsPolicyName]): temporary credentials
+// minted with the key before then stop working; so do the user's other
+// older sessions. A console password, once deleted, cannot be restored
+// with the same password: a release says so in its Warnings, and the user
+// needs a new one (iam:CreateLoginProfile). The user's other keys and
+// every other user are left alone.
+//
+// A re-run reads the live key, policies, console password and the records,
+// names the state ([ContainState], in [Containment].State) and carries out
+// only what is missing; on a contained key it makes no mutating call and
+// says so (ReasonAlreadyCompliant).
+//
+//	Containment state  Records (awsguard:contain:*)   What ContainLeakedKey does                       What ReleaseContainment does
+//	none               none                           contains the key                                 nothing to remove
+//	partial            some                           carries out the missing steps                    undoes what the records name
+//	complete           all steps in effect            nothing (already compliant)                      undoes what the records name
+//	other-key          name another key of the user   refuses (ErrContainedOtherKey)                   refuses (ErrContainedOtherKey)
+//
+// [ReleaseContainment] (a false alarm) undoes exactly what the records
+// name: it detaches the policy and deletes the sessions policy containment
+// added (a policy attached before containment stays), reactivates the key
+// only if containment deactivated it, and removes the records.
+// Reactivating a leaked key is weakening: it is refused with an
+// [*awsguard.WeakeningError] unless ReleaseOptions.AllowWeaken. A key that
+// was Inactive before containment is never reactivated; neither is a key
+// whose deactivation's record was lost (the run was interrupted between
+// UpdateAccessKey and TagUser: the re-run records it as was-inactive, the
+// safe side): reactivate it by hand if it was a false alarm.
+//
+// A key of the root user is refused ([ErrRootKey]: delete it as the root
+// user), as is a key unknown in this account ([ErrKeyNotFound]: a key of
+// another account is contained with that account's credentials), a user
+// that does not list the key ([ErrKeyNotConfirmed]) and a temporary (ASIA)
+// key ([ErrInvalidInput]). Permissions: [ContainAPI] and [ReleaseAPI].
+//
+// [MeasureKeyActivity] measures what the key did: CloudTrail event
+// history (cloudtrail:LookupEvents filtered by AccessKeyId) over a window
+// (default and at most 90 days, the history's reach) in each region asked
+// for (IAM and other global services log in us-east-1), every page read
+// (empty pages with a token too, at most MaxPages), paced by a token
+// bucket to 2 calls a second per region (LookupEvents' limit per account
+// and region), a throttled call retried after a pause. [Activity] holds
+// the events (name, source, region, source IP, user agent, error code,
+// resources), their counts by name, address, user agent and region, the
+// first and last use, the failed calls, and the events flagged:
+//
+//   - persistence: CreateUser, CreateAccessKey, CreateLoginProfile,
+//     UpdateLoginProfile, CreateRole, RunInstances, CreateKeyPair,
+//     ImportKeyPair, AuthorizeSecurityGroupIngress, CreateVirtualMFADevice,
+//     CreateFunction*;
+//   - privilege-escalation: Attach*Policy, Put*Policy (PutUserPolicy,
+//     PutBucketPolicy, ...), UpdateAssumeRolePolicy, AddUserToGroup,
+//     CreatePolicyVersion, SetDefaultPolicyVersion.
+//
+// [Activity.Report] gives them as findings of check
+// iam.key.leaked_activity ([CheckLeakedActivity]): the key FAIL (CRITICAL
+// when a call is flagged, HIGH otherwise) or PASS when it made no call;
+// one FAIL CRITICAL per flagged event, on the resource it names; one
+// ERROR per region that could not be read. A region that fails never
+// stops the others.
 //
 // # Interrupted runs
 //

@@ -87,3 +87,23 @@ const (
 func inputError(op, field, value, allowed string) error {
 	return &awsguard.InputError{Operation: op, Field: field, Value: value, Allowed: allowed}
 }
+
+// Sentinels of ContainLeakedKey and ReleaseContainment. Match them with
+// errors.Is. Nothing was changed when one is returned.
+var (
+	// ErrKeyNotFound: IAM knows no such access key in this account. A key
+	// of another account cannot be contained from this one: find its
+	// account with sts:GetAccessKeyInfo and contain it with that account's
+	// credentials.
+	ErrKeyNotFound = errors.New("keyrotate: the access key does not exist in this account")
+	// ErrRootKey: the key belongs to the account's root user, which IAM
+	// user policies cannot restrict. Sign in as the root user, delete the
+	// key (Security credentials), and rotate the root password and MFA.
+	ErrRootKey = errors.New("keyrotate: the access key belongs to the root user")
+	// ErrKeyNotConfirmed: the user GetAccessKeyLastUsed names does not
+	// list the key.
+	ErrKeyNotConfirmed = errors.New("keyrotate: the named user does not hold the access key")
+	// ErrContainedOtherKey: the user's containment records name another
+	// key. Release that containment first, or contain by hand.
+	ErrContainedOtherKey = errors.New("keyrotate: the user's containment records name another key")
+)
