@@ -108,8 +108,10 @@ type InstanceConnectOptions struct {
 // family ships the agent (from the image's name and platform details) and
 // some user, group or role of the account is allowed
 // ec2-instance-connect:SendSSHPublicKey (from
-// iam:GetAccountAuthorizationDetails; Deny statements and conditions are
-// not weighed, so a grant found is a grant to review). FAIL: usable, a
+// iam:GetAccountAuthorizationDetails; a principal whose grant is denied
+// outright, by a Deny on the action for Resource "*" without conditions in
+// its own policies or, for a user, its groups', does not count; other
+// conditions are not weighed, so a grant found is a grant to review). FAIL: usable, a
 // remote access path beside the key pairs; PASS: the agent is not
 // shipped or nobody is allowed; NOT_APPLICABLE: Windows. The remediation
 // is DisableInstanceConnect.
@@ -209,41 +211,54 @@ func imageNames(ctx context.Context, api InstanceConnectEC2, insts []types.Insta
 	return names, nil
 }
 
-// grantsSend reports whether a policy document allows
-// ec2-instance-connect:SendSSHPublicKey.
-func grantsSend(doc string) bool {
+// sendEffect reports whether a policy document allows
+// ec2-instance-connect:SendSSHPublicKey, and whether it denies it
+// outright: a Deny statement matching the action on every resource
+// ("*") without conditions. A Deny limited to some resources or by a
+// condition leaves the grant standing, as it does on AWS for the rest.
+func sendEffect(doc string) (allows, denies bool) {
 	d, err := awsguard.ParsePolicyDocument(doc)
 	if err != nil {
-		return false
+		return false, false
 	}
-	for _, st := range d.Statement.List {
-		if st.Effect != "Allow" {
-			continue
-		}
+	const action = "ec2-instance-connect:sendsshpublickey"
+	matches := func(st awsguard.Statement) bool {
 		for _, a := range st.Action.Values {
-			if ok, _ := path.Match(strings.ToLower(a), "ec2-instance-connect:sendsshpublickey"); ok {
+			if ok, _ := path.Match(strings.ToLower(a), action); ok {
 				return true
 			}
 		}
 		if !st.NotAction.IsZero() {
-			matched := false
 			for _, a := range st.NotAction.Values {
-				if ok, _ := path.Match(strings.ToLower(a), "ec2-instance-connect:sendsshpublickey"); ok {
-					matched = true
+				if ok, _ := path.Match(strings.ToLower(a), action); ok {
+					return false
 				}
 			}
-			if !matched {
-				return true
+			return true
+		}
+		return false
+	}
+	for _, st := range d.Statement.List {
+		if !matches(st) {
+			continue
+		}
+		switch st.Effect {
+		case "Allow":
+			allows = true
+		case "Deny":
+			if len(st.Condition) == 0 && st.NotResource.IsZero() && slices.Contains(st.Resource.Values, "*") {
+				denies = true
 			}
 		}
 	}
-	return false
+	return allows, denies
 }
 
 // instanceConnectGrantees lists the ARNs of the users, groups and roles
-// whose policies allow SendSSHPublicKey.
+// whose policies allow SendSSHPublicKey and do not deny it outright (a
+// user's groups' denies count for the user).
 func instanceConnectGrantees(ctx context.Context, api InstanceConnectIAM) ([]string, error) {
-	managed := map[string]bool{}
+	managedAllow, managedDeny := map[string]bool{}, map[string]bool{}
 	var users []iamtypes.UserDetail
 	var groups []iamtypes.GroupDetail
 	var roles []iamtypes.RoleDetail
@@ -255,8 +270,9 @@ func instanceConnectGrantees(ctx context.Context, api InstanceConnectIAM) ([]str
 		}
 		for _, p := range out.Policies {
 			for _, v := range p.PolicyVersionList {
-				if v.IsDefaultVersion && grantsSend(aws.ToString(v.Document)) {
-					managed[aws.ToString(p.Arn)] = true
+				if v.IsDefaultVersion {
+					allow, deny := sendEffect(aws.ToString(v.Document))
+					managedAllow[aws.ToString(p.Arn)], managedDeny[aws.ToString(p.Arn)] = allow, deny
 				}
 			}
 		}
@@ -266,32 +282,36 @@ func instanceConnectGrantees(ctx context.Context, api InstanceConnectIAM) ([]str
 		}
 		in.Marker = out.Marker
 	}
-	grants := func(inline []iamtypes.PolicyDetail, attached []iamtypes.AttachedPolicy) bool {
+	effect := func(inline []iamtypes.PolicyDetail, attached []iamtypes.AttachedPolicy) (allow, deny bool) {
 		for _, p := range inline {
-			if grantsSend(aws.ToString(p.PolicyDocument)) {
-				return true
-			}
+			a, d := sendEffect(aws.ToString(p.PolicyDocument))
+			allow, deny = allow || a, deny || d
 		}
-		for _, a := range attached {
-			if managed[aws.ToString(a.PolicyArn)] {
-				return true
-			}
+		for _, p := range attached {
+			allow, deny = allow || managedAllow[aws.ToString(p.PolicyArn)], deny || managedDeny[aws.ToString(p.PolicyArn)]
 		}
-		return false
+		return allow, deny
 	}
+	groupDenies := map[string]bool{}
 	var out []string
-	for _, u := range users {
-		if grants(u.UserPolicyList, u.AttachedManagedPolicies) {
-			out = append(out, aws.ToString(u.Arn))
-		}
-	}
 	for _, g := range groups {
-		if grants(g.GroupPolicyList, g.AttachedManagedPolicies) {
+		allow, deny := effect(g.GroupPolicyList, g.AttachedManagedPolicies)
+		groupDenies[aws.ToString(g.GroupName)] = deny
+		if allow && !deny {
 			out = append(out, aws.ToString(g.Arn))
 		}
 	}
+	for _, u := range users {
+		allow, deny := effect(u.UserPolicyList, u.AttachedManagedPolicies)
+		for _, g := range u.GroupList {
+			deny = deny || groupDenies[g]
+		}
+		if allow && !deny {
+			out = append(out, aws.ToString(u.Arn))
+		}
+	}
 	for _, r := range roles {
-		if grants(r.RolePolicyList, r.AttachedManagedPolicies) {
+		if allow, deny := effect(r.RolePolicyList, r.AttachedManagedPolicies); allow && !deny {
 			out = append(out, aws.ToString(r.Arn))
 		}
 	}

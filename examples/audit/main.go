@@ -7,7 +7,8 @@
 // The checks come from the packages' audits (audit -list-checks lists
 // them): iam.* (iamguard, global), and per region of -regions waf.*, elb.*
 // and acm.* (waf), network.* (inspect: effective network exposure),
-// inspector.* (inspect: Inspector2 enablement and findings), observe.*
+// ec2.instance_connect (ec2recover: EC2 Instance Connect usable on an
+// instance), inspector.* (inspect: Inspector2 enablement and findings), observe.*
 // (alert topics, CIS metric filters, log retention).
 //
 //	audit [-format table|json|csv|html|asff] [-checks ID,PREFIX,...] [-severity LIST] [-status LIST]
@@ -51,6 +52,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/ec2recover"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/inspect"
 	"github.com/awsguard/awsguard/observe"
@@ -137,6 +139,21 @@ var providers = []provider{
 		uses:     []reflect.Type{reflect.TypeFor[inspect.NetworkAPI]()},
 		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
 			return inspect.AuditNetwork(ctx, ec2.NewFromConfig(t.Config), func(no *inspect.NetworkOptions) { no.Account, no.Region = t.Account, t.Region })
+		},
+	},
+	{
+		name:     "ec2recover",
+		regional: true,
+		checks: func(auditOptions) []checkInfo {
+			return []checkInfo{{ID: ec2recover.CheckInstanceConnect, Severity: awsguard.SeverityMedium,
+				Title:    "EC2 Instance Connect cannot be used on the instance: its OS ships no agent, or nobody is allowed SendSSHPublicKey",
+				Controls: []string{"ISMS-P:2.6.6"}, Remediation: "ec2recover.DisableInstanceConnect"}}
+		},
+		uses: []reflect.Type{reflect.TypeFor[ec2recover.InstanceConnectEC2](), reflect.TypeFor[ec2recover.InstanceConnectIAM]()},
+		audit: func(ctx context.Context, t awsguard.Target, _ auditOptions) (*awsguard.Report, error) {
+			return ec2recover.AuditInstanceConnect(ctx, ec2.NewFromConfig(t.Config), iam.NewFromConfig(t.Config), func(io *ec2recover.InstanceConnectOptions) {
+				io.Account, io.Region = t.Account, t.Region
+			})
 		},
 	},
 	{

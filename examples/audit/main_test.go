@@ -114,7 +114,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-format", "xml"}, `-format "xml"`},
 		{[]string{"-baseline", "nist"}, `-baseline "nist"`},
 		{[]string{"-checks", "iam.usr"}, `-checks "iam.usr": matches no known check`},
-		{[]string{"-checks", "iam.user.console_mfa,ec2"}, `-checks "ec2"`},
+		{[]string{"-checks", "iam.user.console_mfa,ec3"}, `-checks "ec3"`},
+		{[]string{"-checks", "ec2recover."}, `-checks "ec2recover.": matches no known check`}, // the package, not the prefix
 		{[]string{"-checks", "waf.,network.nope"}, `-checks "network.nope"`},
 		{[]string{"-checks", "inspect."}, `-checks "inspect.": matches no known check`}, // the package, not the prefix
 		{[]string{"-list-checks", "-format", "asff"}, "-list-checks"},
@@ -155,7 +156,7 @@ var allChecks = []string{
 	"iam.user.two_active_keys", "iam.user.direct_policies", "iam.password_policy",
 	"waf.alb.web_acl", "waf.alb.sqli_rules", "elb.alb.https", "acm.certificate.expiry",
 	"network.instance.exposed", "network.sg.open_admin_ports", "network.nacl.open_admin_ports",
-	"inspector.enabled", "inspector.findings",
+	"ec2.instance_connect", "inspector.enabled", "inspector.findings",
 	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention",
 }
 
@@ -198,6 +199,9 @@ func TestListChecks(t *testing.T) {
 	if !ids["network.instance.exposed"].Regional || ids["iam.root.mfa"].Regional || ids["waf.alb.web_acl"].Remediation != "waf.AttachSQLiACL" ||
 		!slices.Contains(ids["observe.cis.metric_filters"].Controls, "CIS:4.1") || ids["inspector.enabled"].Severity != awsguard.SeverityHigh {
 		t.Errorf("json checks of the regional providers = %+v", got.Checks[8:])
+	}
+	if c := ids["ec2.instance_connect"]; !c.Regional || c.Remediation != "ec2recover.DisableInstanceConnect" || !slices.Contains(c.Controls, "ISMS-P:2.6.6") {
+		t.Errorf("json check ec2.instance_connect = %+v", c)
 	}
 	if ids["iam.root.mfa"].Severity != awsguard.SeverityCritical ||
 		!slices.Contains(ids["iam.password_policy"].Controls, "CIS:1.8") || ids["iam.password_policy"].Remediation != "iamguard.EnablePasswordPolicy" {
@@ -376,6 +380,7 @@ func TestPrintPolicy(t *testing.T) {
 		"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListResourcesForWebACL", "wafv2:ListWebACLs"}
 	networkActions := []string{"ec2:DescribeInstances", "ec2:DescribeInternetGateways", "ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
 		"ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups", "ec2:GetManagedPrefixListEntries"}
+	connectActions := []string{"ec2:DescribeImages", "ec2:DescribeInstances", "iam:GetAccountAuthorizationDetails"}
 	inspectorActions := []string{"inspector2:BatchGetAccountStatus", "inspector2:ListFindings"}
 	observeActions := []string{"cloudwatch:DescribeAlarms", "logs:DescribeLogGroups", "logs:DescribeMetricFilters", "sns:ListSubscriptions"}
 	union := func(lists ...[]string) []string {
@@ -387,7 +392,9 @@ func TestPrintPolicy(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{nil, union(iamActions, wafActions, networkActions, inspectorActions, observeActions)},
+		{nil, slices.Compact(union(iamActions, wafActions, networkActions, connectActions, inspectorActions, observeActions))},
+		{[]string{"-checks", "ec2."}, connectActions},
+		{[]string{"-checks", "ec2.instance_connect,network."}, slices.Compact(union(connectActions, networkActions))},
 		{[]string{"-checks", "iam."}, iamActions},
 		// -regions all needs the list of regions, only for regional checks.
 		{[]string{"-checks", "iam.", "-regions", "all"}, iamActions},

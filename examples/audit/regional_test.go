@@ -20,14 +20,19 @@ import (
 	waftypes "github.com/aws/aws-sdk-go-v2/service/wafv2/types"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/ec2recover"
 	"github.com/awsguard/awsguard/inspect"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/clitest"
 	"github.com/awsguard/awsguard/observe"
 )
 
-// motoAMI is an image moto knows.
-const motoAMI = "ami-12c6146b"
+// motoAMI is an image moto knows; al2023AMI one of its Amazon Linux 2023
+// images (which ship the EC2 Instance Connect agent).
+const (
+	motoAMI   = "ami-12c6146b"
+	al2023AMI = "ami-0ed094fb1304fd857"
+)
 
 // seeded is what seedRegional made.
 type seeded struct {
@@ -103,6 +108,7 @@ func seedRegional(t *testing.T, env *awstest.Env) seeded {
 	must(err)
 	_, err = e.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: aws.String(s.instance)})
 	must(err)
+
 	return s
 }
 
@@ -166,6 +172,79 @@ func regionalChecks(t *testing.T, s seeded) {
 	r = runAudit(t, "-checks", "waf.alb.web_acl,network.instance.exposed")
 	if r.code != 3 || !strings.Contains(r.stdout, "has no web ACL") || !strings.Contains(r.stdout, s.instance) {
 		t.Errorf("table (code %d):\n%s", r.code, r.stdout)
+	}
+}
+
+// connectSeed is what TestInstanceConnectMoto seeds: an Amazon Linux 2023
+// instance, a Windows one (moto's motoAMI), and a role allowed
+// ec2-instance-connect:SendSSHPublicKey.
+type connectSeed struct {
+	connectInstance, windows, connectRole string
+}
+
+// The EC2 Instance Connect check on moto, then its least-privilege proof
+// (last: it enforces authentication).
+func TestInstanceConnectMoto(t *testing.T) {
+	env, _ := motoEnv(t)
+	ctx := context.Background()
+	cfg := env.Config()
+	e := ec2.NewFromConfig(cfg)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s connectSeed
+	run, err := e.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(motoAMI), InstanceType: ec2types.InstanceTypeT3Micro,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	must(err)
+	s.windows = aws.ToString(run.Instances[0].InstanceId)
+
+	// An Amazon Linux 2023 instance, and a role allowed to push a key to it
+	// through EC2 Instance Connect.
+	run, err = e.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(al2023AMI), InstanceType: ec2types.InstanceTypeT3Micro,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	must(err)
+	s.connectInstance = aws.ToString(run.Instances[0].InstanceId)
+	ic := iam.NewFromConfig(cfg)
+	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("connect-operator"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	must(err)
+	s.connectRole = aws.ToString(role.Role.Arn)
+	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("connect-operator"), PolicyName: aws.String("connect"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2-instance-connect:SendSSHPublicKey","Resource":"*"}]}`)})
+	must(err)
+	t.Run("check", func(t *testing.T) { instanceConnectCheck(t, s) })
+	t.Run("least-privilege", func(t *testing.T) { leastPrivilegeInstanceConnect(t, env) })
+}
+
+// -checks ec2. runs the EC2 Instance Connect check alone: the Amazon Linux
+// 2023 instance FAILs (the role may push a key to it), the Windows
+// instance is NOT_APPLICABLE, and the audit
+// exits 3.
+func instanceConnectCheck(t *testing.T, s connectSeed) {
+	r := runAudit(t, "-format", "json", "-checks", "ec2.")
+	if r.code != 3 {
+		t.Errorf("code %d, want 3\n%s", r.code, r.stderr)
+	}
+	got := map[string]awsguard.Finding{}
+	for _, f := range readReport(t, r).Findings {
+		if f.Check != ec2recover.CheckInstanceConnect {
+			t.Errorf("-checks ec2. let through %s", f.Check)
+		}
+		if f.Region != awstest.DefaultRegion || f.Account != awstest.DefaultAccount {
+			t.Errorf("%s %s: region %q account %q", f.Check, f.Resource, f.Region, f.Account)
+		}
+		got[f.Resource] = f
+	}
+	f, ok := got[s.connectInstance]
+	if !ok || f.Status != awsguard.StatusFail || f.Evidence["os_family"] != string(ec2recover.FamilyAmazonLinux2023) ||
+		!strings.Contains(f.Evidence["granted_to"], s.connectRole) || f.Remediation != "ec2recover.DisableInstanceConnect" {
+		t.Errorf("finding on %s = %+v (found %v)", s.connectInstance, f, ok)
+	}
+	if f := got[s.windows]; f.Status != awsguard.StatusNotApplicable || f.Evidence["os_family"] != string(ec2recover.FamilyWindows) {
+		t.Errorf("finding on the Windows instance %s = %+v", s.windows, f)
 	}
 }
 
@@ -260,6 +339,22 @@ func leastPrivilegeRegional(t *testing.T, env *awstest.Env) {
 		}
 		if allowed && r.code != 0 {
 			t.Logf("allowed: code %d: %s", r.code, r.stderr)
+		}
+		return r.code == 0
+	})
+}
+
+// The EC2 Instance Connect check runs as a user holding exactly the
+// printed policy (ec2:DescribeInstances, DescribeImages and
+// iam:GetAccountAuthorizationDetails), and fails without any one of them.
+// (Proven on its own: the regional proof reruns every provider per
+// action.)
+func leastPrivilegeInstanceConnect(t *testing.T, env *awstest.Env) {
+	args := []string{"-checks", "ec2."}
+	clitest.LeastPrivilegeAsUser(t, env, "connect-auditor", printPolicy(t, args...), func(t *testing.T, _ *iam.Client, allowed bool) bool {
+		r := runAudit(t, append([]string{"-format", "json", "-fail-on", "none"}, args...)...)
+		if !allowed && r.code != 1 {
+			t.Errorf("denied: code %d, want 1 (%s)", r.code, r.stderr)
 		}
 		return r.code == 0
 	})
