@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -68,8 +69,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if *teardown {
 			c.Uses(reflect.TypeFor[observe.TeardownSNSAPI](), reflect.TypeFor[observe.TeardownEventsAPI](),
-				reflect.TypeFor[observe.TeardownAlarmsAPI](), reflect.TypeFor[observe.TeardownLogsAPI]())
+				reflect.TypeFor[observe.TeardownAlarmsAPI](), reflect.TypeFor[teardownLogsAPI]())
 			return nil
+		}
+		if *kmsKey != "" && !validKMSKey(*kmsKey) {
+			return cli.Usagef("-kms-key %q: want a key ID, a key ARN, an alias (alias/NAME) or an alias ARN", *kmsKey)
 		}
 		topic = observe.Topic{Name: *topicName, KMSKeyID: *kmsKey}
 		for i, e := range splitList(*emails) {
@@ -139,6 +143,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return write(stdout, *format, &res)
 	})
 }
+
+// teardownLogsAPI is the part of observe.TeardownLogsAPI that -teardown
+// calls: alerts does not delete log groups (TeardownOptions.DeleteLogGroups
+// is false), so it needs no logs:DescribeLogGroups, logs:ListTagsForResource
+// or logs:DeleteLogGroup.
+type teardownLogsAPI interface {
+	DeleteMetricFilter(ctx context.Context, in *cloudwatchlogs.DeleteMetricFilterInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteMetricFilterOutput, error)
+}
+
+var kmsKeyRE = regexp.MustCompile(`^(?:(?:mrk-)?[0-9a-fA-F-]{32,36}|alias/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:mrk-)?[0-9a-fA-F-]{32,36}|alias/[A-Za-z0-9/_-]{1,250}))$`)
+
+// validKMSKey reports whether s has the shape of a KMS key ID, key ARN,
+// alias name or alias ARN.
+func validKMSKey(s string) bool { return kmsKeyRE.MatchString(s) }
 
 func splitList(s string) []string {
 	var out []string

@@ -21,9 +21,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -86,13 +89,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		var err error
 		if doc, err = observe.BuildAgentConfig(conf); err != nil {
+			// Name the flag, not the Go field (AgentConfig.WebServers[0]).
+			var ie *awsguard.InputError
+			if errors.As(err, &ie) {
+				for field, f := range map[string]string{"AgentConfig.WebServers": "-web", "AgentConfig.Files": "-file", "AgentConfig.LogGroupPrefix": "-log-group-prefix"} {
+					if strings.HasPrefix(ie.Field, field) {
+						return cli.Usagef("%s %q: want %s", f, ie.Value, ie.Allowed)
+					}
+				}
+			}
 			return cli.Usagef("%v", err)
+		}
+		if !slices.Contains(observe.RetentionValues, int32(*retention)) {
+			return cli.Usagef("-retention %d: want one of %v", *retention, observe.RetentionValues)
 		}
 		if *instance == "" {
 			if *dryRun || *replace {
 				return cli.Usagef("-dry-run and -replace-profile go with -instance")
 			}
 			return nil
+		}
+		// Checked here, before any call: the log groups are made before
+		// the instance is looked at.
+		if !instanceIDRE.MatchString(*instance) {
+			return cli.Usagef("-instance %q: want an EC2 instance ID such as i-0123456789abcdef0", *instance)
 		}
 		c.Uses(reflect.TypeFor[observe.LogGroupsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](),
 			reflect.TypeFor[observe.AgentRoleEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
@@ -145,6 +165,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	})
 }
+
+var instanceIDRE = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
 
 func splitList(s string) []string {
 	var out []string

@@ -91,6 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if errors.As(err, &ie) && strings.HasPrefix(ie.Field, "InspectorOptions.ResourceTypes") {
 				return cli.Usagef("-types %q: want a list of EC2, ECR, LAMBDA, LAMBDA_CODE", *typesFlag)
 			}
+			// Name the flag, not the Go field (InspectorOptions.Account).
+			if errors.As(err, &ie) && c.FlagOf[ie.Field] != "" {
+				return cli.Usagef("%s %q: want %s", c.FlagOf[ie.Field], ie.Value, ie.Allowed)
+			}
 			return err
 		}
 		c.Uses(reflect.TypeFor[inspect.AuditAPI]())

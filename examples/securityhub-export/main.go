@@ -56,26 +56,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
-		cfg, err := c.Config(ctx)
-		if err != nil {
-			return err
-		}
-		account, err := cli.AccountID(ctx, cfg)
-		if err != nil {
-			return err
-		}
+		// The report is read before any call: a bad -report is a bad
+		// command line, found without touching AWS.
 		var rep *awsguard.Report
 		switch *reportFile {
 		case "":
-			rep, err = observe.Audit(ctx, observe.AuditClients{SNS: sns.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg),
-				CloudWatch: cloudwatch.NewFromConfig(cfg)}, func(o *observe.AuditOptions) { o.Account, o.Region = account, cfg.Region })
-			if err != nil && !errors.Is(err, observe.ErrAuditIncomplete) {
-				return err
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "securityhub-export: %v (its ERROR findings are sent too)\n", err)
-			}
 		case "-":
+			var err error
 			if rep, err = awsguard.ReadReport(stdin); err != nil {
 				return cli.Usagef("-report -: %v", err)
 			}
@@ -88,6 +75,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			f.Close()
 			if err != nil {
 				return cli.Usagef("-report %q: %v", *reportFile, err)
+			}
+		}
+		cfg, err := c.Config(ctx)
+		if err != nil {
+			return err
+		}
+		account, err := cli.AccountID(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if rep == nil {
+			rep, err = observe.Audit(ctx, observe.AuditClients{SNS: sns.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg),
+				CloudWatch: cloudwatch.NewFromConfig(cfg)}, func(o *observe.AuditOptions) { o.Account, o.Region = account, cfg.Region })
+			if err != nil && !errors.Is(err, observe.ErrAuditIncomplete) {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "securityhub-export: %v (its ERROR findings are sent too)\n", err)
 			}
 		}
 		if *dryRun {
