@@ -12,7 +12,7 @@
 //		// errors.Is(err, ec2recover.ErrRefused): nothing changed, err says why.
 //		// *awsguard.StepError: the step that failed, what was rolled back.
 //	}
-//	fmt.Println(rec.Strategy, rec.Downtime, rec.NewPublicIP, rec.Key.Fingerprint)
+//	logger.Info("recovered", "strategy", rec.Strategy, "downtime", rec.Downtime, "new_public_ip", rec.NewPublicIP, "fingerprint", rec.Key.Fingerprint)
 //
 // The key pair is generated on this machine (ed25519 by default, RSA 4096
 // with Options.KeyType; OpenSSH format through golang.org/x/crypto/ssh),

@@ -11,7 +11,7 @@
 //		// the account's policy is stricter in some field: nothing changed
 //	}
 //	for _, line := range ch.Describe() {
-//		fmt.Println(line) // "update the account password policy: MinimumPasswordLength 6 -> 8, ..."
+//		logger.Info("password policy", "change", line) // "update the account password policy: MinimumPasswordLength 6 -> 8, ..."
 //	}
 //
 // # Workflow

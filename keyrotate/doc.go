@@ -16,7 +16,7 @@
 //	if err != nil {
 //		return err // an *awsguard.StepError says what was rolled back and what is left to do
 //	}
-//	fmt.Println(rot.Summary) // "rotated to AKIA...; AKIA... deactivated"
+//	logger.Info("rotated", "summary", rot.Summary) // "rotated to AKIA...; AKIA... deactivated"
 //
 // # Direct rotation
 //

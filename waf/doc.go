@@ -12,7 +12,7 @@
 //		return err // *awsguard.InputError, ErrOtherACL, *awsguard.StepError, ...
 //	}
 //	for _, line := range acl.Plan.Describe() {
-//		fmt.Println(line)
+//		logger.Info("web ACL", "change", line)
 //	}
 //
 // # Workflow
