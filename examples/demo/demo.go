@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dryRun := c.DryRun()
 	useAWS := c.Flags.Bool("aws", false, "audit the account of the AWS configuration chain instead of a local emulator (read-only unless -fix)")
 	fix := c.Flags.Bool("fix", false, "with -aws: apply the fixes that are safe in any account (the password policy, tightened only)")
-	status := c.Flags.String("status", "", "the findings table shows only these statuses: a comma-separated `list` of FAIL, ERROR, PASS,\nNOT_APPLICABLE (default: all but NOT_APPLICABLE; -format json holds every finding)")
+	status := c.Flags.String("status", "", "the findings table shows only these statuses: a comma-separated `list` of FAIL, ERROR, PASS,\nNOT_APPLICABLE (default: FAIL and ERROR in the local demo, all but NOT_APPLICABLE with -aws;\n-format json holds every finding)")
 	var statuses []awsguard.Status
 	c.Check = func() error {
 		if *fix && !*useAWS {
@@ -160,7 +160,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "Local AWS emulator (moto_server) at %s; nothing outside this machine is touched.\n", srv.URL)
 			fmt.Fprintln(stdout, "The emulator cannot back-date keys, so the first audit runs with a clock 120 days ahead:")
 			fmt.Fprintln(stdout, "the seeded key counts as old. Root MFA cannot be enabled through the API: iam.root.mfa")
-			fmt.Fprintln(stdout, "stays FAIL until someone enrols it in the console.")
+			fmt.Fprintln(stdout, "stays FAIL until someone enrols it in the console. The emulator marks every certificate")
+			fmt.Fprintln(stdout, "INELIGIBLE for managed renewal, so acm.certificate.expiry FAILs for the one HTTPS gets;")
+			fmt.Fprintln(stdout, "on AWS a DNS-validated certificate in use is ELIGIBLE.")
 		}
 		d.progress("seeding a weak account")
 		for _, s := range scenarios {
@@ -191,6 +193,14 @@ type demo struct {
 	dryRun   bool
 	fixed    bool // the fixes run (locally always; with -aws only under -fix)
 	out      Output
+	// groups are out.Changes by scenario, for the text form.
+	groups []changeGroup
+}
+
+// changeGroup is what one scenario's fixes did (or would do), in words.
+type changeGroup struct {
+	name  string
+	lines []string
 }
 
 func (d *demo) run(ctx context.Context, e *demoEnv) error {
@@ -219,6 +229,7 @@ func (d *demo) run(ctx context.Context, e *demoEnv) error {
 				return present.StepFailed(fmt.Errorf("fix %s: %w", s.name, err), hint)
 			}
 			d.out.Changes = append(d.out.Changes, lines...)
+			d.groups = append(d.groups, changeGroup{s.name, lines})
 		}
 		if !d.dryRun {
 			// Keys the fixes made are new by the real clock; audit them by it.
@@ -297,57 +308,18 @@ func progressTo(w io.Writer) func(string) {
 	return func(step string) { fmt.Fprintf(w, "demo: %s ...\n", step) }
 }
 
-func (d *demo) writeText() error {
-	w := d.stdout
-	out := d.out
-	title := "\nFindings:"
-	if !d.fixed {
-		title = "\nFindings (read-only audit; add -fix to apply the fixes that are safe in any account):"
-	}
-	fmt.Fprintln(w, title)
-	if err := present.ForPeople(out.Before, d.statuses).WriteTable(w); err != nil {
-		return err
-	}
-	if !d.fixed {
-		return nil
-	}
-	if d.dryRun {
-		fmt.Fprintln(w, "\nPlanned fixes (dry run, nothing changed):")
-	} else {
-		fmt.Fprintln(w, "\nFixes applied:")
-	}
-	if len(out.Changes) == 0 {
-		fmt.Fprintln(w, "  (nothing to do)")
-	}
-	writeLines(w, out.Changes)
-	if out.After == nil {
-		return nil
-	}
-	fmt.Fprintln(w, "\nFindings the fixes changed (status now, status before in the title):")
-	if err := writeTable(w, changed(out.Before, out.After)); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\nStill failing:")
-	if err := writeTable(w, present.ForPeople(out.After, []awsguard.Status{awsguard.StatusFail, awsguard.StatusError})); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nbefore: %s\nafter:  %s\n", out.Before.Summary(), out.After.Summary())
-	if len(out.Teardown) > 0 {
-		fmt.Fprintln(w, "\nRemoved at the end (the demo leaves nothing running):")
-		writeLines(w, out.Teardown)
-	}
-	return nil
-}
-
 // writeLines prints each line as a list item, wrapped to the table's width.
-func writeLines(w io.Writer, lines []string) {
+func writeLines(w io.Writer, lines []string) { writeLinesIndent(w, lines, "") }
+
+// writeLinesIndent is writeLines with each item indented further.
+func writeLinesIndent(w io.Writer, lines []string, indent string) {
 	for _, c := range lines {
-		for i, l := range wrap(c, awsguard.TableWidth-4) {
+		for i, l := range wrap(c, awsguard.TableWidth-4-len(indent)) {
 			lead := "  - "
 			if i > 0 {
 				lead = "    "
 			}
-			fmt.Fprintln(w, lead+l)
+			fmt.Fprintln(w, indent+lead+l)
 		}
 	}
 }
@@ -358,26 +330,6 @@ func writeTable(w io.Writer, r *awsguard.Report) error {
 		return err
 	}
 	return r.WriteTable(w)
-}
-
-// changed returns the findings of after whose status differs from
-// before's for the same check and resource (or that are new), with the
-// title a person reads and the status before.
-func changed(before, after *awsguard.Report) *awsguard.Report {
-	type key struct{ check, resource string }
-	was := map[key]awsguard.Status{}
-	for _, f := range before.Findings {
-		was[key{f.Check, f.Resource}] = f.Status
-	}
-	out := after.Filter(func(f awsguard.Finding) bool { return was[key{f.Check, f.Resource}] != f.Status })
-	for i, f := range out.Findings {
-		b := string(was[key{f.Check, f.Resource}])
-		if b == "" {
-			b = "none"
-		}
-		out.Findings[i].Title = present.Title(f) + " (was " + b + ")"
-	}
-	return out
 }
 
 // wrap breaks s into lines of at most n runes, after a ", " where it can

@@ -71,7 +71,9 @@ func TestLocalDemoJSON(t *testing.T) {
 		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer",
 		"create web ACL awsguard-sqli", "associate web ACL awsguard-sqli with ALB demo-web", "revoke sg-",
 		"create SNS topic awsguard-alerts", "subscribe email secops@example.com to awsguard-alerts", "put EventBridge rule awsguard-root-sign-in",
-		"would stop i-", "would restore the original user data of i-"} {
+		"would stop i-", "would restore the original user data of i-",
+		"request an ACM certificate for www.demo.example.com with DNS validation", "create the HTTPS:443 listener with policy ",
+		"turn HTTP:80 into a 301 redirect to HTTPS", "enable Inspector for EC2, ECR, LAMBDA, LAMBDA_CODE in us-east-1"} {
 		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.HasPrefix(c, want) }) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
 		}
@@ -109,6 +111,10 @@ func TestLocalDemoJSON(t *testing.T) {
 		"iam.user.direct_policies " + acct + "user/carol":           "FAIL->PASS",
 		"waf.alb.web_acl " + alb:                                    "FAIL->PASS",
 		"waf.alb.sqli_rules " + alb:                                 "FAIL->PASS",
+		"elb.alb.https " + alb:                                      "FAIL->PASS",
+	}
+	for _, typ := range []string{"EC2", "ECR", "LAMBDA", "LAMBDA_CODE"} {
+		want["inspector.enabled inspector2/us-east-1/"+typ] = "FAIL->PASS"
 	}
 	// The instance open on SSH and its group, found before and closed.
 	for _, f := range out.Before.Findings {
@@ -131,6 +137,21 @@ func TestLocalDemoJSON(t *testing.T) {
 	delete(changed, "observe.alerts.topic "+topics+"*")
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
+	}
+	// The emulator marks every certificate INELIGIBLE for managed renewal
+	// (the demo says so): the new certificate's expiry check fails on that
+	// alone, with a year to run.
+	var certs int
+	for _, f := range out.After.Findings {
+		if f.Check == "acm.certificate.expiry" {
+			certs++
+			if f.Status != awsguard.StatusFail || f.Evidence["renewal_eligibility"] != "INELIGIBLE" || f.Evidence["domain"] != "www.demo.example.com" || len(f.Evidence["days_left"]) != 3 {
+				t.Errorf("certificate after HTTPS: %s %v", f.Status, f.Evidence)
+			}
+		}
+	}
+	if certs != 1 {
+		t.Errorf("%d certificate findings after HTTPS, want 1", certs)
 	}
 	// What the API cannot fix stays visible.
 	if k := "iam.root.mfa " + acct + "root"; before[k] != awsguard.StatusFail || after[k] != awsguard.StatusFail {
@@ -167,13 +188,21 @@ func TestLocalDemoText(t *testing.T) {
 	}
 	out := r.Stdout
 	flat := strings.Join(strings.Fields(out), " ")
-	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
-		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 42 findings`, `after: 42 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
+	for _, want := range []string{`The audit, by severity:`, `SEVERITY FAILED CRITICAL 1 of 2`, `Findings (FAIL, ERROR):`,
+		`Fixes applied: iam: - update the account password policy`, `groups and MFA: - create group developers`, `- add carol to group developers`,
+		`https: - request an ACM certificate`, `inspector: - enable Inspector`,
+		`Before and after the fixes, by severity: SEVERITY BEFORE AFTER CRITICAL 1 of 2 1 of 2`,
+		`Findings the fixes changed: BEFORE AFTER SEVERITY CHECK RESOURCE`, `FAIL PASS MEDIUM iam.password_policy account-password-policy`,
+		`FAIL PASS HIGH inspector.enabled inspector2/us-east-1/EC2`, `none FAIL MEDIUM acm.certificate.expiry`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: `, `after: `, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// The first audit shows what fails, not what passes.
+	if first := out[strings.Index(out, "Findings (FAIL, ERROR):"):strings.Index(out, "Fixes applied:")]; strings.Contains(first, "\nPASS ") {
+		t.Errorf("the first findings table shows PASS rows:\n%s", first)
 	}
 	if strings.Contains(out, "\nNOT_APPLICABLE ") {
 		t.Errorf("the table shows NOT_APPLICABLE rows without -status:\n%s", out)
