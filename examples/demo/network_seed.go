@@ -10,8 +10,12 @@ import (
 )
 
 // demoImage is an emulated Amazon Linux AMI whose root device is
-// /dev/xvda.
-const demoImage = "ami-760aaa0f"
+// /dev/xvda; demoImageAL2 an emulated Amazon Linux 2 one (its image
+// ships the EC2 Instance Connect agent), root device /dev/xvda too.
+const (
+	demoImage    = "ami-760aaa0f"
+	demoImageAL2 = "ami-04681a1dbd79675a5"
+)
 
 // defaultSubnets returns the emulated default VPC's subnets, one per AZ,
 // sorted by AZ.
@@ -40,8 +44,13 @@ func defaultSubnets(ctx context.Context, api *ec2.Client) ([]types.Subnet, error
 // for the AMI's root device (the emulator puts the root elsewhere
 // otherwise), a public IP and the given groups and key pair.
 func launch(ctx context.Context, api *ec2.Client, name, subnet, key string, groups []string) (string, error) {
+	return launchImage(ctx, api, demoImage, name, subnet, key, groups)
+}
+
+// launchImage is launch with another image whose root device is /dev/xvda.
+func launchImage(ctx context.Context, api *ec2.Client, image, name, subnet, key string, groups []string) (string, error) {
 	in := &ec2.RunInstancesInput{
-		ImageId: aws.String(demoImage), InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		ImageId: aws.String(image), InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(8)}}},
 		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{
 			DeviceIndex: aws.Int32(0), SubnetId: aws.String(subnet), AssociatePublicIpAddress: aws.Bool(true), Groups: groups,
