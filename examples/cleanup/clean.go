@@ -177,7 +177,7 @@ func (cl *cleaner) webACLs(ctx context.Context) error {
 		if err != nil && !awserr.HasCode(err, "WAFNonexistentItemException") {
 			return fmt.Errorf("web ACL of %s: %w", alb, err)
 		}
-		if err != nil || out.WebACL == nil {
+		if err != nil || out.WebACL == nil || seen[aws.ToString(out.WebACL.ARN)] {
 			continue
 		}
 		name, arn := aws.ToString(out.WebACL.Name), aws.ToString(out.WebACL.ARN)
@@ -185,39 +185,39 @@ func (cl *cleaner) webACLs(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if !managed {
-			continue
-		}
-		if seen[arn] {
-			continue
-		}
-		if !cl.o.force {
-			// Plan first: an ACL that would be kept stays whole, on its
-			// ALB, where the next run finds it again.
-			rm, err := waf.RemoveSQLiACL(ctx, cl.c.waf, alb, func(o *waf.RemoveOptions) { o.Name, o.DryRun = name, true })
-			if errors.Is(err, waf.ErrAssociationsUnknown) || errors.Is(err, waf.ErrACLInUse) {
-				seen[arn] = true
-				cl.add("web ACL "+name+" on "+alb, &awsguard.Plan{Operation: rm.Plan.Operation, Resource: alb, DryRun: cl.o.dryRun,
-					Reason: awsguard.ReasonRefused, Warnings: rm.Plan.Warnings})
-				cl.remains("web ACL %s (%s) stays on %s: %s; -force disassociates and deletes it", name, arn, alb, refusal(err))
-				continue
-			}
-			if err != nil {
+		if managed {
+			seen[arn] = true
+			if err := cl.removeACL(ctx, alb, name, arn, "web ACL "+name+" on "+alb, "stays on "+alb); err != nil {
 				return err
 			}
 		}
-		rm, err := waf.RemoveSQLiACL(ctx, cl.c.waf, alb, func(o *waf.RemoveOptions) {
-			o.Name, o.Force, o.DryRun = name, cl.o.force, cl.o.dryRun
-		})
-		if rm != nil {
-			cl.add("web ACL "+name+" on "+alb, &rm.Plan)
+	}
+	return cl.orphanACLs(ctx, arns, seen)
+}
+
+// removeACL removes awsguard's web ACL name through the ALB alb. Without
+// -force it plans first: an ACL that would be kept stays whole, on its
+// ALB, where the next run finds it again.
+func (cl *cleaner) removeACL(ctx context.Context, alb, name, arn, what, kept string) error {
+	if !cl.o.force {
+		rm, err := waf.RemoveSQLiACL(ctx, cl.c.waf, alb, func(o *waf.RemoveOptions) { o.Name, o.DryRun = name, true })
+		if errors.Is(err, waf.ErrAssociationsUnknown) || errors.Is(err, waf.ErrACLInUse) {
+			cl.add(what, &awsguard.Plan{Operation: rm.Plan.Operation, Resource: alb, DryRun: cl.o.dryRun,
+				Reason: awsguard.ReasonRefused, Warnings: rm.Plan.Warnings})
+			cl.remains("web ACL %s (%s) %s: %s; -force disassociates and deletes it", name, arn, kept, refusal(err))
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		seen[arn] = true
 	}
-	return cl.orphanACLs(ctx, seen)
+	rm, err := waf.RemoveSQLiACL(ctx, cl.c.waf, alb, func(o *waf.RemoveOptions) {
+		o.Name, o.Force, o.DryRun = name, cl.o.force, cl.o.dryRun
+	})
+	if rm != nil {
+		cl.add(what, &rm.Plan)
+	}
+	return err
 }
 
 // refusal says in words why RemoveSQLiACL keeps an ACL.
@@ -228,10 +228,14 @@ func refusal(err error) string {
 	return "the service cannot list the resources that use it"
 }
 
-// orphanACLs reports awsguard's web ACLs that protect no ALB of the
-// region (left by an interrupted removal, or on other resource types):
-// waf.RemoveSQLiACL removes an ACL through the ALB it protects.
-func (cl *cleaner) orphanACLs(ctx context.Context, seen map[string]bool) error {
+// orphanACLs removes awsguard's web ACLs that protect no ALB of the
+// region (an earlier removal was interrupted between disassociating and
+// deleting, or the ACL protects resources of other types).
+// waf.RemoveSQLiACL takes an ALB: given one the ACL is not on, it only
+// finds the ACL by name and deletes it under its own checks (awsguard's
+// tag; nothing else uses it, or -force). With no ALB in the region it
+// cannot be called, and the ACL is reported.
+func (cl *cleaner) orphanACLs(ctx context.Context, albs []string, seen map[string]bool) error {
 	in := &wafv2.ListWebACLsInput{Scope: waftypes.ScopeRegional}
 	for {
 		page, err := cl.c.waf.ListWebACLs(ctx, in)
@@ -239,7 +243,7 @@ func (cl *cleaner) orphanACLs(ctx context.Context, seen map[string]bool) error {
 			return fmt.Errorf("list web ACLs: %w", err)
 		}
 		for _, a := range page.WebACLs {
-			arn := aws.ToString(a.ARN)
+			arn, name := aws.ToString(a.ARN), aws.ToString(a.Name)
 			if seen[arn] {
 				continue
 			}
@@ -247,9 +251,14 @@ func (cl *cleaner) orphanACLs(ctx context.Context, seen map[string]bool) error {
 			if err != nil {
 				return err
 			}
-			if managed {
-				cl.remains("web ACL %s (%s) protects no ALB of the region: waf.RemoveSQLiACL removes an ACL only through the ALB it protects; delete it in the console or with aws wafv2 delete-web-acl once nothing uses it",
-					aws.ToString(a.Name), arn)
+			switch {
+			case !managed:
+			case len(albs) == 0:
+				cl.remains("web ACL %s (%s): the region has no ALB to remove it through (waf.RemoveSQLiACL takes one); delete it in the console or with aws wafv2 delete-web-acl once nothing uses it", name, arn)
+			default:
+				if err := cl.removeACL(ctx, albs[0], name, arn, "web ACL "+name+" (on no ALB)", "protects no ALB of the region and stays"); err != nil {
+					return err
+				}
 			}
 		}
 		if aws.ToString(page.NextMarker) == "" {

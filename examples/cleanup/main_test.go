@@ -33,6 +33,8 @@ import (
 	"github.com/awsguard/awsguard/inspect"
 	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/keyrotate"
 	"github.com/awsguard/awsguard/observe"
 	"github.com/awsguard/awsguard/waf"
@@ -229,9 +231,16 @@ func TestCleanupAfterFixes(t *testing.T) {
 		}
 	}
 
-	second := runJSON(t, "-force", "-allow-weaken")
-	if len(second.Steps) == 0 {
-		t.Error("-allow-weaken removed nothing")
+	// The rest, interrupted at each of its mutating calls in turn: each
+	// run loses the answer of its first mutating call (the call took
+	// effect), and the next run carries on from what it finds.
+	points := sweep(t, cfg, options{allowWeaken: true, force: true})
+	t.Logf("the fault sweep interrupted %d runs", points)
+	if points < 8 {
+		t.Errorf("the fault sweep covered %d mutating calls, want every one of the web ACL's and the weakening removals' (8 or more)", points)
+	}
+	if second := runJSON(t, "-force", "-allow-weaken"); len(second.Remains) > 0 || slices.ContainsFunc(second.Steps, func(s Step) bool { return !s.Plan.NothingToDo() }) {
+		t.Errorf("after the sweep, cleanup still finds work: %+v", second)
 	}
 	if d := cmp.Diff(seeded, inventory(t, cfg)); d != "" {
 		t.Errorf("after cleanup the account differs from the seed (-seeded +now):\n%s", d)
@@ -257,6 +266,42 @@ func TestCleanupAfterFixes(t *testing.T) {
 	if len(again.Remains) > 0 {
 		t.Errorf("a second cleanup: remains %q", again.Remains)
 	}
+}
+
+// sweep runs clean until a run makes no mutating call, each run with the
+// answer of its first mutating call lost (fault.ResponseLost: the call
+// took effect, the caller cannot know), and returns how many runs were
+// interrupted. Every interrupted run must fail naming the fault; none may
+// lose anything (the caller compares the account with the seed after).
+func sweep(t *testing.T, cfg aws.Config, o options) int {
+	t.Helper()
+	acts, err := cli.Actions(uses...)
+	must(t, err)
+	var rules []fault.Rule
+	for _, a := range acts {
+		if !readOnly(a) {
+			_, op, _ := strings.Cut(a, ":")
+			rules = append(rules, fault.Rule{Operation: op, Nth: 1, Kind: fault.ResponseLost})
+		}
+	}
+	for n := 0; n < 60; n++ {
+		inj := fault.New(rules...)
+		faulty := cfg.Copy()
+		faulty.APIOptions = append(faulty.APIOptions, inj.APIOption)
+		_, err := clean(context.Background(), newClients(faulty), o)
+		cut := inj.Injected()
+		if len(cut) == 0 {
+			if err != nil {
+				t.Fatalf("run %d, without a fault: %v", n+1, err)
+			}
+			return n
+		}
+		if !fault.IsInjected(err) {
+			t.Fatalf("run %d: the answer of %s.%s was lost, and cleanup said %v", n+1, cut[0].Service, cut[0].Operation, err)
+		}
+	}
+	t.Fatal("cleanup does not converge under faults")
+	return 0
 }
 
 // inventory lists, sorted, the account's resources of the kinds awsguard
