@@ -28,9 +28,19 @@
 //     is listed as remaining.
 //
 // What awsguard made that no package can remove is listed too, with why.
-// A second run finds nothing to remove. Exit codes: 0 done, 1 failed (one
+// Not examined yet, and so left in place: Secrets Manager rotation set up
+// by keyrotate.SetupRotation (examples/rotation-setup -teardown removes
+// it) and what a finished or interrupted ec2recover recovery left (a
+// kept snapshot, a journal's helper; ec2recover.Rollback with the
+// journal removes those). Fixes that created nothing of their own stay as
+// they are: the password policy, groups and their members, MFA devices,
+// rotated keys. A second run finds nothing to remove. Exit codes: 0 done, 1 failed (one
 // line on stderr naming the step; running again finishes the removal),
 // 2 a bad command line.
+//
+// awsguard's web ACLs are deleted only when WAF can list what else uses
+// them (ListResourcesForWebACL) or with -force; until then each stays on
+// its ALB, whole, and is listed as remaining.
 package main
 
 import (
