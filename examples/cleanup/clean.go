@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -82,6 +83,13 @@ type denyRemoveAPI interface {
 	DeletePolicy(context.Context, *iam.DeletePolicyInput, ...func(*iam.Options)) (*iam.DeletePolicyOutput, error)
 }
 
+// recoveryAPI is the part of *ec2.Client that finds what ec2recover's
+// recoveries left, by their tags.
+type recoveryAPI interface {
+	DescribeSnapshots(context.Context, *ec2.DescribeSnapshotsInput, ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+}
+
 // usersAPI is the part of *iam.Client that finds keyrotate's containment
 // records on users.
 type usersAPI interface {
@@ -126,7 +134,7 @@ func clean(ctx context.Context, c clients, o options) (*Result, error) {
 	}{
 		{"web ACLs", cl.webACLs}, {"HTTPS", cl.https}, {"observe", cl.observe},
 		{"MFA enforcement", cl.enforceMFA}, {"Instance Connect deny", cl.instanceConnect},
-		{"closed exposures", cl.exposures}, {"containments", cl.containments},
+		{"closed exposures", cl.exposures}, {"containments", cl.containments}, {"recovery leftovers", cl.recoveries},
 	} {
 		if err := ctx.Err(); err != nil {
 			return cl.res, err
@@ -541,4 +549,48 @@ func (cl *cleaner) containments(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// recoveries reports what ec2recover's recoveries left, found by their
+// tags (ec2recover.TagRecovery): ec2recover removes it only through a
+// recovery's journal (Rollback, Resume), which cleanup does not have, and
+// a finished recovery's kept snapshot has no removal at all.
+func (cl *cleaner) recoveries(ctx context.Context) error {
+	tagged := []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{ec2recover.TagRecovery}}}
+	sp := ec2.NewDescribeSnapshotsPaginator(cl.c.ec2, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: tagged})
+	for sp.HasMorePages() {
+		page, err := sp.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe snapshots: %w", err)
+		}
+		for _, s := range page.Snapshots {
+			cl.remains("snapshot %s of recovery %s: ec2recover keeps a root volume's snapshot when asked to and has no removal for it; delete it when it is no longer needed",
+				aws.ToString(s.SnapshotId), ec2Tag(s.Tags, ec2recover.TagRecovery))
+		}
+	}
+	ip := ec2.NewDescribeInstancesPaginator(cl.c.ec2, &ec2.DescribeInstancesInput{Filters: append(tagged,
+		ec2types.Filter{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}})})
+	for ip.HasMorePages() {
+		page, err := ip.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				cl.remains("instance %s carries the marks of recovery %s (%s): the recovery did not finish; ec2recover.Resume or Rollback with its journal (examples/recover-keypair -resume or -rollback) finishes or undoes it",
+					aws.ToString(i.InstanceId), ec2Tag(i.Tags, ec2recover.TagRecovery), ec2Tag(i.Tags, ec2recover.TagRecoveryRole))
+			}
+		}
+	}
+	return nil
+}
+
+// ec2Tag returns the value of tag key in tags, or "".
+func ec2Tag(tags []ec2types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
 }

@@ -27,16 +27,16 @@
 //     leaked key (keyrotate.ReleaseContainment). Without -allow-weaken each
 //     is listed as remaining.
 //
-// What awsguard made that no package can remove is listed too, with why.
-// Not examined yet, and so left in place: Secrets Manager rotation set up
-// by keyrotate.SetupRotation (examples/rotation-setup -teardown removes
-// it) and what a finished or interrupted ec2recover recovery left (a
-// kept snapshot, a journal's helper; ec2recover.Rollback with the
-// journal removes those). Fixes that created nothing of their own stay as
+// What awsguard made that no package can remove is listed too, with why:
+// a snapshot an ec2recover recovery kept, an instance still marked by an
+// unfinished recovery (ec2recover removes those only through the
+// recovery's journal). Not examined yet, and so left in place: Secrets
+// Manager rotation set up by keyrotate.SetupRotation (examples/rotation-setup
+// -teardown removes it). Fixes that created nothing of their own stay as
 // they are: the password policy, groups and their members, MFA devices,
-// rotated keys. A second run finds nothing to remove. Exit codes: 0 done, 1 failed (one
-// line on stderr naming the step; running again finishes the removal),
-// 2 a bad command line.
+// rotated keys. A second run removes nothing and lists only what stays.
+// Exit codes: 0 done, 1 failed (one line on stderr naming the step;
+// running again finishes the removal), 2 a bad command line.
 //
 // awsguard's web ACLs are deleted only when WAF can list what else uses
 // them (ListResourcesForWebACL) or with -force; until then each stays on
@@ -100,7 +100,7 @@ var uses = []reflect.Type{
 	reflect.TypeFor[observe.TeardownLogsAPI](), reflect.TypeFor[observe.TeardownIAMAPI](), reflect.TypeFor[observe.TeardownEC2API](),
 	reflect.TypeFor[observe.TeardownSSMAPI](), reflect.TypeFor[observe.TeardownTrailAPI](), reflect.TypeFor[observe.TeardownBucketAPI](),
 	reflect.TypeFor[policyAPI](), reflect.TypeFor[iamguard.RemoveEnforceMFAAPI](), reflect.TypeFor[denyRemoveAPI](),
-	reflect.TypeFor[groupsAPI](), reflect.TypeFor[exposureAPI](), reflect.TypeFor[usersAPI](), reflect.TypeFor[keyrotate.ReleaseAPI](),
+	reflect.TypeFor[groupsAPI](), reflect.TypeFor[exposureAPI](), reflect.TypeFor[usersAPI](), reflect.TypeFor[keyrotate.ReleaseAPI](), reflect.TypeFor[recoveryAPI](),
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
