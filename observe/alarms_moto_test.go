@@ -3,6 +3,7 @@ package observe_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/awsguard/awsguard"
+	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/observe"
 )
 
@@ -122,5 +124,50 @@ func TestEnsureLogGroupsMoto(t *testing.T) {
 	var ie *awsguard.InputError
 	if !errors.As(err, &ie) || ie.Field != "groups[0].RetentionDays" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A run interrupted after it created a group and before it set the
+// retention (the retention call failed, or the create's answer was lost)
+// leaves observe's group keeping events forever: a re-run sets the
+// retention without AllowWeaken, because it deletes nothing anyone kept,
+// and the run after makes no mutating call. An untagged group in the same
+// state stays weakening (TestEnsureLogGroupsMoto).
+func TestEnsureLogGroupsInterrupted(t *testing.T) {
+	env := sharedEnv(t)
+	ctx := context.Background()
+	for i, rule := range []fault.Rule{
+		{Operation: "PutRetentionPolicy", Kind: fault.ServerError},
+		{Operation: "CreateLogGroup", Kind: fault.ResponseLost},
+	} {
+		groups := []observe.LogGroup{{Name: fmt.Sprintf("/awsguard/interrupted-%d", i), RetentionDays: 365}}
+		cfg, inj := faulty(env, rule)
+		if _, err := observe.EnsureLogGroups(ctx, cloudwatchlogs.NewFromConfig(cfg), groups); err == nil || len(inj.Injected()) != 1 {
+			t.Fatalf("%v: err = %v, injected %v", rule, err, inj.Injected())
+		}
+		api := cloudwatchlogs.NewFromConfig(env.Config())
+		live, err := api.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(groups[0].Name)})
+		must(t, err)
+		if len(live.LogGroups) != 1 || live.LogGroups[0].RetentionInDays != nil {
+			t.Fatalf("%v: after the interruption: %+v", rule, live.LogGroups)
+		}
+		res, err := observe.EnsureLogGroups(ctx, api, groups)
+		if err != nil {
+			t.Fatalf("%v: re-run: %v", rule, err)
+		}
+		if len(res.Actions) != 1 || res.Actions[0].Kind != observe.ActionSetRetention || res.Actions[0].Weakening || !res.Applied {
+			t.Errorf("%v: re-run = %+v", rule, res.Plan)
+		}
+		live, err = api.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(groups[0].Name)})
+		must(t, err)
+		if len(live.LogGroups) != 1 || aws.ToInt32(live.LogGroups[0].RetentionInDays) != 365 {
+			t.Errorf("%v: after the re-run: %+v", rule, live.LogGroups)
+		}
+		ccfg, calls := counted(env)
+		_, err = observe.EnsureLogGroups(ctx, cloudwatchlogs.NewFromConfig(ccfg), groups)
+		must(t, err)
+		if m := mutating(calls); len(m) != 0 {
+			t.Errorf("%v: third run made mutating calls %v", rule, m)
+		}
 	}
 }

@@ -80,11 +80,14 @@ type MetricFiltersAPI interface {
 }
 
 // LogGroupsAPI is the part of *cloudwatchlogs.Client that EnsureLogGroups
-// calls: logs:DescribeLogGroups, and to change: logs:CreateLogGroup,
-// logs:PutRetentionPolicy and logs:AssociateKmsKey. CreateLogGroup tags a
-// new group, which needs logs:TagResource too (no call names it).
+// calls: logs:DescribeLogGroups, logs:ListTagsForResource (for a group
+// that keeps events forever), and to change: logs:CreateLogGroup,
+// logs:PutRetentionPolicy and logs:AssociateKmsKey (for a group given a
+// KMS key). CreateLogGroup tags a new group, which needs logs:TagResource
+// too (no call names it).
 type LogGroupsAPI interface {
 	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
 	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
 	PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
 	AssociateKmsKey(ctx context.Context, in *cloudwatchlogs.AssociateKmsKeyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.AssociateKmsKeyOutput, error)

@@ -117,7 +117,9 @@
 // interrupted at any call returns an *awsguard.StepError; running it again
 // finishes the job without duplicating a topic, subscription, rule, alarm,
 // role or trail. A shorter log retention deletes events: it is a weakening
-// action, refused unless Options.AllowWeaken.
+// action, refused unless Options.AllowWeaken; setting the retention of a
+// group observe created, whose creation was interrupted before its
+// retention was set, is not.
 //
 // # IAM permissions
 //
@@ -138,8 +140,8 @@
 //	                      MetricFiltersAPI  cloudwatch:PutMetricAlarm, cloudwatch:TagResource,
 //	                                        logs:DescribeMetricFilters, logs:PutMetricFilter
 //	EnsureInstanceAlarms  AlarmsAPI         as above, without logs
-//	EnsureLogGroups       LogGroupsAPI      logs:DescribeLogGroups, logs:CreateLogGroup, logs:TagResource,
-//	                                        logs:PutRetentionPolicy, logs:AssociateKmsKey
+//	EnsureLogGroups       LogGroupsAPI      logs:DescribeLogGroups, logs:ListTagsForResource, logs:CreateLogGroup,
+//	                                        logs:TagResource, logs:PutRetentionPolicy, logs:AssociateKmsKey
 //	EnsureTrailLogs       TrailLogsClients  cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, cloudtrail:ListTags,
 //	                                        cloudtrail:CreateTrail, cloudtrail:AddTags, cloudtrail:UpdateTrail,
 //	                                        cloudtrail:StartLogging, iam:GetRole, iam:GetRolePolicy, iam:CreateRole,

@@ -3,6 +3,7 @@ package observe_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/awsguard/awsguard/internal/awstest"
+	"github.com/awsguard/awsguard/internal/apicalls"
 	"github.com/awsguard/awsguard/internal/fault"
 	"github.com/awsguard/awsguard/observe"
 )
@@ -31,11 +32,14 @@ var sweepKinds = []fault.Kind{fault.ServerError, fault.ResponseLost}
 func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id string), run func(cfg aws.Config, id string) error, verify func(t *testing.T, cfg aws.Config, id string)) {
 	t.Helper()
 	env := sharedEnv(t)
-	if strings.HasPrefix(name, "Teardown") {
-		env = awstest.New(t) // Teardown reads the whole account
+	base := env.Config
+	if acct, ok := sweepAccounts[name]; ok {
+		base = func() aws.Config { return env.ConfigFor(acct) }
+	} else if strings.HasPrefix(name, "Teardown") {
+		t.Fatalf("%s: no account of its own in sweepAccounts", name)
 	}
-	seed(t, env.Config(), "probe")
-	cfg, probe := faulty(env)
+	seed(t, base(), "probe")
+	cfg, probe := withFaults(base())
 	must(t, run(cfg, "probe"))
 	n := len(probe.Calls())
 	covered := 0
@@ -47,8 +51,8 @@ func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id
 		for _, kind := range kinds {
 			id := fmt.Sprintf("c%02d-%s", k, kind)
 			t.Run(id, func(t *testing.T) {
-				seed(t, env.Config(), id)
-				cfg, inj := faulty(env, fault.Rule{Nth: k, Kind: kind})
+				seed(t, base(), id)
+				cfg, inj := withFaults(base(), fault.Rule{Nth: k, Kind: kind})
 				if err := run(cfg, id); err == nil && len(inj.Injected()) > 0 {
 					t.Errorf("fault at %v gave no error", inj.Injected())
 				}
@@ -56,9 +60,9 @@ func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id
 					t.Fatalf("no call %d to fail", k)
 				}
 				covered++
-				must(t, run(env.Config(), id))
-				verify(t, env.Config(), id)
-				cfg, calls := counted(env)
+				must(t, run(base(), id))
+				verify(t, base(), id)
+				cfg, calls := withCounter(base())
 				must(t, run(cfg, id))
 				if m := mutating(calls); len(m) != 0 {
 					t.Errorf("run after the re-run made mutating calls %v", m)
@@ -73,6 +77,31 @@ func sweep(t *testing.T, name string, seed func(t *testing.T, cfg aws.Config, id
 }
 
 func noSeed(*testing.T, aws.Config, string) {}
+
+// sweepAccounts give each Teardown sweep an emulated account of its own
+// on the shared emulator: Teardown reads the whole account, and resetting
+// the emulator instead would cost this and every later test the
+// emulator's slow first calls of each service (seconds for IAM, which
+// loads the managed policies).
+var sweepAccounts = map[string]string{
+	"Teardown":         "111111111111",
+	"Teardown (role)":  "222222222222",
+	"Teardown (trail)": "333333333333",
+}
+
+// withFaults is cfg with a fault injector.
+func withFaults(cfg aws.Config, rules ...fault.Rule) (aws.Config, *fault.Injector) {
+	inj := fault.New(rules...)
+	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), inj.APIOption)
+	return cfg, inj
+}
+
+// withCounter is cfg counting its calls.
+func withCounter(cfg aws.Config) (aws.Config, *apicalls.Counter) {
+	c := apicalls.New()
+	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), c.APIOption)
+	return cfg, c
+}
 
 func TestEnsureAlertTopicFaultSweep(t *testing.T) {
 	ctx := context.Background()
@@ -139,7 +168,7 @@ func TestTeardownFaultSweep(t *testing.T) {
 		return err
 	}, func(t *testing.T, cfg aws.Config, id string) {
 		want := inventory{
-			Topics:  map[string]int{"arn:aws:sns:us-east-1:123456789012:other-probe": 1, "arn:aws:sns:us-east-1:123456789012:waf-probe": 1},
+			Topics:  map[string]int{"arn:aws:sns:us-east-1:111111111111:other-probe": 1, "arn:aws:sns:us-east-1:111111111111:waf-probe": 1},
 			Rules:   map[string]int{"other-probe": 1},
 			Alarms:  []string{"awsguard-other-probe"},
 			Filters: map[string]int{"other-probe": 0, trailGroup + "-probe": 1},

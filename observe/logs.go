@@ -114,6 +114,61 @@ func planLogGroup(live *logtypes.LogGroup, want LogGroup) []awsguard.Action {
 	return out
 }
 
+// planLiveLogGroup reads the group and derives its actions. A group
+// observe created that keeps events forever is one whose creation was
+// interrupted before its retention was set: setting it then deletes
+// nothing anyone kept on purpose, so it is not weakening.
+func planLiveLogGroup(ctx context.Context, api LogGroupsAPI, want LogGroup) ([]awsguard.Action, error) {
+	live, err := findLogGroup(ctx, api, want.Name)
+	if err != nil {
+		return nil, err
+	}
+	actions := planLogGroup(live, want)
+	if live == nil || live.RetentionInDays != nil {
+		return actions, nil
+	}
+	tags, err := api.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(logGroupARN(live))})
+	if err != nil {
+		return nil, fmt.Errorf("observe: list tags of log group %s: %w", want.Name, err)
+	}
+	if isManaged(tags.Tags) {
+		for i := range actions {
+			if actions[i].Kind == ActionSetRetention {
+				actions[i].Weakening = false
+				actions[i].Why = "observe's new group keeps events forever until its retention is set"
+			}
+		}
+	}
+	return actions, nil
+}
+
+// applyLogGroup carries out one action of planLiveLogGroup on g.
+func applyLogGroup(ctx context.Context, api LogGroupsAPI, g LogGroup, kind string) error {
+	var err error
+	switch kind {
+	case ActionCreateLogGroup:
+		in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g.Name), Tags: managedTags()}
+		if g.KMSKeyARN != "" {
+			in.KmsKeyId = aws.String(g.KMSKeyARN)
+		}
+		_, err = api.CreateLogGroup(ctx, in)
+		var exists *logtypes.ResourceAlreadyExistsException
+		if errorsAs(err, &exists) {
+			err = nil // made by a call whose answer was lost
+		}
+	case ActionSetRetention:
+		_, err = api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(g.Name), RetentionInDays: aws.Int32(g.RetentionDays)})
+	case ActionAssociateKey:
+		_, err = api.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(g.Name), KmsKeyId: aws.String(g.KMSKeyARN)})
+	default:
+		err = fmt.Errorf("unknown action %q", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", kind, g.Name, err)
+	}
+	return nil
+}
+
 // EnsureLogGroups keeps the log groups in place with their retention (and
 // KMS key on request). A group it creates is tagged as observe's, so that
 // Teardown may delete it (only with TeardownOptions.DeleteLogGroups); an
@@ -123,7 +178,10 @@ func planLogGroup(live *logtypes.LogGroup, want LogGroup) []awsguard.Action {
 // A retention shorter than the group has (or any retention on a group
 // that keeps events forever) deletes older events: such an action is
 // marked weakening and the plan is refused with an *awsguard.WeakeningError
-// unless Options.AllowWeaken. DryRun returns the plan; a second run makes
+// unless Options.AllowWeaken; but a group observe created (tagged) that
+// keeps events forever, because the run that created it was interrupted
+// before setting its retention, is given the retention without that
+// consent. DryRun returns the plan; a second run makes
 // no mutating call. Permissions: those of LogGroupsAPI.
 func EnsureLogGroups(ctx context.Context, api LogGroupsAPI, groups []LogGroup, optFns ...func(*Options)) (*LogGroupsResult, error) {
 	const op = "observe.EnsureLogGroups"
@@ -144,40 +202,17 @@ func EnsureLogGroups(ctx context.Context, api LogGroupsAPI, groups []LogGroup, o
 	res := &LogGroupsResult{Plan: awsguard.Plan{Operation: op, Resource: "log-groups", DryRun: o.DryRun}}
 	byName := map[string]LogGroup{}
 	for _, g := range groups {
-		live, err := findLogGroup(ctx, api, g.Name)
+		actions, err := planLiveLogGroup(ctx, api, g)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range planLogGroup(live, g) {
+		for _, a := range actions {
 			res.Add(a)
 		}
 		byName[g.Name] = g
 	}
 	err := res.Plan.Apply(ctx, func(ctx context.Context, a *awsguard.Action) error {
-		g := byName[a.Resource]
-		var err error
-		switch a.Kind {
-		case ActionCreateLogGroup:
-			in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g.Name), Tags: managedTags()}
-			if g.KMSKeyARN != "" {
-				in.KmsKeyId = aws.String(g.KMSKeyARN)
-			}
-			_, err = api.CreateLogGroup(ctx, in)
-			var exists *logtypes.ResourceAlreadyExistsException
-			if errorsAs(err, &exists) {
-				err = nil // made by a call whose answer was lost
-			}
-		case ActionSetRetention:
-			_, err = api.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(g.Name), RetentionInDays: aws.Int32(g.RetentionDays)})
-		case ActionAssociateKey:
-			_, err = api.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(g.Name), KmsKeyId: aws.String(g.KMSKeyARN)})
-		default:
-			err = fmt.Errorf("unknown action %q", a.Kind)
-		}
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", a.Kind, g.Name, err)
-		}
-		return nil
+		return applyLogGroup(ctx, api, byName[a.Resource], a.Kind)
 	}, o.apply(op))
 	return res, err
 }

@@ -112,8 +112,8 @@ type teardownStep struct {
 // is left (what is already gone counts as removed).
 //
 // Permissions: those of TeardownSNSAPI, TeardownEventsAPI,
-// TeardownAlarmsAPI, TeardownLogsAPI, TeardownIAMAPI, TeardownEC2API and
-// TeardownSSMAPI.
+// TeardownAlarmsAPI, TeardownLogsAPI, TeardownIAMAPI, TeardownEC2API,
+// TeardownSSMAPI, TeardownTrailAPI and TeardownBucketAPI.
 func Teardown(ctx context.Context, c TeardownClients, optFns ...func(*TeardownOptions)) (*TeardownResult, error) {
 	const op = "observe.Teardown"
 	var o TeardownOptions

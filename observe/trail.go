@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -65,11 +64,8 @@ type TrailBucketAPI interface {
 }
 
 // TrailLogsAPI is the part of *cloudwatchlogs.Client that EnsureTrailLogs
-// calls: those of LogGroupsAPI and logs:ListTagsForResource.
-type TrailLogsAPI interface {
-	LogGroupsAPI
-	ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
-}
+// calls: those of LogGroupsAPI, for the trail's log group.
+type TrailLogsAPI = LogGroupsAPI
 
 var (
 	_ TrailAPI       = (*cloudtrail.Client)(nil)
@@ -482,26 +478,10 @@ func EnsureTrailLogs(ctx context.Context, c TrailLogsClients, want TrailLogs, op
 	}
 
 	// The log group.
-	live, err := findLogGroup(ctx, c.Logs, want.LogGroup)
+	group := LogGroup{Name: want.LogGroup, RetentionDays: want.RetentionDays, KMSKeyARN: want.KMSKeyARN}
+	groupActions, err := planLiveLogGroup(ctx, c.Logs, group)
 	if err != nil {
 		return nil, err
-	}
-	groupActions := planLogGroup(live, LogGroup{Name: want.LogGroup, RetentionDays: want.RetentionDays, KMSKeyARN: want.KMSKeyARN})
-	if live != nil && live.RetentionInDays == nil {
-		// A group observe made keeps events forever only until its
-		// retention is set: setting it then weakens nothing.
-		tags, err := c.Logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String(logGroupARN(live))})
-		if err != nil {
-			return nil, fmt.Errorf("observe: list tags of log group %s: %w", want.LogGroup, err)
-		}
-		if isManaged(tags.Tags) {
-			for i := range groupActions {
-				if groupActions[i].Kind == ActionSetRetention {
-					groupActions[i].Weakening = false
-					groupActions[i].Why = "observe's new group keeps events forever"
-				}
-			}
-		}
 	}
 
 	// The bucket.
@@ -619,23 +599,8 @@ func EnsureTrailLogs(ctx context.Context, c TrailLogsClients, want TrailLogs, op
 	}
 	err = res.Plan.Apply(ctx, func(ctx context.Context, a *awsguard.Action) error {
 		switch a.Kind {
-		case ActionCreateLogGroup:
-			in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(want.LogGroup), Tags: managedTags()}
-			if want.KMSKeyARN != "" {
-				in.KmsKeyId = aws.String(want.KMSKeyARN)
-			}
-			_, err := c.Logs.CreateLogGroup(ctx, in)
-			var exists *logtypes.ResourceAlreadyExistsException
-			if errorsAs(err, &exists) {
-				err = nil // made by a call whose answer was lost
-			}
-			return wrapStep("create log group "+want.LogGroup, err)
-		case ActionSetRetention:
-			_, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(want.LogGroup), RetentionInDays: aws.Int32(want.RetentionDays)})
-			return wrapStep("set retention of "+want.LogGroup, err)
-		case ActionAssociateKey:
-			_, err := c.Logs.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: aws.String(want.LogGroup), KmsKeyId: aws.String(want.KMSKeyARN)})
-			return wrapStep("associate key with "+want.LogGroup, err)
+		case ActionCreateLogGroup, ActionSetRetention, ActionAssociateKey:
+			return applyLogGroup(ctx, c.Logs, group, a.Kind)
 		case ActionCreateTrailRole, ActionTrailTrust:
 			doc, err := trust.JSON()
 			if err != nil {

@@ -202,3 +202,57 @@ func TestEnsureTrailLogsFaultSweep(t *testing.T) {
 		checkTrail(t, cfg, trailWant(id))
 	})
 }
+
+// Teardown of EnsureTrailLogs's trail, log group, delivery role and
+// bucket after a fault at any call, run again, leaves none of them, and
+// leaves the unrelated trail, bucket, role and log group (and a third
+// Teardown makes no mutating call: sweep).
+func TestTeardownTrailFaultSweep(t *testing.T) {
+	ctx := context.Background()
+	opts := func(o *observe.TeardownOptions) { o.DeleteLogGroups = true }
+	want := func(id string) observe.TrailLogs {
+		w := trailWant("td-" + id) // bucket names are global
+		w.AccountID = sweepAccounts["Teardown (trail)"]
+		return w
+	}
+	sweep(t, "Teardown (trail)", func(t *testing.T, cfg aws.Config, id string) {
+		if id == "probe" {
+			_, err := s3Client(cfg).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("td-unrelated-bucket")})
+			must(t, err)
+			_, err = cloudtrail.NewFromConfig(cfg).CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("unrelated"), S3BucketName: aws.String("td-unrelated-bucket")})
+			must(t, err)
+			_, err = iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("unrelated"), Path: aws.String(observe.RolePath),
+				AssumeRolePolicyDocument: aws.String(observe.AgentTrustPolicyJSON())})
+			must(t, err)
+			_, err = cloudwatchlogs.NewFromConfig(cfg).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("unrelated")})
+			must(t, err)
+		}
+		_, err := observe.EnsureTrailLogs(ctx, trailClients(cfg), want(id), func(o *observe.Options) { o.MinDelay = 10e6 })
+		must(t, err)
+	}, func(cfg aws.Config, id string) error {
+		_, err := observe.Teardown(ctx, allTeardownClients(cfg), opts)
+		return err
+	}, func(t *testing.T, cfg aws.Config, id string) {
+		trails, err := cloudtrail.NewFromConfig(cfg).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+		must(t, err)
+		if len(trails.TrailList) != 1 || aws.ToString(trails.TrailList[0].Name) != "unrelated" {
+			t.Errorf("trails left: %+v", trails.TrailList)
+		}
+		buckets, err := s3Client(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
+		must(t, err)
+		if len(buckets.Buckets) != 1 || aws.ToString(buckets.Buckets[0].Name) != "td-unrelated-bucket" {
+			t.Errorf("buckets left: %+v", buckets.Buckets)
+		}
+		api := iam.NewFromConfig(cfg)
+		roles, err := api.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(observe.RolePath)})
+		must(t, err)
+		if len(roles.Roles) != 1 || aws.ToString(roles.Roles[0].RoleName) != "unrelated" {
+			t.Errorf("roles left: %+v", roles.Roles)
+		}
+		groups, err := cloudwatchlogs.NewFromConfig(cfg).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+		must(t, err)
+		if len(groups.LogGroups) != 1 || aws.ToString(groups.LogGroups[0].LogGroupName) != "unrelated" {
+			t.Errorf("log groups left: %+v", groups.LogGroups)
+		}
+	})
+}

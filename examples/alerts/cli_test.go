@@ -112,8 +112,8 @@ func asMoto(doc *awsguard.PolicyDocument) *awsguard.PolicyDocument {
 // alerts, setting up a topic with a subscription and a rule (and running
 // again over them), and then
 // tearing down what observe created (a topic, a rule, a CIS alarm with
-// its metric filter and a log group), runs as a user holding exactly the
-// printed policy, and fails without any one of its actions. (moto checks
+// its metric filter and a log group), and the dry runs of both over what
+// observe created, runs as a user holding exactly the printed policy, and fails without any one of its actions. (moto checks
 // actions, not resources.) events:TagResource, which AWS asks of PutRule
 // creating a tagged rule, is asked by no call: moto does not check it
 // (README, least privilege), so it is left out of the proof.
@@ -144,6 +144,30 @@ func TestLeastPrivilege(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// setUp lays observe's topic alerts-N, a rule, a CIS alarm with its
+	// metric filter and a log group, through the emulator's administrator.
+	setUp := func(t *testing.T, n int) {
+		t.Helper()
+		tp, err := observe.EnsureAlertTopic(ctx, clients.SNS.(*sns.Client), observe.Topic{Name: fmt.Sprintf("alerts-%d", n),
+			Subscriptions: []observe.Subscription{{Protocol: "email", Endpoint: "secops@example.com"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rule, err := observe.PresetRule(observe.PresetRootSignIn, tp.TopicARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := observe.EnsureEventRule(ctx, clients.Events.(*eventbridge.Client), rule); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := observe.EnsureCISAlarms(ctx, clients.CloudWatch.(*cloudwatch.Client), clients.Logs.(*cloudwatchlogs.Client),
+			observe.CISAlarms{LogGroupName: trail, TopicARN: tp.TopicARN, Controls: []string{"4.1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := observe.EnsureLogGroups(ctx, clients.Logs.(*cloudwatchlogs.Client), []observe.LogGroup{{Name: fmt.Sprintf("/awsguard/%d", n), RetentionDays: 365}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n := 0
 	setup := []string{"-email", "secops@example.com", "-presets", "root-sign-in", "-format", "json"}
 	t.Run("setup", func(t *testing.T) {
@@ -158,29 +182,27 @@ func TestLeastPrivilege(t *testing.T) {
 			return []clitest.Result{runAlerts(t, args...), runAlerts(t, args...)}
 		})
 	})
+	// The dry runs read what is there and change nothing: each of their
+	// reads is needed, and they are all they need.
+	t.Run("dry-run", func(t *testing.T) {
+		clean(t)
+		n++
+		setUp(t, n)
+		dry := append([]string{"-topic", fmt.Sprintf("alerts-%d", n), "-dry-run"}, setup...)
+		clitest.LeastPrivilege(t, clitest.PrintPolicy(t, "alerts", run, dry...), nil, func(t *testing.T, doc *awsguard.PolicyDocument) []clitest.Result {
+			clitest.PutUserPolicy(t, admin, operator, "alerts", doc)
+			return []clitest.Result{runAlerts(t, dry...)}
+		})
+		clitest.LeastPrivilege(t, asMoto(clitest.PrintPolicy(t, "alerts", run, "-teardown", "-dry-run")), nil, func(t *testing.T, doc *awsguard.PolicyDocument) []clitest.Result {
+			clitest.PutUserPolicy(t, admin, operator, "alerts", doc)
+			return []clitest.Result{runAlerts(t, "-teardown", "-dry-run", "-format", "json")}
+		})
+	})
 	t.Run("teardown", func(t *testing.T) {
 		clitest.LeastPrivilege(t, asMoto(clitest.PrintPolicy(t, "alerts", run, "-teardown")), nil, func(t *testing.T, doc *awsguard.PolicyDocument) []clitest.Result {
 			clean(t)
 			n++
-			tp, err := observe.EnsureAlertTopic(ctx, clients.SNS.(*sns.Client), observe.Topic{Name: fmt.Sprintf("alerts-%d", n),
-				Subscriptions: []observe.Subscription{{Protocol: "email", Endpoint: "secops@example.com"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rule, err := observe.PresetRule(observe.PresetRootSignIn, tp.TopicARN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := observe.EnsureEventRule(ctx, clients.Events.(*eventbridge.Client), rule); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := observe.EnsureCISAlarms(ctx, clients.CloudWatch.(*cloudwatch.Client), clients.Logs.(*cloudwatchlogs.Client),
-				observe.CISAlarms{LogGroupName: trail, TopicARN: tp.TopicARN, Controls: []string{"4.1"}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := observe.EnsureLogGroups(ctx, clients.Logs.(*cloudwatchlogs.Client), []observe.LogGroup{{Name: fmt.Sprintf("/awsguard/%d", n), RetentionDays: 365}}); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, n)
 			clitest.PutUserPolicy(t, admin, operator, "alerts", doc)
 			return []clitest.Result{runAlerts(t, "-teardown", "-format", "json")}
 		})

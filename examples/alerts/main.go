@@ -68,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return cli.Usagef("-remove-changed goes with -teardown")
 		}
 		if *teardown {
+			if *dryRun {
+				c.Uses(reflect.TypeFor[teardownReadSNSAPI](), reflect.TypeFor[teardownReadEventsAPI](), reflect.TypeFor[teardownReadAlarmsAPI]())
+				return nil
+			}
 			c.Uses(reflect.TypeFor[observe.TeardownSNSAPI](), reflect.TypeFor[observe.TeardownEventsAPI](),
 				reflect.TypeFor[observe.TeardownAlarmsAPI](), reflect.TypeFor[teardownLogsAPI]())
 			return nil
@@ -94,13 +98,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				chosen = append(chosen, pr)
 			}
 		}
+		if *dryRun {
+			c.Uses(reflect.TypeFor[topicReadAPI]())
+			if len(chosen) > 0 {
+				c.Uses(reflect.TypeFor[ruleReadAPI]())
+			}
+			return nil
+		}
 		c.Uses(reflect.TypeFor[observe.TopicAPI]())
 		if len(chosen) > 0 {
 			c.Uses(reflect.TypeFor[observe.RuleAPI]())
-			if !*dryRun {
-				// PutRule tags the rule it creates: a permission no call names.
-				c.UsesActions("events:TagResource")
-			}
+			// PutRule tags the rule it creates: a permission no call names.
+			c.UsesActions("events:TagResource")
 		}
 		return nil
 	}
@@ -151,6 +160,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type teardownLogsAPI interface {
 	DeleteMetricFilter(ctx context.Context, in *cloudwatchlogs.DeleteMetricFilterInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DeleteMetricFilterOutput, error)
 }
+
+// The reads of observe's interfaces, for -dry-run's -print-policy: a dry
+// run changes nothing, so it needs no permission that does.
+type (
+	topicReadAPI interface {
+		ListTopics(ctx context.Context, in *sns.ListTopicsInput, optFns ...func(*sns.Options)) (*sns.ListTopicsOutput, error)
+		GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, optFns ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error)
+		ListTagsForResource(ctx context.Context, in *sns.ListTagsForResourceInput, optFns ...func(*sns.Options)) (*sns.ListTagsForResourceOutput, error)
+		ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, optFns ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
+	}
+	ruleReadAPI interface {
+		DescribeRule(ctx context.Context, in *eventbridge.DescribeRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
+		ListTagsForResource(ctx context.Context, in *eventbridge.ListTagsForResourceInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTagsForResourceOutput, error)
+		ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
+	}
+	teardownReadSNSAPI interface {
+		ListTopics(ctx context.Context, in *sns.ListTopicsInput, optFns ...func(*sns.Options)) (*sns.ListTopicsOutput, error)
+		ListTagsForResource(ctx context.Context, in *sns.ListTagsForResourceInput, optFns ...func(*sns.Options)) (*sns.ListTagsForResourceOutput, error)
+		ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, optFns ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
+	}
+	teardownReadEventsAPI interface {
+		ListRules(ctx context.Context, in *eventbridge.ListRulesInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListRulesOutput, error)
+		ListTagsForResource(ctx context.Context, in *eventbridge.ListTagsForResourceInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTagsForResourceOutput, error)
+		ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, optFns ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
+	}
+	teardownReadAlarmsAPI interface {
+		DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+		ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	}
+)
+
+// Each is a part of the interface observe's function takes.
+var (
+	_ topicReadAPI          = observe.TopicAPI(nil)
+	_ ruleReadAPI           = observe.RuleAPI(nil)
+	_ teardownReadSNSAPI    = observe.TeardownSNSAPI(nil)
+	_ teardownReadEventsAPI = observe.TeardownEventsAPI(nil)
+	_ teardownReadAlarmsAPI = observe.TeardownAlarmsAPI(nil)
+	_ teardownLogsAPI       = observe.TeardownLogsAPI(nil)
+)
 
 var kmsKeyRE = regexp.MustCompile(`^(?:(?:mrk-)?[0-9a-fA-F-]{32,36}|alias/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:mrk-)?[0-9a-fA-F-]{32,36}|alias/[A-Za-z0-9/_-]{1,250}))$`)
 

@@ -91,10 +91,19 @@ func TestPrintPolicyTagOnCreate(t *testing.T) {
 		{nil, []string{"events:TagResource", "sns:TagResource", "events:PutRule"}, nil},
 		{[]string{"-presets", "root-sign-in"}, []string{"events:TagResource", "sns:TagResource"}, nil},
 		{[]string{"-presets", "none"}, []string{"sns:TagResource"}, []string{"events:TagResource", "events:PutRule"}},
-		{[]string{"-dry-run"}, []string{"events:PutRule"}, []string{"events:TagResource"}},
+		{[]string{"-dry-run"}, []string{"events:DescribeRule"}, []string{"events:PutRule", "events:TagResource", "sns:CreateTopic", "sns:Subscribe"}},
 		{[]string{"-teardown"}, []string{"events:DeleteRule"}, []string{"events:TagResource", "sns:TagResource"}},
+		{[]string{"-teardown", "-dry-run"}, []string{"events:ListRules"}, []string{"events:DeleteRule", "sns:DeleteTopic", "logs:DeleteMetricFilter"}},
 	} {
 		got := clitest.Actions(clitest.PrintPolicy(t, "alerts", run, tc.args...))
+		if slices.Contains(tc.args, "-dry-run") {
+			// A dry run must be runnable with read-only permissions.
+			for _, a := range got {
+				if _, op, _ := strings.Cut(a, ":"); !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "Get") && !strings.HasPrefix(op, "List") {
+					t.Errorf("%v: policy holds %s, which changes something", tc.args, a)
+				}
+			}
+		}
 		for _, a := range tc.has {
 			if !slices.Contains(got, a) {
 				t.Errorf("%v: policy lacks %s: %v", tc.args, a, got)

@@ -114,8 +114,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !instanceIDRE.MatchString(*instance) {
 			return cli.Usagef("-instance %q: want an EC2 instance ID such as i-0123456789abcdef0", *instance)
 		}
-		c.Uses(reflect.TypeFor[observe.LogGroupsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](),
-			reflect.TypeFor[observe.AgentRoleEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
+		switch {
+		case *dryRun:
+			c.Uses(reflect.TypeFor[readLogsAPI](), reflect.TypeFor[readIAMAPI](), reflect.TypeFor[readEC2API](), reflect.TypeFor[readSSMAPI]())
+		case *replace:
+			c.Uses(reflect.TypeFor[setupLogsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](), reflect.TypeFor[observe.AgentRoleEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
+		default:
+			c.Uses(reflect.TypeFor[setupLogsAPI](), reflect.TypeFor[observe.AgentRoleIAMAPI](), reflect.TypeFor[associateEC2API](), reflect.TypeFor[observe.AgentSSMAPI]())
+		}
 		if !*dryRun {
 			c.UsesActions(agentActions...)
 		}
@@ -165,6 +171,48 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	})
 }
+
+// The parts of observe's interfaces that cloudwatch-agent calls, for
+// -print-policy: a dry run reads only; the log groups get no KMS key
+// (there is no flag for one), so logs:AssociateKmsKey is never called;
+// ec2:ReplaceIamInstanceProfileAssociation only with -replace-profile.
+// iam:UpdateAssumeRolePolicy stays: the role's trust policy may have been
+// changed since it was made.
+type (
+	readLogsAPI interface {
+		DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+		ListTagsForResource(ctx context.Context, in *cloudwatchlogs.ListTagsForResourceInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error)
+	}
+	setupLogsAPI interface {
+		readLogsAPI
+		CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+		PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	}
+	readIAMAPI interface {
+		GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+		ListAttachedRolePolicies(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+		GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, optFns ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+	}
+	readEC2API interface {
+		DescribeIamInstanceProfileAssociations(ctx context.Context, in *ec2.DescribeIamInstanceProfileAssociationsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeIamInstanceProfileAssociationsOutput, error)
+	}
+	associateEC2API interface {
+		readEC2API
+		AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, optFns ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error)
+	}
+	readSSMAPI interface {
+		GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+		ListTagsForResource(ctx context.Context, in *ssm.ListTagsForResourceInput, optFns ...func(*ssm.Options)) (*ssm.ListTagsForResourceOutput, error)
+	}
+)
+
+// Each is a part of the interface observe's function takes.
+var (
+	_ setupLogsAPI    = observe.LogGroupsAPI(nil)
+	_ readIAMAPI      = observe.AgentRoleIAMAPI(nil)
+	_ associateEC2API = observe.AgentRoleEC2API(nil)
+	_ readSSMAPI      = observe.AgentSSMAPI(nil)
+)
 
 var instanceIDRE = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
 

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/awsguard/awsguard"
@@ -23,7 +26,9 @@ const (
 )
 
 // alertsScenario sets up someone to be told when something bad happens
-// (observe.EnsureAlertTopic and EnsureEventRule), shows it, and removes it
+// (observe.EnsureAlertTopic and EnsureEventRule, and the CIS 4.x metric
+// filters and alarms on the log group CloudTrail delivers to, with
+// EnsureTrailLogs when no trail delivers yet), shows it, and removes it
 // again at the end with observe.Teardown. Local only: against a real
 // account use examples/alerts.
 var alertsScenario = scenario{
@@ -66,17 +71,22 @@ var alertsScenario = scenario{
 		if err != nil {
 			return nil, err
 		}
-		return append(lines, describe("event rule "+rule.Name, &res.Plan)...), nil
+		lines = append(lines, describe("event rule "+rule.Name, &res.Plan)...)
+		cis, err := cisAlarms(ctx, e, arn, dryRun)
+		return append(lines, cis...), err
 	},
 	teardown: func(ctx context.Context, e *demoEnv) ([]string, error) {
-		c := observe.TeardownClients{SNS: sns.NewFromConfig(e.cfg), Events: eventbridge.NewFromConfig(e.cfg)}
-		res, err := observe.Teardown(ctx, c)
+		c := observe.TeardownClients{SNS: sns.NewFromConfig(e.cfg), Events: eventbridge.NewFromConfig(e.cfg),
+			CloudWatch: cloudwatch.NewFromConfig(e.cfg), Logs: cloudwatchlogs.NewFromConfig(e.cfg),
+			CloudTrail: cloudtrail.NewFromConfig(e.cfg), S3: demoS3(e), IAM: iam.NewFromConfig(e.cfg)}
+		// The trail's log group was made for the demo: it goes too.
+		res, err := observe.Teardown(ctx, c, func(o *observe.TeardownOptions) { o.DeleteLogGroups = true })
 		if err != nil {
 			return nil, err
 		}
 		lines := describe("alerts", &res.Plan)
 		// Prove it: a second teardown finds nothing of observe's left.
-		again, err := observe.Teardown(ctx, c, func(o *observe.TeardownOptions) { o.DryRun = true })
+		again, err := observe.Teardown(ctx, c, func(o *observe.TeardownOptions) { o.DryRun, o.DeleteLogGroups = true, true })
 		if err != nil {
 			return nil, err
 		}
@@ -85,4 +95,43 @@ var alertsScenario = scenario{
 		}
 		return append(lines, "alerts: nothing observe created is left (a second teardown finds nothing to remove)"), nil
 	},
+}
+
+// demoS3 is the S3 client of the local emulator: path-style addressing,
+// as a bucket name is no host name of a loopback address.
+func demoS3(e *demoEnv) *s3.Client {
+	return s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+// cisAlarms keeps CloudTrail delivering to CloudWatch Logs (observe's own
+// trail when no trail does yet) and the CIS 4.x metric filters with their
+// alarms to the topic on its log group.
+func cisAlarms(ctx context.Context, e *demoEnv, topicARN string, dryRun bool) ([]string, error) {
+	dry := func(o *observe.Options) { o.DryRun = dryRun }
+	trail, err := observe.EnsureTrailLogs(ctx, observe.TrailLogsClients{CloudTrail: cloudtrail.NewFromConfig(e.cfg),
+		Logs: cloudwatchlogs.NewFromConfig(e.cfg), IAM: iam.NewFromConfig(e.cfg), S3: demoS3(e)},
+		observe.TrailLogs{AccountID: e.account, Region: e.cfg.Region, Bucket: "awsguard-demo-trail-" + e.account}, dry)
+	if err != nil {
+		return nil, err
+	}
+	lines := describe("trail "+trail.TrailARN, &trail.Plan)
+	res, err := observe.EnsureCISAlarms(ctx, cloudwatch.NewFromConfig(e.cfg), cloudwatchlogs.NewFromConfig(e.cfg),
+		observe.CISAlarms{LogGroupName: trail.LogGroupName, TopicARN: topicARN}, dry)
+	if err != nil {
+		return nil, err
+	}
+	if res.NothingToDo() {
+		return append(lines, "CIS 4.x alarms on "+trail.LogGroupName+": "+string(res.Reason)), nil
+	}
+	// One line, not one per filter and alarm.
+	n := map[string]int{}
+	for _, a := range res.Actions {
+		n[a.Kind]++
+	}
+	verb := "put"
+	if dryRun {
+		verb = "would put"
+	}
+	return append(lines, fmt.Sprintf("%s %d CIS 4.x metric filters on log group %s and %d alarms to %s", verb,
+		n[observe.ActionPutMetricFilter], trail.LogGroupName, n[observe.ActionPutAlarm], demoAlertTopic)), nil
 }

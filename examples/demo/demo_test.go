@@ -71,6 +71,7 @@ func TestLocalDemoJSON(t *testing.T) {
 		"enable MFA device arn:aws:iam::123456789012:mfa/alice for alice", "create a new key for ci-deployer",
 		"create web ACL awsguard-sqli", "associate web ACL awsguard-sqli with ALB demo-web", "revoke sg-",
 		"create SNS topic awsguard-alerts", "subscribe email secops@example.com to awsguard-alerts", "put EventBridge rule awsguard-root-sign-in",
+		"create multi-region trail awsguard-trail", "put 9 CIS 4.x metric filters on log group awsguard/cloudtrail and 9 alarms to awsguard-alerts",
 		"would stop i-", "would restore the original user data of i-",
 		"request an ACM certificate for www.demo.example.com with DNS validation", "create the HTTPS:443 listener with policy ",
 		"turn HTTP:80 into a 301 redirect to HTTPS", "enable Inspector for EC2, ECR, LAMBDA, LAMBDA_CODE in us-east-1",
@@ -140,6 +141,22 @@ func TestLocalDemoJSON(t *testing.T) {
 		t.Errorf("observe.alerts.topic: before %s, after %s; want FAIL, PASS", b, a)
 	}
 	delete(changed, "observe.alerts.topic "+topics+"*")
+	// CIS 4.x: no metric filter before; after, each filter with its alarm
+	// on the log group of the trail the demo set up, which keeps a year.
+	const groups = "arn:aws:logs:us-east-1:123456789012:log-group:"
+	if b := before["observe.cis.metric_filters "+groups+"*"]; b != awsguard.StatusFail {
+		t.Errorf("observe.cis.metric_filters before: %s, want FAIL", b)
+	}
+	for _, f := range out.After.Findings {
+		if f.Check == "observe.cis.metric_filters" && (f.Status != awsguard.StatusPass || f.Resource != groups+"awsguard/cloudtrail") {
+			t.Errorf("after: %s %s %s: %s", f.Check, f.Status, f.Resource, f.Title)
+		}
+	}
+	if a := after["observe.logs.retention "+groups+"awsguard/cloudtrail"]; a != awsguard.StatusPass {
+		t.Errorf("observe.logs.retention of the trail's group after: %s, want PASS", a)
+	}
+	delete(changed, "observe.cis.metric_filters "+groups+"*")
+	delete(changed, "observe.logs.retention "+groups+"*")
 	if diff := cmp.Diff(want, changed); diff != "" {
 		t.Errorf("findings changed by the fixes (-want +got):\n%s", diff)
 	}
@@ -175,7 +192,7 @@ func TestLocalDemoJSON(t *testing.T) {
 	}
 	// The demo removes its alerts at the end, and proves nothing is left.
 	for _, want := range []string{"delete rule awsguard-root-sign-in", "delete topic arn:aws:sns:us-east-1:123456789012:awsguard-alerts",
-		"alerts: nothing observe created is left"} {
+		"delete trail", "delete log group", "alerts: nothing observe created is left"} {
 		if !slices.ContainsFunc(out.Teardown, func(c string) bool { return strings.HasPrefix(c, want) }) {
 			t.Errorf("teardown lacks %q:\n%s", want, strings.Join(out.Teardown, "\n"))
 		}

@@ -125,7 +125,9 @@ func TestLeastPrivilege(t *testing.T) {
 	st := doc.Statement.List[0]
 	st.Action = awsguard.StringList(acts...)
 	doc.Statement = awsguard.Statements{List: []awsguard.Statement{st}}
-	clitest.LeastPrivilegeAsUser(t, env, "exporter", doc, func(t *testing.T, _ *iam.Client, allowed bool) bool {
+	var admin *iam.Client
+	clitest.LeastPrivilegeAsUser(t, env, "exporter", doc, func(t *testing.T, a *iam.Client, allowed bool) bool {
+		admin = a
 		r := runSH(t, "-format", "json")
 		ok := r.Code == 0 && r.Stderr == ""
 		if allowed && !ok {
@@ -136,6 +138,49 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 		return ok
 	})
+
+	// -dry-run audits and sends nothing: its policy holds the audit's
+	// reads only, each of which the run above proved needed.
+	dry := clitest.PrintPolicy(t, "securityhub-export", run, "-dry-run")
+	clitest.PutUserPolicy(t, admin, "exporter", "least-privilege", asMoto(dry))
+	if r := runSH(t, "-dry-run"); r.Code != 0 || r.Stderr != "" || !strings.Contains(r.Stdout, `"Findings"`) {
+		t.Errorf("-dry-run with its printed policy %v: code %d, %s", clitest.Actions(dry), r.Code, r.Stderr)
+	}
+	// -report FILE audits nothing: securityhub:BatchImportFindings is all
+	// it needs (and the run above proved it needed).
+	rep := awsguard.NewReport(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), awsguard.Finding{Check: "iam.root.mfa", Status: awsguard.StatusFail,
+		Severity: awsguard.SeverityCritical, Account: awstest.DefaultAccount, Region: awsguard.RegionGlobal,
+		Resource: "arn:aws:iam::123456789012:root", Title: "The root user has no MFA", Controls: []string{"CIS:1.5"}})
+	path := filepath.Join(t.TempDir(), "report.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fromFile := clitest.PrintPolicy(t, "securityhub-export", run, "-report", path)
+	clitest.PutUserPolicy(t, admin, "exporter", "least-privilege", fromFile)
+	if r := runSH(t, "-report", path); r.Code != 0 || r.Stderr != "" {
+		t.Errorf("-report with its printed policy %v: code %d, %s", clitest.Actions(fromFile), r.Code, r.Stderr)
+	}
+}
+
+// asMoto renames CloudWatch's actions to the prefix moto evaluates them
+// under, monitoring:.
+func asMoto(doc *awsguard.PolicyDocument) *awsguard.PolicyDocument {
+	acts := clitest.Actions(doc)
+	for i, a := range acts {
+		if rest, ok := strings.CutPrefix(a, "cloudwatch:"); ok {
+			acts[i] = "monitoring:" + rest
+		}
+	}
+	out := *doc
+	st := out.Statement.List[0]
+	st.Action = awsguard.StringList(acts...)
+	out.Statement = awsguard.Statements{List: []awsguard.Statement{st}}
+	return &out
 }
 
 func TestBlackHoleEndpoint(t *testing.T) {
