@@ -133,6 +133,17 @@ func write(w io.Writer, format string, rec *ec2recover.Recovery, keyOut string) 
 	for _, a := range rec.Actions {
 		fmt.Fprintf(&b, "  [%s] %s\n", a.Outcome, a.String())
 	}
+	if len(rec.Permissions) > 0 {
+		n := map[string]int{}
+		for _, pc := range rec.Permissions {
+			n[pc.Result]++
+			if pc.Result == ec2recover.PermissionDenied {
+				fmt.Fprintf(&b, "  permission denied: %s (step %s, on %s)\n", pc.Action, pc.Step, pc.Resource)
+			}
+		}
+		fmt.Fprintf(&b, "permissions (EC2 DryRun checks): %d allowed, %d denied, %d not checked\n",
+			n[ec2recover.PermissionAllowed], n[ec2recover.PermissionDenied], n[ec2recover.PermissionNotChecked])
+	}
 	for _, warn := range rec.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", warn)
 	}

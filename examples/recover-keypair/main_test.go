@@ -53,8 +53,13 @@ func TestRecoverKeypair(t *testing.T) {
 		Strategy string `json:"strategy"`
 		Reason   string `json:"reason"`
 		Actions  []any  `json:"actions"`
+		// The EC2 DryRun checks: moto allows every one.
+		Permissions []struct {
+			Action, Result string
+		} `json:"permissions"`
 	}
-	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Strategy != "repair" || plan.Reason != "dry run" || len(plan.Actions) < 10 {
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Strategy != "repair" || plan.Reason != "dry run" || len(plan.Actions) < 10 ||
+		len(plan.Permissions) == 0 || plan.Permissions[0].Action != "ec2:CreateTags" || plan.Permissions[0].Result != "allowed" {
 		t.Errorf("dry run output %v: %s", err, out)
 	}
 	key := filepath.Join(dir, "key.pem")
