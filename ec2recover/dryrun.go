@@ -3,6 +3,7 @@ package ec2recover
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -203,3 +204,48 @@ func dryRunCreate(call, kind string, r *Record, f *Facts) (dryRunCall, string, s
 // dryRunPublicKey is the key material of the ImportKeyPair check (a dry
 // run generates no key).
 const dryRunPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH3r0mLlIsPUnS+bRUTM7OsqT6IBapk+8m2UXrAOdsTS ec2recover-dry-run"
+
+// DryRunActions returns the IAM actions a dry run of strategy s makes
+// (StrategyAuto: of any strategy), sorted: the preflight's reads, and the
+// mutating EC2 actions it checks with DryRun set (which EC2 evaluates as
+// the action itself). kms:DescribeKey is called only for a root encrypted
+// with a customer managed key; a denied ssm:DescribeInstanceInformation
+// reads as SSMUnknown.
+func DryRunActions(s Strategy) []string {
+	acts := []string{"ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeImages", "ec2:DescribeAddresses",
+		"autoscaling:DescribeAutoScalingInstances", "ssm:DescribeInstanceInformation", "kms:DescribeKey"}
+	if s == StrategyAuto || s == StrategyRepair {
+		acts = append(acts, "ec2:DescribeSubnets", "ssm:GetParameter")
+	}
+	strategies := []Strategy{s}
+	if s == StrategyAuto {
+		strategies = Strategies
+	}
+	f := &Facts{ImageID: "ami-00000000", InstanceType: "t3.micro", SubnetID: "subnet-00000000"}
+	for _, st := range strategies {
+		r := &Record{ID: "rk-000000000000", InstanceID: "i-00000000", Strategy: st, PriorState: "running", RootVolumeID: "vol-00000000",
+			RootDeviceName: "/dev/xvda", HelperImageID: "ami-00000000", HelperSubnetID: "subnet-00000000", HelperVPCID: "vpc-00000000",
+			HelperInstanceType: "t3.micro", HelperProfile: "p", HelperProfileOwned: true, KeyPairName: "k",
+			ElasticIPAllocationID: "eipalloc-00000000", LoginUser: "ec2-user"}
+		rec := &Recovery{}
+		switch st {
+		case StrategySSM:
+			planSSM(rec, r)
+		case StrategyUserData:
+			planUserData(rec, r)
+		case StrategyRepair:
+			planRepair(rec, r)
+		case StrategyRelaunch:
+			planRelaunch(rec, r)
+		}
+		for _, a := range rec.Actions {
+			for _, call := range strings.Split(a.Call, ",") {
+				if do, _, _ := dryRunFor(call, a.Kind, r, f); do != nil && !readCall(call) {
+					acts = append(acts, call)
+				}
+			}
+		}
+	}
+	slices.Sort(acts)
+	return slices.Compact(acts)
+}

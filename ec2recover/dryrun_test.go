@@ -152,6 +152,17 @@ func checkDryRunStrategies(t *testing.T, w *world) {
 			t.Errorf("%s: allowed %v (DryRun calls %v), want %v", tc.strategy, allowed, m.dryRuns, tc.checked)
 		}
 		t.Logf("%s: checked %v; not checked %v", tc.strategy, allowed, notChecked)
+		// DryRunActions (the example's -dry-run policy) lists the same
+		// mutating actions.
+		var listed []string
+		for _, a := range ec2recover.DryRunActions(tc.strategy) {
+			if strings.HasPrefix(a, "ec2:") && !readOnly(strings.TrimPrefix(a, "ec2:")) {
+				listed = append(listed, a)
+			}
+		}
+		if got, want := listed, slices.Sorted(slices.Values(allowed)); !slices.Equal(got, want) {
+			t.Errorf("%s: DryRunActions lists %v, the dry run checked %v", tc.strategy, got, want)
+		}
 		if tc.strategy == ec2recover.StrategyRelaunch && !slices.ContainsFunc(rec.Permissions, func(pc ec2recover.PermissionCheck) bool {
 			return pc.Action == "ec2:AssociateAddress" && pc.Resource == alloc
 		}) {

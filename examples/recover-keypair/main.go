@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/awsguard/awsguard/ec2recover"
 	"github.com/awsguard/awsguard/internal/cli"
 )
@@ -55,9 +57,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"instanceID": "-instance", "Options.Strategy": "-strategy", "Options.KeyType": "-key-type",
 		"Options.LoginUser": "-login-user", "Options.KeyFile": "-key-out",
 	}
-	c.Uses(reflect.TypeFor[ec2recover.RecoverEC2](), reflect.TypeFor[ec2recover.RecoverSSM](), reflect.TypeFor[ec2recover.RecoverIAM](),
-		reflect.TypeFor[ec2recover.RecoverAutoScaling](), reflect.TypeFor[ec2recover.RecoverKMS]())
 	c.Check = func() error {
+		// -print-policy: a dry run of a recovery needs the preflight's
+		// reads and the EC2 actions it checks with DryRun set; anything
+		// else every action of the interfaces.
+		if *dryRun && !*resume && !*rollback {
+			c.Uses(reflect.TypeFor[describeInstancesAPI]())
+			c.UsesActions(ec2recover.DryRunActions(ec2recover.Strategy(*strategy))...)
+		} else {
+			c.Uses(reflect.TypeFor[ec2recover.RecoverEC2](), reflect.TypeFor[ec2recover.RecoverSSM](), reflect.TypeFor[ec2recover.RecoverIAM](),
+				reflect.TypeFor[ec2recover.RecoverAutoScaling](), reflect.TypeFor[ec2recover.RecoverKMS]())
+		}
 		switch {
 		case *resume && *rollback:
 			return cli.Usagef("-resume and -rollback: choose one")
@@ -111,6 +121,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	})
+}
+
+// describeInstancesAPI is the first call of every recovery's preflight.
+type describeInstancesAPI interface {
+	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 }
 
 func write(w io.Writer, format string, rec *ec2recover.Recovery, keyOut string) error {
