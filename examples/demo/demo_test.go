@@ -86,7 +86,7 @@ func TestLocalDemoJSON(t *testing.T) {
 		t.Errorf("the demo left %v in its temporary directory", left)
 	}
 	for _, want := range []string{"(demo-web-server): recovery planned (dry run): strategy userdata, downtime: two stops and starts",
-		"(demo-web-server): recovered by the repair strategy", "did reattach vol-", "did terminate the helper",
+		"(demo-web-server): recovery applied with the repair strategy", "did reattach vol-", "did terminate the helper",
 		"(demo-web-server): new ed25519 key SHA256:", "(demo-web-server): the key is NOT verified inside the instance"} {
 		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.Contains(c, want) }) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
