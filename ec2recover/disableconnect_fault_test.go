@@ -16,9 +16,9 @@ import (
 )
 
 // DisableInstanceConnect under a fault at every API call (the kinds
-// taking turns: throttling, 500, cut connection, response lost after
-// success; every kind at every call with AWSGUARD_FULL_SWEEP=1, four
-// times as long), then
+// chosen as faultSweep does: a lost response and one of throttling, 500
+// and a cut connection at a mutating call, all four with
+// AWSGUARD_FULL_SWEEP=1; one of the three at a read), then
 // run again without faults: the re-run finishes, every instance reports
 // the agent removed, and the deny policy exists once, attached to the
 // group once. Each case starts from no deny policy.
@@ -71,31 +71,28 @@ func TestDisableInstanceConnectFaultSweep(t *testing.T) {
 	calls := probe.Calls()
 	t.Logf("%d calls: %v", len(calls), calls)
 
-	kinds := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
-	covered, failed := 0, 0
 	full := os.Getenv("AWSGUARD_FULL_SWEEP") == "1"
-	for k := 1; k <= len(calls); k++ {
-		for i, kind := range kinds {
-			if !full && i != (k-1)%len(kinds) {
-				continue
-			}
-			label := fmt.Sprintf("call %d (%s.%s) %s", k, calls[k-1].Service, calls[k-1].Operation, kind)
-			reset(label)
-			inj := fault.New(fault.Rule{Nth: k, Kind: kind})
-			_, err := ec2recover.DisableInstanceConnect(ctx, clients(inj.APIOption), ids, opts)
-			if n := len(inj.Injected()); n != 1 {
-				t.Errorf("%s: %d faults injected", label, n)
-				continue
-			}
-			covered++
-			if err != nil {
-				failed++
-			}
-			res, err := ec2recover.DisableInstanceConnect(ctx, clients(), ids, opts)
-			check(label, res, err)
+	points, mutating := sweepPoints(calls, 1, full)
+	covered, failed := 0, 0
+	for _, p := range points {
+		k, kind := p.k, p.kind
+		label := fmt.Sprintf("call %d (%s.%s) %s", k, calls[k-1].Service, calls[k-1].Operation, kind)
+		reset(label)
+		inj := fault.New(fault.Rule{Nth: k, Kind: kind})
+		_, err := ec2recover.DisableInstanceConnect(ctx, clients(inj.APIOption), ids, opts)
+		if n := len(inj.Injected()); n != 1 {
+			t.Errorf("%s: %d faults injected", label, n)
+			continue
 		}
+		covered++
+		if err != nil {
+			failed++
+		}
+		res, err := ec2recover.DisableInstanceConnect(ctx, clients(), ids, opts)
+		check(label, res, err)
 	}
-	t.Logf("DisableInstanceConnect fault sweep: %d fault points covered (%d calls, every kind at each: %v), %d runs failed and were run again", covered, len(calls), full, failed)
+	t.Logf("DisableInstanceConnect fault sweep: %d fault points covered at %d of %d calls (%d mutating; AWSGUARD_FULL_SWEEP %v), %d runs failed and were run again",
+		covered, countCalls(points), len(calls), mutating, full, failed)
 	if covered == 0 {
 		t.Fatal("the sweep covered no fault point")
 	}

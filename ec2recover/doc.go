@@ -144,7 +144,16 @@
 // # Dry run and idempotency
 //
 // With Options.DryRun, RecoverLostKeyPair returns the plan and makes read
-// calls only (no key is generated and no file is written). A finished
+// calls only (no key is generated and no file is written), plus EC2's own
+// permission checks: each mutating EC2 call of the plan whose resource
+// exists before the run (the instance, its root volume, subnet, image,
+// Elastic IP) is made with DryRun set, which changes nothing, and EC2's
+// answer is recorded in Recovery.Permissions: DryRunOperation is
+// PermissionAllowed, UnauthorizedOperation PermissionDenied. The calls on
+// what exists only during the run (the helper, the snapshot, the image)
+// and those of IAM and SSM, which have no dry run, are PermissionNotChecked.
+// A denied check fails the dry run with ErrPermissionMissing, naming each
+// action and its step, the plan still returned: a run would stop there. A finished
 // recovery leaves nothing behind but the key in authorized_keys (and the
 // snapshot when kept): running it again makes a new key and a new
 // recovery, appending the new key beside the first. Resume and Rollback

@@ -31,6 +31,10 @@ var (
 	// ErrKeyFileExists: WriteFile found a file at the path and was not
 	// allowed to overwrite it.
 	ErrKeyFileExists = errors.New("ec2recover: key file exists")
+	// ErrPermissionMissing: a dry run asked EC2 about the plan's calls
+	// (DryRun set) and EC2 denied at least one: the error names each
+	// action and its step, and Recovery.Permissions holds every answer.
+	ErrPermissionMissing = errors.New("ec2recover: dry run: permission missing")
 	// ErrUnexpectedState: the live state is one the step cannot act on
 	// (a root volume attached elsewhere, a device taken). Nothing more was
 	// changed; the error says what was found.

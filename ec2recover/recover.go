@@ -107,7 +107,8 @@ type Options struct {
 	// KeepOnFailure leaves a failed run as it stopped, for Resume or
 	// Rollback, instead of rolling it back at once.
 	KeepOnFailure bool
-	// DryRun returns the plan and changes nothing: only read calls.
+	// DryRun returns the plan and changes nothing: only read calls, and
+	// the mutating EC2 calls with DryRun set (see Recovery.Permissions).
 	DryRun bool
 	// Wait bounds the waits for instances, volumes, snapshots, the
 	// helper's agent and commands.
@@ -195,8 +196,11 @@ type Recovery struct {
 	SnapshotID string `json:"snapshot_id,omitempty"`
 	// CopyInstanceID is the relaunch's new instance.
 	CopyInstanceID string `json:"copy_instance_id,omitempty"`
-	Resumed        bool   `json:"resumed,omitempty"`
-	RolledBack     bool   `json:"rolled_back,omitempty"`
+	// Permissions are what a dry run learnt of the plan's mutating calls
+	// (EC2's own DryRun checks); empty outside a dry run.
+	Permissions []PermissionCheck `json:"permissions,omitempty"`
+	Resumed     bool              `json:"resumed,omitempty"`
+	RolledBack  bool              `json:"rolled_back,omitempty"`
 }
 
 var instanceIDRE = regexp.MustCompile(`^i-[0-9a-f]{8}([0-9a-f]{9})?$`)
@@ -247,7 +251,10 @@ func validate(c Clients, id string, o *Options) error {
 // private key is lost, by the least disruptive strategy possible (see the
 // package documentation). It reads the instance first (the preflight) and
 // refuses, changing nothing, when no strategy is possible (ErrRefused).
-// With Options.DryRun it returns the plan and makes only read calls.
+// With Options.DryRun it returns the plan and makes only read calls, and
+// the plan's mutating EC2 calls with DryRun set (EC2's permission check,
+// which changes nothing): a denied one fails the dry run with
+// ErrPermissionMissing, the plan and Recovery.Permissions still returned.
 func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFns ...func(*Options)) (*Recovery, error) {
 	var o Options
 	for _, fn := range optFns {
@@ -295,6 +302,31 @@ func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFn
 			return rec, err
 		}
 	}
+	r := planRecovery(rec, &f, &o, strategy)
+	if o.DryRun {
+		if err := rec.Apply(ctx, nil, awsguard.ApplyOptions{Logger: o.Logger}); err != nil {
+			return rec, err
+		}
+		return rec, checkPermissions(ctx, c.EC2, rec, r, &f)
+	}
+	// The key is safe on disk before anything in AWS changes.
+	if o.KeyFile != "" {
+		if err := rec.Key.WriteFile(o.KeyFile, o.OverwriteKeyFile); err != nil {
+			return rec, err
+		}
+	}
+	if err := saveRecord(ctx, o.Journal, r, o.Now); err != nil {
+		return rec, err
+	}
+	x := &executor{c: c, o: &o, r: r, rec: rec}
+	err = x.apply(ctx)
+	return rec, err
+}
+
+// planRecovery makes the recovery's journal record and adds the plan of
+// the chosen strategy to rec.
+func planRecovery(rec *Recovery, f *Facts, o *Options, strategy Strategy) *Record {
+	instanceID := rec.InstanceID
 	r := &Record{
 		Version: 1, ID: rec.ID, InstanceID: instanceID, Strategy: strategy, Phase: PhaseInProgress,
 		PriorState: f.InstanceState, AvailabilityZone: f.AvailabilityZone,
@@ -327,22 +359,7 @@ func RecoverLostKeyPair(ctx context.Context, c Clients, instanceID string, optFn
 		r.Reboot, r.TerminateOld, r.KeepImage = o.Reboot, o.TerminateOld, o.KeepImage
 		planRelaunch(rec, r)
 	}
-	if o.DryRun {
-		err := rec.Apply(ctx, nil, awsguard.ApplyOptions{Logger: o.Logger})
-		return rec, err
-	}
-	// The key is safe on disk before anything in AWS changes.
-	if o.KeyFile != "" {
-		if err := rec.Key.WriteFile(o.KeyFile, o.OverwriteKeyFile); err != nil {
-			return rec, err
-		}
-	}
-	if err := saveRecord(ctx, o.Journal, r, o.Now); err != nil {
-		return rec, err
-	}
-	x := &executor{c: c, o: &o, r: r, rec: rec}
-	err = x.apply(ctx)
-	return rec, err
+	return r
 }
 
 func newRecoveryID() string {

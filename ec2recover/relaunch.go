@@ -2,6 +2,8 @@ package ec2recover
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,6 +155,33 @@ func (x *executor) findCopies(ctx context.Context) ([]types.Instance, error) {
 	return is, nil
 }
 
+// copiesToTerminate are the recovery's copies still alive: those tagged
+// as its copy, and the one the journal names, which has lost its tags
+// when the run failed after unmark-copy.
+func (x *executor) copiesToTerminate(ctx context.Context) ([]string, error) {
+	tagged, err := x.findCopies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, c := range tagged {
+		ids = append(ids, aws.ToString(c.InstanceId))
+	}
+	if id := x.r.CopyInstanceID; id != "" && !slices.Contains(ids, id) {
+		c, err := describeInstance(ctx, x.c.EC2, id)
+		if errors.Is(err, ErrInstanceNotFound) {
+			return ids, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st := c.State.Name; st != types.InstanceStateNameTerminated && st != types.InstanceStateNameShuttingDown {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 func (x *executor) launchCopy(ctx context.Context) error {
 	r := x.r
 	copies, err := x.findCopies(ctx)
@@ -285,12 +314,11 @@ func (x *executor) rollbackRelaunch(ctx context.Context) ([]string, error) {
 			undone = append(undone, "started "+r.InstanceID)
 		}
 	}
-	copies, err := x.findCopies(ctx)
+	copies, err := x.copiesToTerminate(ctx)
 	if err != nil {
 		return undone, err
 	}
-	for _, c := range copies {
-		id := aws.ToString(c.InstanceId)
+	for _, id := range copies {
 		if _, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 			return undone, wrap(err, "terminate the copy %s", id)
 		}

@@ -129,6 +129,24 @@ func (w *world) checkNoImages(label string) {
 	}
 }
 
+// checkNoCopies asserts that no copy is alive (the target has no key
+// pair; a copy has the recovery's), tagged or not.
+func (w *world) checkNoCopies(label string) {
+	w.t.Helper()
+	all, err := w.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}}}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, r := range all.Reservations {
+		for _, i := range r.Instances {
+			if aws.ToString(i.KeyName) != "" {
+				w.t.Errorf("%s: copy %s left %s", label, aws.ToString(i.InstanceId), i.State.Name)
+			}
+		}
+	}
+}
+
 // checkRelaunched asserts a finished relaunch: the old instance stopped,
 // one running copy (terminated afterwards, to keep the state small) with
 // the original user data, no image, nothing tagged by the recovery.

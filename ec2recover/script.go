@@ -100,7 +100,9 @@ if [ "$LIVE" != 1 ]; then
   FOUND=""
   for part in "$DEVPATH" "$DEVPATH"p[0-9]* "$DEVPATH"[0-9]*; do
     [ -e "$part" ] || continue
-    t=$(blkid -o value -s TYPE "$part" 2>/dev/null) || continue
+    # No cache (-c /dev/null): a device name used before may still be
+    # cached with the file system it held then.
+    t=$(blkid -c /dev/null -o value -s TYPE "$part" 2>/dev/null) || continue
     case "$t" in
       xfs) opts="-o nouuid" ;;
       ext2|ext3|ext4) opts="" ;;

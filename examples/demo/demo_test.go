@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -47,6 +48,8 @@ func stable(resource string) string {
 // exactly the findings the fixes address turn from FAIL to PASS.
 func TestLocalDemoJSON(t *testing.T) {
 	awstest.New(t) // skips, or fails under AWSGUARD_REQUIRE_MOTO=1, without moto
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the recovered private key goes, and is deleted
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"-format", "json"}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
@@ -80,9 +83,15 @@ func TestLocalDemoJSON(t *testing.T) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
 		}
 	}
-	// The lost key pair: the plan is shown, and says it was not applied.
+	// The lost key pair: Auto's plan is shown, then the repair is applied,
+	// saying plainly that the key was not verified inside the instance;
+	// the private key's temporary file is gone.
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the demo left %v in its temporary directory", left)
+	}
 	for _, want := range []string{"(demo-web-server): recovery planned (dry run): strategy userdata, downtime: two stops and starts",
-		"(demo-web-server): plan shown, not applied"} {
+		"(demo-web-server): recovery applied with the repair strategy", "did reattach vol-", "did terminate the helper",
+		"(demo-web-server): new ed25519 key SHA256:", "(demo-web-server): the key is NOT verified inside the instance"} {
 		if !slices.ContainsFunc(out.Changes, func(c string) bool { return strings.Contains(c, want) }) {
 			t.Errorf("changes lack %q:\n%s", want, strings.Join(out.Changes, "\n"))
 		}

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/awsguard/awsguard/ec2recover"
 	"github.com/awsguard/awsguard/internal/cli"
 )
@@ -55,9 +57,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"instanceID": "-instance", "Options.Strategy": "-strategy", "Options.KeyType": "-key-type",
 		"Options.LoginUser": "-login-user", "Options.KeyFile": "-key-out",
 	}
-	c.Uses(reflect.TypeFor[ec2recover.RecoverEC2](), reflect.TypeFor[ec2recover.RecoverSSM](), reflect.TypeFor[ec2recover.RecoverIAM](),
-		reflect.TypeFor[ec2recover.RecoverAutoScaling](), reflect.TypeFor[ec2recover.RecoverKMS]())
 	c.Check = func() error {
+		// -print-policy: a dry run of a recovery needs the preflight's
+		// reads and the EC2 actions it checks with DryRun set; anything
+		// else every action of the interfaces.
+		if *dryRun && !*resume && !*rollback {
+			c.Uses(reflect.TypeFor[describeInstancesAPI]())
+			c.UsesActions(ec2recover.DryRunActions(ec2recover.Strategy(*strategy))...)
+		} else {
+			c.Uses(reflect.TypeFor[ec2recover.RecoverEC2](), reflect.TypeFor[ec2recover.RecoverSSM](), reflect.TypeFor[ec2recover.RecoverIAM](),
+				reflect.TypeFor[ec2recover.RecoverAutoScaling](), reflect.TypeFor[ec2recover.RecoverKMS]())
+		}
 		switch {
 		case *resume && *rollback:
 			return cli.Usagef("-resume and -rollback: choose one")
@@ -113,6 +123,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 }
 
+// describeInstancesAPI is the first call of every recovery's preflight.
+type describeInstancesAPI interface {
+	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+}
+
 func write(w io.Writer, format string, rec *ec2recover.Recovery, keyOut string) error {
 	if format == cli.FormatJSON {
 		return cli.WriteJSON(w, rec)
@@ -132,6 +147,17 @@ func write(w io.Writer, format string, rec *ec2recover.Recovery, keyOut string) 
 	}
 	for _, a := range rec.Actions {
 		fmt.Fprintf(&b, "  [%s] %s\n", a.Outcome, a.String())
+	}
+	if len(rec.Permissions) > 0 {
+		n := map[string]int{}
+		for _, pc := range rec.Permissions {
+			n[pc.Result]++
+			if pc.Result == ec2recover.PermissionDenied {
+				fmt.Fprintf(&b, "  permission denied: %s (step %s, on %s)\n", pc.Action, pc.Step, pc.Resource)
+			}
+		}
+		fmt.Fprintf(&b, "permissions (EC2 DryRun checks): %d allowed, %d denied, %d not checked\n",
+			n[ec2recover.PermissionAllowed], n[ec2recover.PermissionDenied], n[ec2recover.PermissionNotChecked])
 	}
 	for _, warn := range rec.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", warn)

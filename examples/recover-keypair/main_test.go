@@ -6,23 +6,25 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/internal/awstest"
 	"github.com/awsguard/awsguard/internal/cli"
+	"github.com/awsguard/awsguard/internal/clitest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
-func launch(t *testing.T) string {
+func launchIn(t *testing.T, env *awstest.Env) string {
 	t.Helper()
-	env := awstest.New(t)
-	env.SetEnv("", "")
 	out, err := ec2.NewFromConfig(env.Config()).RunInstances(context.Background(), &ec2.RunInstancesInput{
 		ImageId: aws.String("ami-760aaa0f"), InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &types.EbsBlockDevice{VolumeSize: aws.Int32(8)}}},
@@ -40,10 +42,13 @@ func runArgs(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// A dry run prints the plan; a repair writes the key 0600 and prints
-// nothing of it.
+// A dry run prints the plan; a repair, run as a user holding only the
+// policy -print-policy prints for it (moto enforcing authentication),
+// writes the key 0600 and prints nothing of it.
 func TestRecoverKeypair(t *testing.T) {
-	id := launch(t)
+	env := awstest.New(t)
+	env.SetEnv("", "")
+	id := launchIn(t, env)
 	dir := t.TempDir()
 	code, out, errOut := runArgs("-instance", id, "-strategy", "repair", "-dry-run", "-format", "json", "-poll-delay", "1ms")
 	if code != 0 {
@@ -53,11 +58,17 @@ func TestRecoverKeypair(t *testing.T) {
 		Strategy string `json:"strategy"`
 		Reason   string `json:"reason"`
 		Actions  []any  `json:"actions"`
+		// The EC2 DryRun checks: moto allows every one.
+		Permissions []struct {
+			Action, Result string
+		} `json:"permissions"`
 	}
-	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Strategy != "repair" || plan.Reason != "dry run" || len(plan.Actions) < 10 {
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Strategy != "repair" || plan.Reason != "dry run" || len(plan.Actions) < 10 ||
+		len(plan.Permissions) == 0 || plan.Permissions[0].Action != "ec2:CreateTags" || plan.Permissions[0].Result != "allowed" {
 		t.Errorf("dry run output %v: %s", err, out)
 	}
 	key := filepath.Join(dir, "key.pem")
+	asUser(t, env, "recoverer", clitest.PrintPolicy(t, "recover-keypair", run, "-instance", id, "-strategy", "repair", "-key-out", key))
 	code, out, errOut = runArgs("-instance", id, "-strategy", "repair", "-key-out", key, "-journal", filepath.Join(dir, "j.json"), "-poll-delay", "1ms")
 	if code != 0 {
 		t.Fatalf("repair: exit %d: %s", code, errOut)
@@ -83,31 +94,52 @@ func TestRecoverKeypair(t *testing.T) {
 	}
 }
 
-func TestRecoverKeypairUsage(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{nil, "-instance: required"},
-		{[]string{"-instance", "i-0123456789abcdef0"}, "-key-out: required"},
-		{[]string{"-resume"}, "-journal: required"},
-		{[]string{"-resume", "-rollback", "-journal", "j"}, "choose one"},
-	} {
-		code, _, errOut := runArgs(tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
-		}
+// asUser creates the IAM user user holding doc alone, enforces
+// authentication, and points the configuration chain at the emulator
+// with the user's key.
+func asUser(t *testing.T, env *awstest.Env, user string, doc *awsguard.PolicyDocument) {
+	t.Helper()
+	ctx := context.Background()
+	admin := iam.NewFromConfig(env.Config())
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
 	}
-	if code, _, _ := runArgs("-h"); code != 0 {
-		t.Errorf("-h: exit %d", code)
+	k, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
 	}
+	clitest.PutUserPolicy(t, admin, user, "recover-keypair", doc)
+	env.EnforceAuth()
+	env.SetEnv(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey))
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 }
 
-// A bad -strategy is named by its flag (exit 2), before any AWS call.
-func TestRecoverKeypairBadStrategy(t *testing.T) {
-	launch(t)
-	code, _, errOut := runArgs("-instance", "i-0123456789abcdef0", "-dry-run", "-strategy", "reboot")
-	if code != 2 || !strings.Contains(errOut, "-strategy \"reboot\"") {
-		t.Errorf("exit %d: %q", code, errOut)
+// recover-keypair -dry-run runs as a user holding exactly the dry-run
+// policy it prints (the preflight's reads, and the EC2 actions it checks
+// with DryRun set), and fails without any one of them: a denied DryRun
+// check is a failed dry run. Two actions of the printed policy are left
+// off the user's, because moto cannot show them needed:
+// ssm:DescribeInstanceInformation (moto does not implement it, and a
+// denial reads as "SSM unknown" anyway) and kms:DescribeKey (called only
+// for a root encrypted with a customer managed key).
+func TestLeastPrivilegeDryRun(t *testing.T) {
+	env := awstest.New(t)
+	id := launchIn(t, env)
+	doc := clitest.PrintPolicy(t, "recover-keypair", run, "-instance", id, "-strategy", "repair", "-dry-run")
+	for _, a := range []string{"ssm:DescribeInstanceInformation", "kms:DescribeKey"} {
+		if !slices.Contains(clitest.Actions(doc), a) {
+			t.Fatalf("the dry-run policy lacks %s: %v", a, clitest.Actions(doc))
+		}
+		doc = clitest.Without(doc, a)
 	}
+	clitest.LeastPrivilegeAsUser(t, env, "planner", doc, func(t *testing.T, _ *iam.Client, allowed bool) bool {
+		r := runRK(t, "-instance", id, "-strategy", "repair", "-dry-run", "-format", "json")
+		if allowed && r.Code != 0 {
+			t.Logf("with the printed policy: code %d, %s", r.Code, r.Stderr)
+		}
+		if !allowed && r.Code == 0 {
+			t.Logf("denied: code %d, stderr %q", r.Code, r.Stderr)
+		}
+		return r.Code == 0
+	})
 }
