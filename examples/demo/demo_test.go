@@ -169,7 +169,7 @@ func TestLocalDemoText(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{`Fixes applied:`, `- create group developers`, `- add carol to group developers`,
 		`Findings the fixes changed`, `PASS MEDIUM iam.password_policy account-password-policy The account password policy meets KISA (was FAIL)`,
-		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 42 findings`, `after: 42 findings`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
+		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: 42 findings`, `after: 49 findings`, `iam.key.leaked_activity`, `replayed from the demo's own log`, `delete user build-bot`, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

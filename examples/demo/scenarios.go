@@ -6,7 +6,7 @@ import (
 
 // scenarios lists the demo's concerns in the order they run. Each package
 // adds its own as it lands.
-var scenarios = []scenario{iamScenario, groupsScenario, rotateScenario, wafScenario, networkScenario, alertsScenario, recoverScenario}
+var scenarios = []scenario{iamScenario, groupsScenario, rotateScenario, leakScenario, wafScenario, networkScenario, alertsScenario, recoverScenario}
 
 // describe says in words what plan p did, one line per action done (or,
 // in a dry run, would do: "would ..."), or, when it had nothing to do,
