@@ -1,7 +1,8 @@
 // Package keyrotate rotates IAM access keys: directly, from a program or a
 // scheduled job ([RotateAccessKey], [RotateAccessKeys], [FinishRotation]),
 // and as the Secrets Manager four-step rotation Lambda; and it contains a
-// leaked key ([ContainLeakedKey], [ReleaseContainment]).
+// leaked key ([ContainLeakedKey], [ReleaseContainment], [ReplaceLeakedKey],
+// [DeleteLeakedKey]).
 //
 // The main call rotates a user's key, delivering the new key before the
 // old one is deactivated:
@@ -174,7 +175,8 @@
 // user), as is a key unknown in this account ([ErrKeyNotFound]: a key of
 // another account is contained with that account's credentials), a user
 // that does not list the key ([ErrKeyNotConfirmed]) and a temporary (ASIA)
-// key ([ErrInvalidInput]). Permissions: [ContainAPI] and [ReleaseAPI].
+// key ([ErrInvalidInput]). Permissions: [ContainAPI], [ReleaseAPI],
+// [ReplaceAPI] (and sts:GetCallerIdentity) and [DeleteLeakedAPI].
 //
 // [MeasureKeyActivity] measures what the key did: CloudTrail event
 // history (cloudtrail:LookupEvents filtered by AccessKeyId) over a window

@@ -188,7 +188,8 @@ func planReplace(l *containLive, w replaceWant) (*awsguard.Plan, error) {
 		held--
 	}
 	leaked := l.status != ""
-	if !l.rec.replaced() || l.keys[l.rec.ReplaceKeyID] == "" {
+	creating := !l.rec.replaced() || l.keys[l.rec.ReplaceKeyID] == ""
+	if creating {
 		if held >= 2 {
 			if !w.deleteLeaked || !leaked {
 				return nil, fmt.Errorf("%w: %s: confirm deleting the leaked key %s (DeleteLeaked) or delete the other one", ErrNoKeySlot, l.user, l.keyID)
@@ -200,7 +201,7 @@ func planReplace(l *containLive, w replaceWant) (*awsguard.Plan, error) {
 		add(ActionReplaceVerify, l.user, "wait until the new key authenticates as "+l.user, "the new key is delivered only once it works", false)
 		add(ActionReplaceDeliver, l.user, "deliver the new key", "before the quarantine is lifted", false)
 	}
-	if !w.keep && l.rec.ReplaceStage != replaceLifted {
+	if !w.keep && (l.rec.ReplaceStage != replaceLifted || creating) { // a new key's record must say lifted too
 		add(ActionReplaceLift, l.user, "lift the containment's quarantine and sessions deny from "+l.user, "the quarantine covers the whole user: the new key cannot work under it", true)
 	}
 	if w.deleteLeaked && leaked {

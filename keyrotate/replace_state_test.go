@@ -48,6 +48,7 @@ func TestPlanReplace(t *testing.T) {
 			append([]string{ActionReplaceDeleteOrphan}, append(create, ActionReplaceLift)...), nil},
 		{"delivered, lift left", rpLive(map[string]types.StatusType{stA: in, stC: act}, stC+" delivered at=x"), replaceWant{}, []string{ActionReplaceLift}, nil},
 		{"delivered key deleted since", rpLive(map[string]types.StatusType{stA: in}, stC+" delivered at=x"), replaceWant{}, append(create, ActionReplaceLift), nil},
+		{"lifted, new key deleted since", rpLive(map[string]types.StatusType{stA: in}, stC+" lifted at=x"), replaceWant{}, append(create, ActionReplaceLift), nil},
 		{"done", rpLive(map[string]types.StatusType{stA: in, stC: act}, stC+" lifted at=x"), replaceWant{}, nil, nil},
 		{"done, leaked deleted", rpLive(map[string]types.StatusType{stC: act}, stC+" lifted at=x"), replaceWant{deleteLeaked: true}, nil, nil},
 		{"leaked key active again", rpLive(map[string]types.StatusType{stA: act}, ""), replaceWant{}, nil, ErrNotContained},

@@ -84,9 +84,9 @@ func replaceWith(m *mailbox, more ...func(*keyrotate.ReplaceOptions)) []func(*ke
 // policies, the quarantine lifted, the leaked key Inactive; a re-run makes
 // no mutating call; the leaked key deleted on confirmation (and then
 // rejected); a release by user name never reactivates anything.
-func TestReplaceLeakedKey(t *testing.T) {
+func replaceLeakedKeyCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	w := newLeakWorld(t).containedAlone("leaky")
+	w := base.containedAlone("leaky-replaced")
 	contained := w.state()
 	m := &mailbox{}
 
@@ -157,9 +157,9 @@ func TestReplaceLeakedKey(t *testing.T) {
 // the replacement is refused and changes nothing; with it, the leaked key
 // goes first to make room and the other key is untouched; a kept
 // quarantine denies the new key as well.
-func TestReplaceNeedsSlot(t *testing.T) {
+func replaceNeedsSlotCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	w := newLeakWorld(t).seed("twokeys")
+	w := base.seed("twokeys")
 	if _, err := keyrotate.ContainLeakedKey(ctx, w.iam, w.leaked.AccessKeyID); err != nil {
 		t.Fatal(err)
 	}
@@ -190,9 +190,8 @@ func TestReplaceNeedsSlot(t *testing.T) {
 // never Active again, a key once delivered is still Active after the
 // fault, and a re-run completes with the last delivered key working and
 // the quarantine lifted.
-func TestReplaceFaultSweep(t *testing.T) {
+func replaceFaultSweepCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	base := newLeakWorld(t)
 	pw := base.containedAlone("rp-probe")
 	probe := fault.New()
 	if _, err := keyrotate.ReplaceLeakedKey(ctx, pw.replaceClients(probe), pw.user, pw.leaked.AccessKeyID, replaceWith(&mailbox{})...); err != nil {

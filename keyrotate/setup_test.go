@@ -466,8 +466,8 @@ func TestSetupFaultSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls := probe.Calls()
-		for _, kind := range smFaultKinds {
-			for k := 1; k <= len(calls); k++ {
+		for k := 1; k <= len(calls); k++ {
+			for _, kind := range faultKinds(calls[k-1].Service, calls[k-1].Operation) {
 				t.Run(fmt.Sprintf("key=%v/%s.%s#%d/%s", giveKey, calls[k-1].Service, calls[k-1].Operation, k, kind), func(t *testing.T) {
 					cfg := prepare()
 					inj := fault.New(fault.Rule{Nth: k, Kind: kind})
