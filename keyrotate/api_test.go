@@ -29,6 +29,8 @@ var operationAPIs = map[string][]reflect.Type{
 	"MeasureKeyActivity": {reflect.TypeFor[LookupEventsAPI]()},
 	"ContainLeakedKey":   {reflect.TypeFor[ContainAPI]()},
 	"ReleaseContainment": {reflect.TypeFor[ReleaseAPI]()},
+	"ReplaceLeakedKey":   {reflect.TypeFor[ReplaceAPI](), reflect.TypeFor[CallerIdentityAPI]()},
+	"DeleteLeakedKey":    {reflect.TypeFor[DeleteLeakedAPI]()},
 	"TeardownRotation":   {reflect.TypeFor[TeardownSecretsAPI](), reflect.TypeFor[TeardownIAMAPI](), reflect.TypeFor[TeardownLambdaAPI]()},
 }
 

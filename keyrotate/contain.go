@@ -85,8 +85,12 @@ type ReleaseOptions struct {
 	// Weakening); without it a release that would do so is refused with
 	// an *awsguard.WeakeningError and changes nothing.
 	AllowWeaken bool
-	Logger      *slog.Logger
-	Progress    func(awsguard.Progress)
+	// User, if set, names the key's user: the containment is read from
+	// the user's records, so the release works when the leaked key was
+	// deleted (DeleteLeakedKey, ReplaceOptions.DeleteLeaked).
+	User     string
+	Logger   *slog.Logger
+	Progress func(awsguard.Progress)
 }
 
 // Containment is what ContainLeakedKey and ReleaseContainment return: an
@@ -104,6 +108,9 @@ type Containment struct {
 	LastUsed *LastUse `json:"last_used,omitempty"`
 	// OtherKeys are the user's other keys, left untouched.
 	OtherKeys []string `json:"other_keys,omitempty"`
+	// NewKey is the key ReplaceLeakedKey created (its Secret redacts
+	// itself); nil for the other operations and when no key was created.
+	NewKey *AccessKey `json:"new_key,omitempty"`
 	// Summary says in one line what the run did or why it did nothing.
 	Summary string `json:"summary"`
 }
@@ -202,8 +209,10 @@ func containSummary(c *Containment, verb string) string {
 		return "failed: see the error; done: " + strings.Join(doneActions(c.Actions), "; ")
 	case len(c.Actions) == 0 && verb == "contained":
 		return c.KeyID + " of " + c.User + " is already contained: nothing to do"
-	case len(c.Actions) == 0:
+	case len(c.Actions) == 0 && verb == "released":
 		return "no containment of " + c.KeyID + " to release: nothing to do"
+	case len(c.Actions) == 0:
+		return c.KeyID + " of " + c.User + " is already " + verb + ": nothing to do"
 	case c.DryRun:
 		return fmt.Sprintf("dry run: %d actions planned, none taken", len(c.Actions))
 	}

@@ -37,20 +37,8 @@ func readContain(ctx context.Context, api ContainReadAPI, keyID string, login fu
 	if u := lu.AccessKeyLastUsed; u != nil && u.LastUsedDate != nil {
 		c.LastUsed = &LastUse{Date: aws.ToTime(u.LastUsedDate), Service: aws.ToString(u.ServiceName), Region: aws.ToString(u.Region)}
 	}
-	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	l, err := readContainUser(ctx, api, user, keyID, false, c)
 	if err != nil {
-		return nil, fmt.Errorf("keyrotate: get user %s: %w", user, err)
-	}
-	l := &containLive{keyID: keyID, user: user, arn: aws.ToString(u.User.Arn), attached: map[string]bool{}}
-	c.UserARN = l.arn
-	if err := l.readKeys(ctx, api, c); err != nil {
-		return nil, err
-	}
-	c.KeyStatus = string(l.status)
-	if err := l.readPolicies(ctx, api); err != nil {
-		return nil, err
-	}
-	if l.rec, err = readContainRecord(ctx, api, user); err != nil {
 		return nil, err
 	}
 	if l.login, err = login(ctx, user); err != nil {
@@ -59,9 +47,35 @@ func readContain(ctx context.Context, api ContainReadAPI, keyID string, login fu
 	return l, nil
 }
 
+// readContainUser reads the containment state of keyID on user. With
+// byUser (the caller named the user, the key may be gone), a key the
+// user's records name but IAM no longer lists is a deleted key (status
+// ""); otherwise a key the user does not list is ErrKeyNotConfirmed.
+func readContainUser(ctx context.Context, api ContainReadAPI, user, keyID string, byUser bool, c *Containment) (*containLive, error) {
+	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	if err != nil {
+		return nil, fmt.Errorf("keyrotate: get user %s: %w", user, err)
+	}
+	c.User = user
+	l := &containLive{keyID: keyID, user: user, arn: aws.ToString(u.User.Arn), attached: map[string]bool{}, keys: map[string]types.StatusType{}}
+	c.UserARN = l.arn
+	if l.rec, err = readContainRecord(ctx, api, user); err != nil {
+		return nil, err
+	}
+	if err := l.readKeys(ctx, api, c, byUser && l.rec.KeyID == keyID); err != nil {
+		return nil, err
+	}
+	c.KeyStatus = string(l.status)
+	if err := l.readPolicies(ctx, api); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
 // readKeys finds the leaked key among the user's keys: the confirmation
-// that the user GetAccessKeyLastUsed names holds it.
-func (l *containLive) readKeys(ctx context.Context, api ContainReadAPI, c *Containment) error {
+// that the user GetAccessKeyLastUsed names holds it. With mayBeGone a
+// missing key is a deleted one.
+func (l *containLive) readKeys(ctx context.Context, api ContainReadAPI, c *Containment, mayBeGone bool) error {
 	found := false
 	var ids []string
 	kp := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(l.user)})
@@ -73,6 +87,7 @@ func (l *containLive) readKeys(ctx context.Context, api ContainReadAPI, c *Conta
 		for _, k := range page.AccessKeyMetadata {
 			id := aws.ToString(k.AccessKeyId)
 			ids = append(ids, id+" ("+string(k.Status)+")")
+			l.keys[id] = k.Status
 			if id == l.keyID {
 				l.status, found = k.Status, true
 				continue
@@ -80,7 +95,7 @@ func (l *containLive) readKeys(ctx context.Context, api ContainReadAPI, c *Conta
 			c.OtherKeys = append(c.OtherKeys, id)
 		}
 	}
-	if !found {
+	if !found && !mayBeGone {
 		c.Reason = awsguard.ReasonRefused
 		return fmt.Errorf("%w: %s lists %v, not %s; nothing was changed", ErrKeyNotConfirmed, l.user, ids, l.keyID)
 	}
@@ -191,7 +206,10 @@ func (r *containRun) do(ctx context.Context, a *awsguard.Action) error {
 // ReleaseOptions.AllowWeaken), and removes the records. A key that was
 // Inactive before containment stays Inactive. A console password that
 // containment deleted cannot be restored: the plan's Warnings say so, and
-// the user needs a new one. A second call finds nothing to remove.
+// the user needs a new one. A second call finds nothing to remove. After
+// ReplaceLeakedKey the leaked key is never reactivated; with
+// ReleaseOptions.User the release works from the user's records even
+// when the leaked key was deleted.
 //
 // Permissions: iam:GetAccessKeyLastUsed, iam:GetUser, iam:ListAccessKeys,
 // iam:ListUserTags, iam:ListAttachedUserPolicies, iam:ListUserPolicies,
@@ -207,8 +225,17 @@ func ReleaseContainment(ctx context.Context, api ReleaseAPI, accessKeyID string,
 		return nil, err
 	}
 	c := &Containment{Plan: awsguard.Plan{Operation: op, Resource: accessKeyID, DryRun: o.DryRun, Actions: []awsguard.Action{}}, KeyID: accessKeyID}
-	noLogin := func(context.Context, string) (bool, error) { return false, nil }
-	l, err := readContain(ctx, api, accessKeyID, noLogin, c)
+	var l *containLive
+	var err error
+	if o.User != "" {
+		if err := validateUser(op, "ReleaseOptions.User", o.User); err != nil {
+			return nil, err
+		}
+		l, err = readContainUser(ctx, api, o.User, accessKeyID, true, c)
+	} else {
+		noLogin := func(context.Context, string) (bool, error) { return false, nil }
+		l, err = readContain(ctx, api, accessKeyID, noLogin, c)
+	}
 	if err != nil {
 		return c, err
 	}

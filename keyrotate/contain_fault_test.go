@@ -3,6 +3,7 @@ package keyrotate_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -31,26 +32,42 @@ func callNames(inj *fault.Injector) []string {
 	return out
 }
 
-var sweepKinds = []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
+// fullSweep, set by AWSGUARD_FULL_SWEEP=1, injects every kind of fault
+// at every call of every sweep (about three times as long).
+var fullSweep = os.Getenv("AWSGUARD_FULL_SWEEP") == "1"
 
-// kindsFor returns the faults to inject into a call: every kind into a
-// mutating call; one into a read, where every kind has the same effect
-// (the read takes no effect and the run stops), to keep the sweep short.
-func kindsFor(call string) []fault.Kind {
-	if op := strings.TrimPrefix(call, "IAM."); strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") {
+// faultKinds returns the faults a sweep injects into a call of service.
+// A read takes no effect whatever the fault, and every kind ends the run
+// (or a poll retries it): one kind. A mutating call gets the three
+// distinct effects: an API error that took no effect (server-error; a
+// throttle is the same effect), a cut connection that took no effect
+// (connection-reset), and one that did (response-lost; both come back as
+// the same error). AWSGUARD_FULL_SWEEP=1 injects all four everywhere.
+func faultKinds(service, op string) []fault.Kind {
+	all := []fault.Kind{fault.Throttle, fault.ServerError, fault.ConnectionReset, fault.ResponseLost}
+	switch {
+	case fullSweep:
+		return all
+	case strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Lookup"):
 		return []fault.Kind{fault.ServerError}
 	}
-	return sweepKinds
+	return all[1:]
 }
 
-// Every call of ContainLeakedKey fails in turn, with each kind of fault:
+// kindsFor is faultKinds of a call named "Service.Operation".
+func kindsFor(call string) []fault.Kind {
+	svc, op, _ := strings.Cut(call, ".")
+	return faultKinds(svc, op)
+}
+
+// Every call of ContainLeakedKey fails in turn, with the kinds of fault
+// faultKinds gives it:
 // once deactivated the key is never Active again, a re-run completes the
 // containment, a third run makes no mutating call, and a release restores
 // the user (the key stays Inactive only when the fault lost the record of
 // its deactivation, the documented safe side).
-func TestContainFaultSweep(t *testing.T) {
+func containFaultSweepCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	base := newLeakWorld(t)
 	probeW := base.seed("probe")
 	probe := fault.New()
 	if _, err := keyrotate.ContainLeakedKey(ctx, probeW.faulty(probe), probeW.leaked.AccessKeyID, leakAll); err != nil {
@@ -133,9 +150,8 @@ func checkContainConverges(t *testing.T, w *leakWorld, label string, before user
 
 // Every call of ReleaseContainment fails in turn: a re-run finishes the
 // release, and the user is restored.
-func TestReleaseFaultSweep(t *testing.T) {
+func releaseFaultSweepCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	base := newLeakWorld(t)
 	allow := func(o *keyrotate.ReleaseOptions) { o.AllowWeaken = true }
 	contained := func(user string) (*leakWorld, userState) {
 		w := base.seed(user)

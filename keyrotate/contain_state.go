@@ -28,6 +28,12 @@ const (
 	// TagContainLogin records that containment deleted the user's console
 	// password. Written before the deletion. A release cannot restore it.
 	TagContainLogin = "awsguard:contain:login"
+	// TagContainReplace records ReplaceLeakedKey's progress: "intent
+	// keys=ID,ID" (the user's keys before the new one is created), then
+	// "NEWKEYID pending" (created, not yet delivered), "NEWKEYID
+	// delivered", and "NEWKEYID lifted" (the quarantine and the sessions
+	// deny were removed so the new key works).
+	TagContainReplace = "awsguard:contain:replace"
 )
 
 // SessionsPolicyName is the name of the inline policy that denies every
@@ -54,6 +60,25 @@ const (
 	ActionContainSessions = "contain-revoke-sessions"
 	// ActionContainLogin records and deletes the console password.
 	ActionContainLogin = "contain-delete-login-profile"
+	// ActionReplaceDeleteOrphan deletes a key an interrupted replacement
+	// created and never delivered (its secret is lost).
+	ActionReplaceDeleteOrphan = "replace-delete-orphan"
+	// ActionReplaceDeleteLeaked deletes the leaked key (only when the
+	// caller confirms it is no longer needed as evidence).
+	ActionReplaceDeleteLeaked = "replace-delete-leaked-key"
+	// ActionReplaceCreate records the intent, creates the new key and
+	// records it pending.
+	ActionReplaceCreate = "replace-create-key"
+	// ActionReplaceVerify polls sts:GetCallerIdentity signed with the new
+	// key until it authenticates as the user.
+	ActionReplaceVerify = "replace-verify-key"
+	// ActionReplaceDeliver hands the new key to ReplaceOptions.Deliver and
+	// records it delivered.
+	ActionReplaceDeliver = "replace-deliver-key"
+	// ActionReplaceLift deletes the sessions deny and detaches the
+	// quarantine policy that containment added, so the new key works, and
+	// records it: weakening.
+	ActionReplaceLift = "replace-lift-quarantine"
 	// ActionReleaseQuarantine detaches the recorded quarantine policy.
 	ActionReleaseQuarantine = "release-detach-quarantine"
 	// ActionReleaseSessions deletes the recorded inline policy.
@@ -65,15 +90,21 @@ const (
 )
 
 var containCalls = map[string]string{
-	ActionContainDeactivate: "iam:UpdateAccessKey",
-	ActionContainRecordKey:  "iam:TagUser",
-	ActionContainQuarantine: "iam:TagUser,iam:AttachUserPolicy",
-	ActionContainSessions:   "iam:TagUser,iam:PutUserPolicy",
-	ActionContainLogin:      "iam:TagUser,iam:DeleteLoginProfile",
-	ActionReleaseQuarantine: "iam:DetachUserPolicy",
-	ActionReleaseSessions:   "iam:DeleteUserPolicy",
-	ActionReleaseReactivate: "iam:UpdateAccessKey",
-	ActionReleaseClear:      "iam:UntagUser",
+	ActionContainDeactivate:   "iam:UpdateAccessKey",
+	ActionContainRecordKey:    "iam:TagUser",
+	ActionContainQuarantine:   "iam:TagUser,iam:AttachUserPolicy",
+	ActionContainSessions:     "iam:TagUser,iam:PutUserPolicy",
+	ActionContainLogin:        "iam:TagUser,iam:DeleteLoginProfile",
+	ActionReplaceDeleteOrphan: "iam:DeleteAccessKey",
+	ActionReplaceDeleteLeaked: "iam:DeleteAccessKey",
+	ActionReplaceCreate:       "iam:TagUser,iam:CreateAccessKey",
+	ActionReplaceVerify:       "sts:GetCallerIdentity",
+	ActionReplaceDeliver:      "iam:TagUser",
+	ActionReplaceLift:         "iam:DeleteUserPolicy,iam:DetachUserPolicy,iam:TagUser",
+	ActionReleaseQuarantine:   "iam:DetachUserPolicy",
+	ActionReleaseSessions:     "iam:DeleteUserPolicy",
+	ActionReleaseReactivate:   "iam:UpdateAccessKey",
+	ActionReleaseClear:        "iam:UntagUser",
 }
 
 // ContainState names what ContainLeakedKey and ReleaseContainment find on
@@ -93,6 +124,9 @@ const (
 	ContainComplete
 	// ContainOtherKey: the user's records name another key: refused.
 	ContainOtherKey
+	// ContainReplaced: ReplaceLeakedKey delivered a new key; the leaked
+	// key stays Inactive (or is deleted) and is never reactivated.
+	ContainReplaced
 
 	numContainStates // the number of states; not a state
 )
@@ -102,6 +136,7 @@ var containStateNames = [numContainStates]string{
 	ContainPartial:  "partial",
 	ContainComplete: "complete",
 	ContainOtherKey: "other-key",
+	ContainReplaced: "replaced",
 }
 
 // ContainStates lists every containment state, in order.
@@ -130,8 +165,26 @@ type containRecord struct {
 	PolicyARN   string
 	Sessions    bool
 	Login       bool
-	tagKeys     []string
+	// ReplaceKeyID and ReplaceStage are what TagContainReplace says
+	// ("intent", "pending", "delivered", "lifted"); IntentKeys are the
+	// keys the user held before the new one was created.
+	ReplaceKeyID, ReplaceStage string
+	IntentKeys                 []string
+	tagKeys                    []string
 }
+
+// replaced reports whether the records say a new key was delivered.
+func (r *containRecord) replaced() bool {
+	return r.ReplaceStage == replaceDelivered || r.ReplaceStage == replaceLifted
+}
+
+// The stages of TagContainReplace.
+const (
+	replaceIntent    = "intent"
+	replacePending   = "pending"
+	replaceDelivered = "delivered"
+	replaceLifted    = "lifted"
+)
 
 func (r *containRecord) any() bool { return len(r.tagKeys) > 0 }
 
@@ -150,19 +203,35 @@ func (r *containRecord) addTag(k, v string) {
 		r.Sessions = true
 	case TagContainLogin:
 		r.Login = true
+	case TagContainReplace:
+		r.addReplace(strings.Fields(v))
 	default:
 		return
 	}
 	r.tagKeys = append(r.tagKeys, k)
 }
 
+func (r *containRecord) addReplace(f []string) {
+	if len(f) > 1 && f[0] == replaceIntent {
+		r.ReplaceStage = replaceIntent
+		if ks, ok := strings.CutPrefix(f[1], "keys="); ok && ks != "" {
+			r.IntentKeys = strings.Split(ks, ",")
+		}
+		return
+	}
+	if len(f) > 1 {
+		r.ReplaceKeyID, r.ReplaceStage = f[0], f[1]
+	}
+}
+
 // containLive is the state a containment plan is made from.
 type containLive struct {
 	keyID, user, arn string
-	status           types.StatusType // the leaked key's status
-	attached         map[string]bool  // managed policies attached to the user
-	inline           bool             // SessionsPolicyName exists
-	login            bool             // a console password exists (read only when asked)
+	status           types.StatusType            // the leaked key's status; "" when deleted
+	keys             map[string]types.StatusType // every key of the user
+	attached         map[string]bool             // managed policies attached to the user
+	inline           bool                        // SessionsPolicyName exists
+	login            bool                        // a console password exists (read only when asked)
 	rec              containRecord
 }
 
@@ -181,6 +250,8 @@ func classifyContain(l *containLive, w containWant) ContainState {
 		return ContainOtherKey
 	case !l.rec.any():
 		return ContainNone
+	case l.rec.replaced():
+		return ContainReplaced
 	case len(planContain(l, w).Actions) == 0:
 		return ContainComplete
 	}
@@ -200,10 +271,11 @@ func planContain(l *containLive, w containWant) *awsguard.Plan {
 	if l.rec.KeyID == "" {
 		add(ActionContainRecordKey, l.user, "record on "+l.user+": "+l.keyRecord(w.now), "a re-run and a release read what was done from the user's tags")
 	}
-	if !l.attached[w.policyARN] {
+	lifted := l.rec.ReplaceStage == replaceLifted // the replacement released the user
+	if !lifted && !l.attached[w.policyARN] {
 		add(ActionContainQuarantine, w.policyARN, "attach "+w.policyARN+" to "+l.user, "the quarantine policy is not attached")
 	}
-	if w.revokeSessions && !l.inline {
+	if !lifted && w.revokeSessions && !l.inline {
 		add(ActionContainSessions, l.user, "deny sessions of "+l.user+" issued before "+w.now.UTC().Format(time.RFC3339), "sessions minted with the key outlive its deactivation")
 	}
 	if w.disableConsole && l.login {
@@ -225,7 +297,7 @@ func planRelease(l *containLive) *awsguard.Plan {
 	if l.rec.Sessions && l.inline {
 		add(ActionReleaseSessions, l.user, "delete inline policy "+SessionsPolicyName+" of "+l.user, "containment put it", false)
 	}
-	if l.rec.Deactivated && l.status == types.StatusTypeInactive {
+	if l.rec.Deactivated && l.status == types.StatusTypeInactive && !l.rec.replaced() {
 		add(ActionReleaseReactivate, l.keyID, "reactivate leaked key "+l.keyID+" of "+l.user, "containment deactivated it", true)
 	}
 	if l.rec.any() {

@@ -20,7 +20,7 @@ func ctLive(status types.StatusType, attached []string, inline, login bool, tags
 	for _, a := range attached {
 		l.attached[a] = true
 	}
-	for _, k := range []string{TagContainKey, TagContainPolicy, TagContainSessions, TagContainLogin} {
+	for _, k := range []string{TagContainKey, TagContainPolicy, TagContainSessions, TagContainLogin, TagContainReplace} {
 		if v, ok := tags[k]; ok {
 			l.rec.addTag(k, v)
 		}
@@ -32,6 +32,15 @@ var ctAll = containWant{policyARN: ctQ, revokeSessions: true, disableConsole: tr
 
 var ctDone = map[string]string{
 	TagContainKey: stA + " deactivated at=x", TagContainPolicy: ctQ, TagContainSessions: "s", TagContainLogin: "deleted",
+}
+
+// ctReplaced is ctDone with a replacement record at stage.
+func ctReplaced(stage string) map[string]string {
+	m := map[string]string{TagContainReplace: stB + " " + stage + " at=x"}
+	for k, v := range ctDone {
+		m[k] = v
+	}
+	return m
 }
 
 // The classifier and the containment plan, for every state, with no AWS.
@@ -56,6 +65,8 @@ func TestClassifyAndPlanContain(t *testing.T) {
 		{"complete", ctLive(types.StatusTypeInactive, []string{ctQ}, true, false, ctDone), ctAll, ContainComplete, nil},
 		{"other key", ctLive(types.StatusTypeActive, nil, false, false, map[string]string{TagContainKey: stB + " deactivated"}), ctAll, ContainOtherKey,
 			[]string{ActionContainDeactivate, ActionContainQuarantine, ActionContainSessions}},
+		{"replaced and lifted: no re-quarantine", ctLive(types.StatusTypeInactive, nil, false, false, ctReplaced(replaceLifted)), ctAll, ContainReplaced, nil},
+		{"replaced, quarantine kept", ctLive(types.StatusTypeInactive, []string{ctQ}, true, false, ctReplaced(replaceDelivered)), ctAll, ContainReplaced, nil},
 	}
 	seen := map[ContainState]bool{}
 	for _, tt := range cases {
@@ -100,6 +111,8 @@ func TestPlanRelease(t *testing.T) {
 		{"key already active again", ctLive(types.StatusTypeActive, []string{ctQ}, false, false, map[string]string{TagContainKey: stA + " deactivated", TagContainPolicy: ctQ}),
 			[]string{ActionReleaseQuarantine, ActionReleaseClear}, false},
 		{"no record", ctLive(types.StatusTypeInactive, []string{ctQ}, true, false, nil), nil, false},
+		{"replaced: the leaked key is never reactivated", ctLive(types.StatusTypeInactive, nil, false, false, ctReplaced(replaceLifted)),
+			[]string{ActionReleaseClear}, false},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +160,12 @@ func TestDocContainTables(t *testing.T) {
 	}
 	var states, actions []string
 	for _, m := range regexp.MustCompile(`(?m)^\t([a-z][a-z-]*) {2,}(\S*)`).FindAllStringSubmatch(sec, -1) {
+		if strings.HasPrefix(m[1], "replace-") {
+			if containCalls[m[1]] != m[2] {
+				t.Errorf("%s: doc says call %q, code %q", m[1], m[2], containCalls[m[1]])
+			}
+			continue
+		}
 		if strings.HasPrefix(m[1], "contain-") {
 			actions = append(actions, m[1])
 			if containCalls[m[1]] != m[2] {

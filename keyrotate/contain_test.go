@@ -44,6 +44,38 @@ func newLeakWorld(t *testing.T) *leakWorld {
 	return w
 }
 
+// with returns the world for subtest t: the same emulator and users.
+func (w *leakWorld) with(t *testing.T) *leakWorld {
+	c := *w
+	c.t = t
+	return &c
+}
+
+// TestLeakedKeysOnMoto runs the leaked-key tests on one emulator state
+// (a reset and the enforcement of authentication cost seconds each), in
+// parallel: each case works on users of its own.
+func TestLeakedKeysOnMoto(t *testing.T) {
+	base := newLeakWorld(t)
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, *leakWorld)
+	}{
+		{"ContainLeakedKey", containLeakedKeyCase},
+		{"ReleaseKeepsWhatWasThere", releaseKeepsWhatWasThereCase},
+		{"ContainRefusals", containRefusalsCase},
+		{"ContainFaultSweep", containFaultSweepCase},
+		{"ReleaseFaultSweep", releaseFaultSweepCase},
+		{"ReplaceLeakedKey", replaceLeakedKeyCase},
+		{"ReplaceNeedsSlot", replaceNeedsSlotCase},
+		{"ReplaceFaultSweep", replaceFaultSweepCase},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, base.with(t))
+		})
+	}
+}
+
 // seed creates user with an administrator policy, two keys (the first is
 // the leaked one) and a console password.
 func (w *leakWorld) seed(user string) *leakWorld {
@@ -144,9 +176,8 @@ var leakAll = func(o *keyrotate.ContainOptions) { o.RevokeSessions, o.DisableCon
 // Containment on moto: the leaked key can no longer create users or keys,
 // the other key and other users are untouched, a re-run makes no mutating
 // call, and a release restores the user exactly (but the password).
-func TestContainLeakedKey(t *testing.T) {
+func containLeakedKeyCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	base := newLeakWorld(t)
 	w := base.seed("leaky")
 	by := base.seed("bystander")
 	before, byBefore := w.state(), by.state()
@@ -237,9 +268,9 @@ func TestContainLeakedKey(t *testing.T) {
 
 // A key that was Inactive before containment stays Inactive after release,
 // and a quarantine policy attached before containment stays attached.
-func TestReleaseKeepsWhatWasThere(t *testing.T) {
+func releaseKeepsWhatWasThereCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	w := newLeakWorld(t).seed("leaky")
+	w := base.seed("leaky-kept")
 	q := "arn:aws:iam::aws:policy/" + keyrotate.QuarantinePolicyName
 	if _, err := w.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(w.user), AccessKeyId: aws.String(w.leaked.AccessKeyID), Status: types.StatusTypeInactive}); err != nil {
 		t.Fatal(err)
@@ -262,9 +293,9 @@ func TestReleaseKeepsWhatWasThere(t *testing.T) {
 }
 
 // Refusals: bad input, unknown key, nothing changed.
-func TestContainRefusals(t *testing.T) {
+func containRefusalsCase(t *testing.T, base *leakWorld) {
 	ctx := context.Background()
-	w := newLeakWorld(t).seed("leaky")
+	w := base.seed("leaky-refused")
 	before := w.state()
 	for _, id := range []string{"", "ASIAAAAAAAAAAAAAAAAA", "akiaaaaaaaaaaaaaaaaa", "AKIA123"} {
 		if _, err := keyrotate.ContainLeakedKey(ctx, w.iam, id); !errors.Is(err, keyrotate.ErrInvalidInput) {

@@ -1,7 +1,8 @@
 // Package keyrotate rotates IAM access keys: directly, from a program or a
 // scheduled job ([RotateAccessKey], [RotateAccessKeys], [FinishRotation]),
 // and as the Secrets Manager four-step rotation Lambda; and it contains a
-// leaked key ([ContainLeakedKey], [ReleaseContainment]).
+// leaked key ([ContainLeakedKey], [ReleaseContainment], [ReplaceLeakedKey],
+// [DeleteLeakedKey]).
 //
 // The main call rotates a user's key, delivering the new key before the
 // old one is deactivated:
@@ -134,6 +135,7 @@
 //	partial            some                           carries out the missing steps                    undoes what the records name
 //	complete           all steps in effect            nothing (already compliant)                      undoes what the records name
 //	other-key          name another key of the user   refuses (ErrContainedOtherKey)                   refuses (ErrContainedOtherKey)
+//	replaced           a new key delivered            keeps the leaked key Inactive, nothing else      undoes what is left, never reactivates the key
 //
 // [ReleaseContainment] (a false alarm) undoes exactly what the records
 // name: it detaches the policy and deletes the sessions policy containment
@@ -146,11 +148,35 @@
 // UpdateAccessKey and TagUser: the re-run records it as was-inactive, the
 // safe side): reactivate it by hand if it was a false alarm.
 //
+// The quarantine policy and the sessions deny cover the whole user, so a
+// new key for the same user cannot work while the user is contained.
+// [ReplaceLeakedKey] (user and key named: the key may already be gone)
+// replaces the key and releases the user, in this order:
+//
+//	Action                     Call                                                  What it does
+//	replace-delete-orphan      iam:DeleteAccessKey                                   deletes a key an interrupted run created and never delivered
+//	replace-delete-leaked-key  iam:DeleteAccessKey                                   DeleteLeaked, when the user holds two keys: makes room
+//	replace-create-key         iam:TagUser,iam:CreateAccessKey                       records "intent keys=...", creates the key, records "NEWKEYID pending"
+//	replace-verify-key         sts:GetCallerIdentity                                 waits until the new key authenticates as the user
+//	replace-deliver-key        iam:TagUser                                           ReplaceOptions.Deliver, then records "NEWKEYID delivered"
+//	replace-lift-quarantine    iam:DeleteUserPolicy,iam:DetachUserPolicy,iam:TagUser  weakening: removes what containment added, records "NEWKEYID lifted"
+//	replace-delete-leaked-key  iam:DeleteAccessKey                                   DeleteLeaked: the leaked key, last
+//
+// The leaked key stays Inactive throughout. A key recorded pending (or,
+// after an intent record, a key the user did not hold before) was never
+// delivered: while the user is still quarantined nothing can work with
+// it, so a re-run deletes it and delivers a fresh one. Lifting is
+// weakening (ReplaceOptions.AllowWeaken) unless KeepQuarantine keeps it.
+// [DeleteLeakedKey] deletes the leaked key alone once the caller confirms
+// it is no longer needed as evidence; ReleaseOptions.User releases from
+// the user's records when the key is gone.
+//
 // A key of the root user is refused ([ErrRootKey]: delete it as the root
 // user), as is a key unknown in this account ([ErrKeyNotFound]: a key of
 // another account is contained with that account's credentials), a user
 // that does not list the key ([ErrKeyNotConfirmed]) and a temporary (ASIA)
-// key ([ErrInvalidInput]). Permissions: [ContainAPI] and [ReleaseAPI].
+// key ([ErrInvalidInput]). Permissions: [ContainAPI], [ReleaseAPI],
+// [ReplaceAPI] (and sts:GetCallerIdentity) and [DeleteLeakedAPI].
 //
 // [MeasureKeyActivity] measures what the key did: CloudTrail event
 // history (cloudtrail:LookupEvents filtered by AccessKeyId) over a window

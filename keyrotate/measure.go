@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -321,13 +322,20 @@ func joinCounts(m map[string]int) string {
 // Report returns the activity as findings of CheckLeakedActivity: one for
 // the key (FAIL when it made any call in the window: CRITICAL when a call
 // is flagged, else HIGH; PASS when none), one FAIL CRITICAL per flagged
-// event, and one ERROR per region that could not be read.
+// event, and one ERROR per region that could not be read. With no call
+// found and some region unread, the key's finding is ERROR, not PASS.
 func (a *Activity) Report(account string) *awsguard.Report {
 	f := awsguard.Finding{Check: CheckLeakedActivity, Status: awsguard.StatusPass, Severity: awsguard.SeverityInfo, Account: account,
 		Region: awsguard.RegionGlobal, Resource: a.KeyID, Controls: leakControls, Remediation: "keyrotate.ContainLeakedKey",
 		Title: fmt.Sprintf("Leaked key %s made no call in CloudTrail from %s", a.KeyID, a.Start.UTC().Format(time.RFC3339)),
 		Evidence: map[string]string{"events": fmt.Sprint(len(a.Events)), "flagged": fmt.Sprint(len(a.Flagged)), "errors": fmt.Sprint(a.Errors),
 			"start": a.Start.UTC().Format(time.RFC3339), "end": a.End.UTC().Format(time.RFC3339)}}
+	if len(a.Events) == 0 && len(a.RegionErrors) > 0 {
+		// Unread history proves nothing: the key may have been used there.
+		f.Status, f.Severity = awsguard.StatusError, awsguard.SeverityHigh
+		f.Title = fmt.Sprintf("Leaked key %s: no call found, but CloudTrail could not be read in %d regions", a.KeyID, len(a.RegionErrors))
+		f.Evidence["unread_regions"] = strings.Join(slices.Sorted(maps.Keys(a.RegionErrors)), ",")
+	}
 	if len(a.Events) > 0 {
 		f.Status, f.Severity = awsguard.StatusFail, awsguard.SeverityHigh
 		if len(a.Flagged) > 0 {

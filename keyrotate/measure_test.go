@@ -232,3 +232,23 @@ func TestMeasureBoundsAndInput(t *testing.T) {
 		t.Errorf("refused input made %d calls", len(trail.calls))
 	}
 }
+
+// No call found where the history could not be read decides nothing: the
+// key's finding is ERROR, naming the regions, never PASS.
+func TestReportUnreadHistoryIsError(t *testing.T) {
+	a := &keyrotate.Activity{KeyID: "AKIAEXAMPLELEAKED123", RegionErrors: map[string]string{"us-east-1": "LookupEvents: 500", "ap-northeast-2": "denied"}}
+	r := a.Report("123456789012")
+	var key *awsguard.Finding
+	for i, f := range r.Findings {
+		if f.Resource == a.KeyID && f.Region == awsguard.RegionGlobal {
+			key = &r.Findings[i]
+		}
+	}
+	if key == nil || key.Status != awsguard.StatusError || key.Evidence["unread_regions"] != "ap-northeast-2,us-east-1" || len(r.Findings) != 3 {
+		t.Errorf("findings: %+v", r.Findings)
+	}
+	a.RegionErrors = nil
+	if f := a.Report("123456789012").Findings[0]; f.Status != awsguard.StatusPass {
+		t.Errorf("all read, no call: %s", f.Status)
+	}
+}

@@ -3,6 +3,7 @@ package keyrotate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -39,8 +40,43 @@ type rotWorld struct {
 	store   []keyrotate.AccessKey          // deliveries, in order
 }
 
+// rotShared is the emulator state TestRotateOnMoto's cases share (a
+// reset and the enforcement of authentication cost seconds each): while
+// it is set, newRotWorld gives each case a new user of its own on it.
+var rotShared struct {
+	w *rotWorld
+	n int
+}
+
+// TestRotateOnMoto runs direct rotation's moto tests on one emulator
+// state, one after another.
+func TestRotateOnMoto(t *testing.T) {
+	rotShared.w = newRotWorld(t, "rot-base")
+	t.Cleanup(func() { rotShared.w = nil })
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"RotateAccessKeyAgainstMoto", testRotateAccessKeyAgainstMoto},
+		{"RotateRollsBack", testRotateRollsBack},
+		{"FinishRotationAgainstMoto", testFinishRotationAgainstMoto},
+		{"RotateCreateRefusedClearsRecord", testRotateCreateRefusedClearsRecord},
+		{"RotateStaleRecordOnMoto", testRotateStaleRecordOnMoto},
+		{"RotateDeliverInterruptedKeepsNewKey", testRotateDeliverInterruptedKeepsNewKey},
+		{"RotateRollbackFailsThenReRun", testRotateRollbackFailsThenReRun},
+	} {
+		t.Run(c.name, c.run)
+	}
+}
+
 func newRotWorld(t *testing.T, user string) *rotWorld {
 	t.Helper()
+	if b := rotShared.w; b != nil {
+		rotShared.n++
+		s := b.sibling(fmt.Sprintf("%s%d", user, rotShared.n))
+		s.t = t
+		return s
+	}
 	env := awstest.New(t)
 	admin := env.EnforceAuth()
 	w := &rotWorld{t: t, env: env, admin: admin, iam: iam.NewFromConfig(admin), user: user, secrets: map[string]keyrotate.AccessKey{}}

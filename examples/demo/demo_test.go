@@ -225,6 +225,7 @@ func TestLocalDemoText(t *testing.T) {
 		`Before and after the fixes, by severity: SEVERITY BEFORE AFTER CRITICAL 1 of 2 1 of 2`,
 		`Findings the fixes changed: BEFORE AFTER SEVERITY CHECK RESOURCE`, `FAIL PASS MEDIUM iam.password_policy account-password-policy`,
 		`FAIL PASS HIGH inspector.enabled inspector2/us-east-1/EC2`, `none FAIL MEDIUM acm.certificate.expiry`,
+		`iam.key.leaked_activity`, `replayed from the demo's own log`, `delete user build-bot`,
 		`Still failing:`, `FAIL CRITICAL iam.root.mfa`, `before: `, `after: `, `Removed at the end`, `- delete rule awsguard-root-sign-in`, `attacks-passed`, `protected`, `revoke sg-`,
 		`User ci-deployer has an active access key never used, created 120 days ago (limit 90 days)`} {
 		if !strings.Contains(flat, want) {

@@ -6,7 +6,8 @@ import (
 
 // scenarios lists the demo's concerns in the order they run. Each package
 // adds its own as it lands.
-var scenarios = []scenario{iamScenario, groupsScenario, rotateScenario, wafScenario, httpsScenario, networkScenario, inspectorScenario, alertsScenario, recoverScenario, instanceConnectScenario}
+var scenarios = []scenario{iamScenario, groupsScenario, rotateScenario, leakScenario, wafScenario, httpsScenario, networkScenario,
+	inspectorScenario, alertsScenario, recoverScenario, instanceConnectScenario}
 
 // describe says in words what plan p did, one line per action done (or,
 // in a dry run, would do: "would ..."), or, when it had nothing to do,
