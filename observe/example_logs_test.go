@@ -12,16 +12,27 @@ import (
 )
 
 // fakeLogs is an observe.LogGroupsAPI holding log groups in memory.
-type fakeLogs struct{ groups []logtypes.LogGroup }
+type fakeLogs struct {
+	groups []logtypes.LogGroup
+	tags   map[string]map[string]string // by log group ARN
+}
 
 func (f *fakeLogs) DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
 	return &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: f.groups}, nil
 }
 
 func (f *fakeLogs) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLogGroupInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error) {
-	f.groups = append(f.groups, logtypes.LogGroup{LogGroupName: in.LogGroupName,
-		Arn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:" + aws.ToString(in.LogGroupName) + ":*")})
+	arn := "arn:aws:logs:us-east-1:123456789012:log-group:" + aws.ToString(in.LogGroupName) + ":*"
+	f.groups = append(f.groups, logtypes.LogGroup{LogGroupName: in.LogGroupName, Arn: aws.String(arn)})
+	if f.tags == nil {
+		f.tags = map[string]map[string]string{}
+	}
+	f.tags[arn] = in.Tags
 	return &cloudwatchlogs.CreateLogGroupOutput{}, nil
+}
+
+func (f *fakeLogs) ListTagsForResource(_ context.Context, in *cloudwatchlogs.ListTagsForResourceInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.ListTagsForResourceOutput, error) {
+	return &cloudwatchlogs.ListTagsForResourceOutput{Tags: f.tags[aws.ToString(in.ResourceArn)]}, nil
 }
 
 func (f *fakeLogs) PutRetentionPolicy(_ context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error) {

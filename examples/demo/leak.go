@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -60,12 +61,12 @@ func (r *leakReplay) LookupEvents(_ context.Context, in *cloudtrail.LookupEvents
 	return out, nil
 }
 
-// leakScenario: a key of build-bot leaks and is used (the demo plays the
-// attacker: it looks around and mints itself a second key); the scene
-// contains it with keyrotate.ContainLeakedKey and measures what it did.
-// The after audit shows the activity (iam.key.leaked_activity) and the
-// containment; the teardown deletes the user and both keys. Local only,
-// and it leaks nothing in a dry run.
+// leakScenario: the seed leaks a key of build-bot and uses it (the demo
+// plays the attacker: it looks around and mints itself a second key); the
+// audit measures what the key did (iam.key.leaked_activity) and whether
+// it is contained; the fix contains it with keyrotate.ContainLeakedKey
+// (a dry run only plans it); the teardown deletes the user and both keys.
+// Local only.
 var leakScenario = scenario{
 	name:      "leaked key",
 	localOnly: true,
@@ -90,17 +91,14 @@ var leakScenario = scenario{
 		}
 		return r, nil
 	},
-	fix: func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error) {
+	seed: func(ctx context.Context, e *demoEnv) error {
 		leak = &leakReplay{}
-		if dryRun {
-			return []string{"would leak a key of " + demoLeakUser + " and contain it: deactivate it, attach " + keyrotate.QuarantinePolicyName +
-				", deny its older sessions (a dry run leaks nothing)"}, nil
-		}
-		id, err := leakAndUse(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		c, err := keyrotate.ContainLeakedKey(ctx, iam.NewFromConfig(e.cfg), id, func(o *keyrotate.ContainOptions) { o.RevokeSessions = true })
+		_, err := leakAndUse(ctx, e)
+		return err
+	},
+	fix: func(ctx context.Context, e *demoEnv, dryRun bool) ([]string, error) {
+		id := leak.keyID
+		c, err := keyrotate.ContainLeakedKey(ctx, iam.NewFromConfig(e.cfg), id, func(o *keyrotate.ContainOptions) { o.RevokeSessions, o.DryRun = true, dryRun })
 		if err != nil {
 			return nil, err
 		}
@@ -159,15 +157,20 @@ func leakAndUse(ctx context.Context, e *demoEnv) (string, error) {
 // containment by user name once the leaked key is gone), then the user.
 func removeLeakUser(ctx context.Context, api *iam.Client) ([]string, error) {
 	user := aws.String(demoLeakUser)
+	var lines []string
 	del, err := keyrotate.DeleteLeakedKey(ctx, api, demoLeakUser, leak.keyID)
-	if err != nil {
+	switch {
+	case errors.Is(err, keyrotate.ErrNotContained):
+		// A dry run only planned the containment: the keys go below.
+	case err != nil:
 		return nil, err
+	default:
+		rel, err := keyrotate.ReleaseContainment(ctx, api, leak.keyID, func(o *keyrotate.ReleaseOptions) { o.User = demoLeakUser })
+		if err != nil {
+			return nil, err
+		}
+		lines = append(describe("leaked key", &del.Plan), describe("containment of "+demoLeakUser, &rel.Plan)...)
 	}
-	rel, err := keyrotate.ReleaseContainment(ctx, api, leak.keyID, func(o *keyrotate.ReleaseOptions) { o.User = demoLeakUser })
-	if err != nil {
-		return nil, err
-	}
-	lines := append(describe("leaked key", &del.Plan), describe("containment of "+demoLeakUser, &rel.Plan)...)
 	keys, err := api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
 	if err != nil {
 		return nil, err
@@ -176,7 +179,7 @@ func removeLeakUser(ctx context.Context, api *iam.Client) ([]string, error) {
 		if _, err := api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: user, AccessKeyId: k.AccessKeyId}); err != nil {
 			return nil, err
 		}
-		lines = append(lines, "delete key "+aws.ToString(k.AccessKeyId)+" that the leaked key created")
+		lines = append(lines, "delete key "+aws.ToString(k.AccessKeyId)+" of "+demoLeakUser)
 	}
 	if _, err := api.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: user}); err != nil {
 		return nil, err

@@ -124,7 +124,11 @@ func writeChanged(w io.Writer, before, after *awsguard.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "BEFORE\tAFTER\tSEVERITY\tCHECK\tRESOURCE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.before, r.after, r.severity, r.check, shortResource(r.resource, 36))
+		res := shortResource(r.resource, 36)
+		if r.n > 1 {
+			res = shortResource(r.resource, 30) + fmt.Sprintf(" (x%d)", r.n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.before, r.after, r.severity, r.check, res)
 	}
 	return tw.Flush()
 }
@@ -133,12 +137,35 @@ type changeRow struct {
 	findingKey
 	severity      awsguard.Severity
 	before, after string
+	n             int // findings alike (one check reports several on one resource)
 }
 
 // changed lists the findings whose status differs between the two
 // audits, in after's order, then those only before had ("none" stands
-// for a status a side does not have).
+// for a status a side does not have); findings alike count in one row.
 func changed(before, after *awsguard.Report) []changeRow {
+	var rows []changeRow
+	at := map[changeRow]int{}
+	for _, r := range changes(before, after) {
+		if quiet(r.before) && quiet(r.after) {
+			continue // not applicable, then gone (or the other way): nothing to read
+		}
+		if i, ok := at[r]; ok {
+			rows[i].n++
+			continue
+		}
+		at[r] = len(rows)
+		r.n = 1
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func quiet(status string) bool {
+	return status == "none" || status == string(awsguard.StatusNotApplicable)
+}
+
+func changes(before, after *awsguard.Report) []changeRow {
 	was := map[findingKey]awsguard.Finding{}
 	for _, f := range before.Findings {
 		was[findingKey{f.Check, f.Resource}] = f
@@ -156,11 +183,11 @@ func changed(before, after *awsguard.Report) []changeRow {
 		if ok {
 			from = string(b.Status)
 		}
-		rows = append(rows, changeRow{k, f.Severity, from, string(f.Status)})
+		rows = append(rows, changeRow{findingKey: k, severity: f.Severity, before: from, after: string(f.Status)})
 	}
 	for _, f := range before.Findings {
 		if k := (findingKey{f.Check, f.Resource}); !seen[k] {
-			rows = append(rows, changeRow{k, f.Severity, string(f.Status), "none"})
+			rows = append(rows, changeRow{findingKey: k, severity: f.Severity, before: string(f.Status), after: "none"})
 		}
 	}
 	return rows
