@@ -62,7 +62,7 @@ type result struct {
 	err            error
 }
 
-func runAudit(t *testing.T, args ...string) result {
+func runAudit(t testing.TB, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, &out, &errOut)
@@ -134,6 +134,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-list-checks", "-format", "csv"}, "-list-checks"},
 		{[]string{"-list-checks=maybe"}, "-list-checks"},
 		{[]string{"-profile", "nosuch"}, `-profile "nosuch"`},
+		{[]string{"-org"}, "-org needs -role NAME"},
+		{[]string{"-role", "Auditor"}, "-role is for -org"},
+		{[]string{"-concurrency", "2"}, "-concurrency is for -org"},
+		{[]string{"-org", "-role", "a/b"}, `-role "a/b"`},
+		{[]string{"-org", "-role", "Auditor", "-external-id", "x"}, "-external-id"},
+		{[]string{"-org", "-role", "Auditor", "-concurrency", "0"}, "-concurrency 0"},
+		{[]string{"-checks", "org."}, "only with -org"},
 	} {
 		r := runAudit(t, tc.args...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -157,7 +164,7 @@ var allChecks = []string{
 	"waf.alb.web_acl", "waf.alb.sqli_rules", "elb.alb.https", "acm.certificate.expiry",
 	"network.instance.exposed", "network.sg.open_admin_ports", "network.nacl.open_admin_ports",
 	"ec2.instance_connect", "inspector.enabled", "inspector.findings",
-	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention",
+	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention", "org.account.access",
 }
 
 func TestListChecks(t *testing.T) {
