@@ -34,7 +34,7 @@ type Event struct {
 	// enabled regions; empty for the function's region.
 	Regions []string `json:"regions,omitempty"`
 	// Bucket and KeyPrefix say where the report is written:
-	// s3://Bucket/KeyPrefix ACCOUNT/TIME.json.
+	// s3://Bucket/KeyPrefixACCOUNT/TIME.json.
 	Bucket    string `json:"bucket"`
 	KeyPrefix string `json:"key_prefix,omitempty"`
 	// SecurityHub publishes the findings to the account's Security Hub

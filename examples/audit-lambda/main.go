@@ -16,8 +16,8 @@
 // function's region). The function audits what audit does (IAM, and per
 // region WAF, HTTPS and certificates, network exposure, EC2 Instance
 // Connect, Inspector, alerts and logs) with the role's credentials, writes
-// the report as JSON in the findings contract to s3://BUCKET/PREFIX
-// ACCOUNT/TIME.json with its own credentials, publishes the findings to
+// the report as JSON in the findings contract to
+// s3://BUCKET/PREFIXACCOUNT/TIME.json with its own credentials, publishes the findings to
 // the account's Security Hub (through the role) when asked, and returns a
 // summary: the counts by status and of failures by severity, and the S3
 // key. A part of the account that could not be read is ERROR findings in
