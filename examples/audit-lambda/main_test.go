@@ -187,6 +187,23 @@ func TestHandleMoto(t *testing.T) {
 	if len(inj.Injected()) != 1 {
 		t.Errorf("injected %d faults", len(inj.Injected()))
 	}
+
+	// The report cannot be written: the invocation fails naming the key
+	// (the run is read-only otherwise; a new invocation writes a new
+	// report).
+	inj = fault.New(fault.Rule{Service: "S3", Operation: "PutObject", Kind: fault.ServerError})
+	cfg = env.Config()
+	cfg.APIOptions = append(cfg.APIOptions, inj.APIOption)
+	ev.SecurityHub = false
+	if _, err := newHandler(cfg).Handle(ctx, ev); err == nil || !strings.Contains(err.Error(), "write the report to s3://"+bucket+"/awsguard/"+member+"/") {
+		t.Errorf("PutObject failed: %v", err)
+	}
+
+	// No role: the function's own account, with its own credentials.
+	own, err := newHandler(env.Config()).Handle(ctx, Event{Account: awstest.DefaultAccount, Regions: []string{"us-east-1"}, Bucket: bucket})
+	if err != nil || !strings.HasPrefix(own.Key, awstest.DefaultAccount+"/") || own.Total == 0 {
+		t.Fatalf("own account: %+v, %v", own, err)
+	}
 }
 
 // A bad event is refused before any call, naming its field.
