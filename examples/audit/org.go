@@ -97,11 +97,9 @@ func (o *orgFlags) parse(c *cli.Command, f *flags) error {
 	case o.concurrency < 1 || o.concurrency > 64:
 		return cli.Usagef("-concurrency %d: want 1 to 64", o.concurrency)
 	}
+	// (-regions all: each account lists its own enabled regions, with the
+	// ec2:DescribeRegions parse declared for the regional checks.)
 	c.Uses(reflect.TypeFor[awsguard.ListAccountsAPI](), reflect.TypeFor[awsguard.AssumeRoleAPI]())
-	if len(f.regions) == 1 && f.regions[0] == "all" {
-		// Each account's enabled regions are its own.
-		c.Uses(reflect.TypeFor[regionsAPI]())
-	}
 	return nil
 }
 
