@@ -219,8 +219,16 @@ func TestListChecks(t *testing.T) {
 	}
 }
 
-func TestAuditJSONAndExitCodes(t *testing.T) {
+// The read-only runs on motoEnv's account share one seeded emulator (a
+// reset and a seed cost seconds each).
+func TestAuditOneAccount(t *testing.T) {
 	motoEnv(t)
+	t.Run("JSONAndExitCodes", auditJSONAndExitCodes)
+	t.Run("Filters", auditFilters)
+	t.Run("TableCSVAndHTML", auditTableCSVAndHTML)
+}
+
+func auditJSONAndExitCodes(t *testing.T) {
 	r := runAudit(t, "-format", "json", "-checks", "iam.")
 	if r.code != 3 {
 		t.Errorf("code %d, want 3 (alice fails console MFA)\n%s", r.code, r.stderr)
@@ -260,8 +268,7 @@ func TestAuditJSONAndExitCodes(t *testing.T) {
 	}
 }
 
-func TestAuditFilters(t *testing.T) {
-	motoEnv(t)
+func auditFilters(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		keep func(awsguard.Finding) bool
@@ -290,8 +297,7 @@ func TestAuditFilters(t *testing.T) {
 	}
 }
 
-func TestAuditTableCSVAndHTML(t *testing.T) {
-	motoEnv(t)
+func auditTableCSVAndHTML(t *testing.T) {
 	r := runAudit(t, "-fail-on", "none")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "STATUS") || !strings.Contains(r.stdout, "Console user alice has no MFA device") {
 		t.Errorf("table (code %d):\n%s", r.code, r.stdout)
