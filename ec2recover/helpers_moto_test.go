@@ -21,7 +21,7 @@ const targetImage = "ami-760aaa0f"
 
 // world is one test's emulated account with a target instance.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	env     *awstest.Env
 	cfg     aws.Config
 	ec2     *ec2.Client
@@ -32,7 +32,7 @@ type world struct {
 	dir     string
 }
 
-func newWorld(t *testing.T, state string) *world {
+func newWorld(t testing.TB, state string) *world {
 	t.Helper()
 	env := awstest.New(t)
 	cfg := env.Config()

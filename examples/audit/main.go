@@ -13,7 +13,27 @@
 //
 //	audit [-format table|json|csv|html|asff] [-checks ID,PREFIX,...] [-severity LIST] [-status LIST]
 //	      [-fail-on SEVERITY|none] [-regions all|REGION,...] [-baseline kisa|cis] [-list-checks]
+//	      [-org -role NAME [-external-id ID] [-concurrency 4]]
 //	      [-profile NAME] [-region NAME] [-endpoint-url URL] [-timeout 5m] [-print-policy]
+//
+// With -org it audits every ACTIVE account of the Organization
+// (organizations:ListAccounts, from the management account or a delegated
+// administrator): the caller's own account with the caller's own
+// credentials (the management account has no OrganizationAccountAccessRole
+// of its own, and needs none), every other account through sts:AssumeRole
+// into -role, -concurrency accounts at once (each fanning out over at most
+// 4 regions at once). -regions all is each account's own list of enabled
+// regions. The findings of all accounts make one report, each finding
+// naming its account; the table prints one table per account. Every
+// account gets an org.account.access finding, whatever -checks selects:
+// PASS when it was audited, ERROR (with the reason in evidence) when its
+// role is missing, AssumeRole was denied or the account could not be read;
+// such an account never stops the others, and makes the exit code 1. On a
+// terminal, a progress line per account audited goes to stderr.
+// -print-policy with -org prints the management side's policy (its own
+// audit, organizations:ListAccounts, and sts:AssumeRole on the role only)
+// and says on stderr what the member role needs: the same policy without
+// organizations:ListAccounts, and a trust policy for the caller's account.
 //
 // Exit codes: 0 the audit ran and no finding FAILs at or above -fail-on
 // (default low: any FAIL; none: never); 3 the audit ran and some do; 1 it
@@ -232,6 +252,7 @@ type flags struct {
 	failOn     awsguard.Severity // "" for none
 	regions    []string          // nil: the configured region; ["all"]: every enabled one
 	listChecks bool
+	org        orgFlags
 	opts       auditOptions
 	selected   []provider
 	known      []checkInfo
@@ -239,9 +260,13 @@ type flags struct {
 
 const summary = `audit reads the account's security posture (IAM; and per region WAF, HTTPS
 and certificates, network exposure, Inspector, alerts and logs) and prints
-one finding per check and resource. Exit codes: 0 no finding FAILs at or
-above -fail-on, 3 some do, 1 the audit could not run (or read only part of
-the account), 2 a bad command line.`
+one finding per check and resource. With -org -role NAME it audits every
+ACTIVE account of the Organization (the caller's own with its own
+credentials, the others through the role NAME) into one report; an account
+it cannot reach is an org.account.access ERROR finding. Exit codes: 0 no
+finding FAILs at or above -fail-on, 3 some do, 1 the audit could not run
+(or read only part of the account, or of the organization), 2 a bad
+command line.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := cli.New("audit", summary)
@@ -254,15 +279,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	regions := c.Flags.String("regions", "", "regions of the regional checks: a comma-separated `list`, or all (every enabled region)\n(default: the configured region)")
 	baselineName := c.Flags.String("baseline", "kisa", "password policy `baseline`: kisa or cis")
 	c.Flags.BoolVar(&f.listChecks, "list-checks", false, "list the known checks (-format table or json) and exit")
+	f.org.register(c.Flags)
+	out := &policyWriter{w: stdout}
 	c.Check = func() error {
-		return f.parse(c, *checks, *severity, *status, *failOn, *regions, *baselineName)
+		if err := f.parse(c, *checks, *severity, *status, *failOn, *regions, *baselineName); err != nil {
+			return err
+		}
+		if err := f.org.parse(c, &f); err != nil {
+			return err
+		}
+		// With -org, -print-policy's one statement is split in two (see
+		// writeOrgPolicy): hold it back until Run has printed it.
+		out.hold = f.org.on && c.Flags.Lookup("print-policy").Value.String() == "true"
+		return nil
 	}
-	return c.Run(ctx, args, stdout, stderr, func(ctx context.Context) error {
+	err := c.Run(ctx, args, out, stderr, func(ctx context.Context) error {
 		if f.listChecks {
 			return writeChecks(stdout, *f.format, f.known)
 		}
 		return f.audit(ctx, c, stdout, stderr)
 	})
+	if err == nil && out.hold {
+		return f.org.writePolicy(stdout, stderr, out.held.Bytes())
+	}
+	return err
 }
 
 // parse checks audit's flags, before any AWS call, and declares the
@@ -278,6 +318,7 @@ func (f *flags) parse(c *cli.Command, checks, severity, status, failOn, regions,
 			f.known = append(f.known, ci)
 		}
 	}
+	f.known = append(f.known, accessCheck)
 	if f.listChecks && *f.format != cli.FormatTable && *f.format != cli.FormatJSON {
 		return cli.Usagef("-list-checks prints a table or json, not -format %s", *f.format)
 	}
@@ -351,7 +392,9 @@ func (f *flags) selects(check string) bool {
 }
 
 func (f *flags) keep(x awsguard.Finding) bool {
-	return f.selects(x.Check) &&
+	// Whether an account could be audited at all shows whatever -checks
+	// selects: an account left out silently would look clean.
+	return (f.selects(x.Check) || x.Check == CheckAccountAccess) &&
 		(len(f.severities) == 0 || slices.Contains(f.severities, x.Severity)) &&
 		(len(f.statuses) == 0 || slices.Contains(f.statuses, x.Status))
 }
@@ -371,50 +414,27 @@ func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	cfg.APIOptions = append(cfg.APIOptions, apiOptions...)
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return fmt.Errorf("identify the account: %w", err)
 	}
 	f.opts.account = aws.ToString(out.Account)
 
-	var reports []*awsguard.Report
+	var rep *awsguard.Report
 	var errs []error
-	var regions []string
-	for _, p := range f.selected {
-		if !p.regional {
-			rep, err := p.audit(ctx, awsguard.Target{Account: f.opts.account, Region: cfg.Region, Config: cfg}, f.opts)
-			if rep == nil && err != nil {
-				return err
-			}
-			reports, errs = append(reports, rep), append(errs, err)
-			continue
+	if f.org.on {
+		if rep, errs, err = f.auditOrg(ctx, cfg, f.opts.account, progressTo(stderr)); err != nil {
+			return err
 		}
-		if regions == nil {
-			if regions, err = f.resolveRegions(ctx, cfg); err != nil {
-				return err
-			}
-		}
-		results, err := awsguard.ForEachRegion(ctx, cfg, regions, func(ctx context.Context, t awsguard.Target) (*awsguard.Report, error) {
-			t.Account = f.opts.account
-			return p.audit(ctx, t, f.opts)
-		})
+	} else {
+		reports, aerrs, err := f.auditAccount(ctx, cfg, f.opts.account)
 		if err != nil {
 			return err
 		}
-		for _, r := range results {
-			if r.Value != nil {
-				reports = append(reports, r.Value)
-			} else if r.Err != nil {
-				// No report at all (its first source could not be read):
-				// the region still shows, as ERROR findings.
-				reports = append(reports, f.unread(p, r.Region, r.Err))
-			}
-			if r.Err != nil {
-				errs = append(errs, fmt.Errorf("%s in %s: %w", p.name, r.Region, r.Err))
-			}
-		}
+		rep, errs = awsguard.Merge(reports...), aerrs
 	}
-	rep := awsguard.Merge(reports...).Filter(f.keep)
+	rep = rep.Filter(f.keep)
 	if err := f.write(stdout, rep, cfg.Region); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
@@ -429,13 +449,59 @@ func (f *flags) audit(ctx context.Context, c *cli.Command, stdout, stderr io.Wri
 	return nil
 }
 
+// auditAccount runs the selected providers against one account, reached
+// through cfg: the global ones once, the regional ones per region of
+// -regions. The error return is for an account that could not be audited
+// at all; errs are the parts that could not be read (their findings are
+// ERROR findings in the reports).
+func (f *flags) auditAccount(ctx context.Context, cfg aws.Config, account string) (reports []*awsguard.Report, errs []error, err error) {
+	opts := f.opts
+	opts.account = account
+	var regions []string
+	for _, p := range f.selected {
+		if !p.regional {
+			rep, err := p.audit(ctx, awsguard.Target{Account: account, Region: cfg.Region, Config: cfg}, opts)
+			if rep == nil && err != nil {
+				return nil, nil, err
+			}
+			reports, errs = append(reports, rep), append(errs, err)
+			continue
+		}
+		if regions == nil {
+			if regions, err = f.resolveRegions(ctx, cfg); err != nil {
+				return nil, nil, err
+			}
+		}
+		results, err := awsguard.ForEachRegion(ctx, cfg, regions, func(ctx context.Context, t awsguard.Target) (*awsguard.Report, error) {
+			t.Account = account
+			return p.audit(ctx, t, opts)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range results {
+			if r.Value != nil {
+				reports = append(reports, r.Value)
+			} else if r.Err != nil {
+				// No report at all (its first source could not be read):
+				// the region still shows, as ERROR findings.
+				reports = append(reports, f.unread(p, account, r.Region, r.Err))
+			}
+			if r.Err != nil {
+				errs = append(errs, fmt.Errorf("%s in %s: %w", p.name, r.Region, r.Err))
+			}
+		}
+	}
+	return reports, errs, nil
+}
+
 // unread returns the findings of a regional provider whose audit of a
 // region gave no report: one ERROR finding per check of p, saying why.
-func (f *flags) unread(p provider, region string, err error) *awsguard.Report {
+func (f *flags) unread(p provider, account, region string, err error) *awsguard.Report {
 	var fs []awsguard.Finding
 	for _, ci := range p.checks(f.opts) {
 		fs = append(fs, awsguard.Finding{Check: ci.ID, Status: awsguard.StatusError, Severity: ci.Severity,
-			Account: f.opts.account, Region: region, Resource: "region/" + region,
+			Account: account, Region: region, Resource: "region/" + region,
 			Title:    "The " + p.name + " audit could not read region " + region,
 			Evidence: map[string]string{"error": err.Error()}, Controls: slices.Clone(ci.Controls)})
 	}
@@ -485,6 +551,9 @@ func (f *flags) write(w io.Writer, rep *awsguard.Report, region string) error {
 	shown := present.ForPeople(rep, f.statuses)
 	if *f.format == cli.FormatHTML {
 		return shown.WriteHTML(w)
+	}
+	if f.org.on {
+		return writeTables(w, shown)
 	}
 	return shown.WriteTable(w)
 }

@@ -62,7 +62,7 @@ type result struct {
 	err            error
 }
 
-func runAudit(t *testing.T, args ...string) result {
+func runAudit(t testing.TB, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, &out, &errOut)
@@ -134,6 +134,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-list-checks", "-format", "csv"}, "-list-checks"},
 		{[]string{"-list-checks=maybe"}, "-list-checks"},
 		{[]string{"-profile", "nosuch"}, `-profile "nosuch"`},
+		{[]string{"-org"}, "-org needs -role NAME"},
+		{[]string{"-role", "Auditor"}, "-role is for -org"},
+		{[]string{"-concurrency", "2"}, "-concurrency is for -org"},
+		{[]string{"-org", "-role", "a/b"}, `-role "a/b"`},
+		{[]string{"-org", "-role", "Auditor", "-external-id", "x"}, "-external-id"},
+		{[]string{"-org", "-role", "Auditor", "-concurrency", "0"}, "-concurrency 0"},
+		{[]string{"-checks", "org."}, "only with -org"},
 	} {
 		r := runAudit(t, tc.args...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -157,7 +164,7 @@ var allChecks = []string{
 	"waf.alb.web_acl", "waf.alb.sqli_rules", "elb.alb.https", "acm.certificate.expiry",
 	"network.instance.exposed", "network.sg.open_admin_ports", "network.nacl.open_admin_ports",
 	"ec2.instance_connect", "inspector.enabled", "inspector.findings",
-	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention",
+	"observe.alerts.topic", "observe.cis.metric_filters", "observe.logs.retention", "org.account.access",
 }
 
 func TestListChecks(t *testing.T) {
@@ -212,8 +219,16 @@ func TestListChecks(t *testing.T) {
 	}
 }
 
-func TestAuditJSONAndExitCodes(t *testing.T) {
+// The read-only runs on motoEnv's account share one seeded emulator (a
+// reset and a seed cost seconds each).
+func TestAuditOneAccount(t *testing.T) {
 	motoEnv(t)
+	t.Run("JSONAndExitCodes", auditJSONAndExitCodes)
+	t.Run("Filters", auditFilters)
+	t.Run("TableCSVAndHTML", auditTableCSVAndHTML)
+}
+
+func auditJSONAndExitCodes(t *testing.T) {
 	r := runAudit(t, "-format", "json", "-checks", "iam.")
 	if r.code != 3 {
 		t.Errorf("code %d, want 3 (alice fails console MFA)\n%s", r.code, r.stderr)
@@ -253,8 +268,7 @@ func TestAuditJSONAndExitCodes(t *testing.T) {
 	}
 }
 
-func TestAuditFilters(t *testing.T) {
-	motoEnv(t)
+func auditFilters(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		keep func(awsguard.Finding) bool
@@ -283,8 +297,7 @@ func TestAuditFilters(t *testing.T) {
 	}
 }
 
-func TestAuditTableCSVAndHTML(t *testing.T) {
-	motoEnv(t)
+func auditTableCSVAndHTML(t *testing.T) {
 	r := runAudit(t, "-fail-on", "none")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "STATUS") || !strings.Contains(r.stdout, "Console user alice has no MFA device") {
 		t.Errorf("table (code %d):\n%s", r.code, r.stdout)
