@@ -19,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
@@ -97,6 +99,22 @@ type usersAPI interface {
 	ListUserTags(context.Context, *iam.ListUserTagsInput, ...func(*iam.Options)) (*iam.ListUserTagsOutput, error)
 }
 
+// rotationSecretsAPI is the part of *secretsmanager.Client that finds
+// the secrets with a rotation function and that keyrotate.TeardownRotation
+// calls without DeleteSecret (cleanup keeps the secrets).
+type rotationSecretsAPI interface {
+	ListSecrets(context.Context, *secretsmanager.ListSecretsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretsOutput, error)
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	CancelRotateSecret(context.Context, *secretsmanager.CancelRotateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CancelRotateSecretOutput, error)
+}
+
+// secretsClient is what cleanup holds for Secrets Manager: the lister and
+// what TeardownRotation takes.
+type secretsClient interface {
+	rotationSecretsAPI
+	keyrotate.TeardownSecretsAPI
+}
+
 // clients are the clients cleanup calls.
 type clients struct {
 	elb      *elbv2.Client
@@ -106,6 +124,8 @@ type clients struct {
 	iam      *iam.Client
 	ec2      *ec2.Client
 	teardown observe.TeardownClients
+	secrets  secretsClient
+	lambda   keyrotate.TeardownLambdaAPI
 }
 
 func newClients(cfg aws.Config) clients {
@@ -114,6 +134,7 @@ func newClients(cfg aws.Config) clients {
 	c.teardown = observe.TeardownClients{SNS: sns.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), IAM: c.iam, EC2: c.ec2,
 		SSM: ssm.NewFromConfig(cfg), CloudTrail: cloudtrail.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg)}
+	c.secrets, c.lambda = secretsmanager.NewFromConfig(cfg), lambda.NewFromConfig(cfg)
 	return c
 }
 
@@ -134,7 +155,8 @@ func clean(ctx context.Context, c clients, o options) (*Result, error) {
 	}{
 		{"web ACLs", cl.webACLs}, {"HTTPS", cl.https}, {"observe", cl.observe},
 		{"MFA enforcement", cl.enforceMFA}, {"Instance Connect deny", cl.instanceConnect},
-		{"closed exposures", cl.exposures}, {"containments", cl.containments}, {"recovery leftovers", cl.recoveries},
+		{"closed exposures", cl.exposures}, {"containments", cl.containments}, {"rotations", cl.rotations},
+		{"recovery leftovers", cl.recoveries},
 	} {
 		if err := ctx.Err(); err != nil {
 			return cl.res, err
@@ -593,4 +615,70 @@ func ec2Tag(tags []ec2types.Tag, key string) string {
 		}
 	}
 	return ""
+}
+
+// rotations removes the Secrets Manager rotations keyrotate.SetupRotation
+// set up (keyrotate.TeardownRotation, the secrets and keys kept): for
+// each secret with a rotation function it plans the teardown first and
+// removes only what names awsguard's own inline policy on the function's
+// role or invoke permission on the function. Stopping a key's rotation
+// is weakening, so only with -allow-weaken.
+func (cl *cleaner) rotations(ctx context.Context) error {
+	p := secretsmanager.NewListSecretsPaginator(cl.c.secrets, &secretsmanager.ListSecretsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list secrets: %w", err)
+		}
+		for _, s := range page.SecretList {
+			if aws.ToString(s.RotationLambdaARN) == "" {
+				continue
+			}
+			cfg := keyrotate.TeardownConfig{SecretID: aws.ToString(s.ARN), FunctionARN: aws.ToString(s.RotationLambdaARN)}
+			if err := cl.rotation(ctx, aws.ToString(s.Name), cfg); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rotation removes the rotation of one secret if awsguard set it up.
+func (cl *cleaner) rotation(ctx context.Context, name string, cfg keyrotate.TeardownConfig) error {
+	tc := keyrotate.TeardownClients{SecretsManager: cl.c.secrets, IAM: cl.c.iam, Lambda: cl.c.lambda}
+	plan, err := keyrotate.TeardownRotation(ctx, tc, cfg, func(o *keyrotate.TeardownOptions) { o.DryRun = true })
+	switch {
+	case errors.Is(err, keyrotate.ErrFunctionNotFound):
+		cl.remains("rotation of secret %s by %s: the function does not exist, so whose rotation it is cannot be read; left in place", name, cfg.FunctionARN)
+		return nil
+	case err != nil:
+		return err
+	case plan.NothingToDo():
+		return nil
+	case !awsguardRotation(plan):
+		cl.remains("rotation of secret %s by %s: not set up by awsguard (no %s policy on role %s, no %s permission on the function); left in place",
+			name, cfg.FunctionARN, plan.PolicyName, plan.RoleName, plan.StatementID)
+		return nil
+	case !cl.o.allowWeaken && slices.ContainsFunc(plan.Actions, func(a awsguard.Action) bool { return a.Kind == keyrotate.ActionCancelRotation }):
+		cl.remains("rotation of secret %s by %s (keyrotate.SetupRotation): removing it stops the key's rotation; -allow-weaken removes it", name, cfg.FunctionARN)
+		return nil
+	}
+	if !cl.o.dryRun {
+		plan, err = keyrotate.TeardownRotation(ctx, tc, cfg)
+	}
+	if plan != nil {
+		cl.add("rotation of secret "+name, &plan.Plan)
+	}
+	return err
+}
+
+// awsguardRotation reports whether a teardown plan removes what only
+// keyrotate.SetupRotation makes: its inline policy or invoke permission,
+// named for the secret. (A rotation already stopped, whose policy or
+// permission stayed, is removed without -allow-weaken: that only
+// tightens.)
+func awsguardRotation(plan *keyrotate.Setup) bool {
+	return slices.ContainsFunc(plan.Actions, func(a awsguard.Action) bool {
+		return a.Kind == keyrotate.ActionDeleteRolePolicy || a.Kind == keyrotate.ActionRemovePermission
+	})
 }

@@ -23,16 +23,25 @@
 //     setting less strict: the MFA enforcement policy (iamguard.RemoveEnforceMFA),
 //     the EC2 Instance Connect deny policy (ec2recover.RemoveInstanceConnectDeny),
 //     the rules inspect.CloseExposure revoked, from its records on the
-//     security groups (inspect.RestoreExposure), and the containment of a
-//     leaked key (keyrotate.ReleaseContainment). Without -allow-weaken each
-//     is listed as remaining.
+//     security groups (inspect.RestoreExposure), the containment of a
+//     leaked key (keyrotate.ReleaseContainment), and the Secrets Manager
+//     rotations keyrotate.SetupRotation set up (keyrotate.TeardownRotation:
+//     rotation off, the function's invoke permission for the secret and
+//     the inline policy on its role removed; the secret and the user's
+//     keys stay). Without -allow-weaken each is listed as remaining.
+//
+// A secret's rotation is awsguard's when the teardown's dry run finds
+// what only SetupRotation makes, named for the secret: the
+// awsguard-keyrotate-* inline policy on the function's role or the
+// invoke permission on the function. Any other rotation (someone else's,
+// even by the same function) is left as it is and listed as not
+// awsguard's. A rotation already off whose policy or permission stayed
+// (an interrupted removal) is finished without -allow-weaken.
 //
 // What awsguard made that no package can remove is listed too, with why:
 // a snapshot an ec2recover recovery kept, an instance still marked by an
 // unfinished recovery (ec2recover removes those only through the
-// recovery's journal). Not examined yet, and so left in place: Secrets
-// Manager rotation set up by keyrotate.SetupRotation (examples/rotation-setup
-// -teardown removes it). Fixes that created nothing of their own stay as
+// recovery's journal). Fixes that created nothing of their own stay as
 // they are: the password policy, groups and their members, MFA devices,
 // rotated keys. A second run removes nothing and lists only what stays.
 // Exit codes: 0 done, 1 failed (one line on stderr naming the step;
@@ -51,6 +60,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/awsguard/awsguard"
 	"github.com/awsguard/awsguard/iamguard"
 	"github.com/awsguard/awsguard/internal/cli"
@@ -67,9 +78,11 @@ else: web ACLs and their associations, HTTPS listeners and certificates,
 event rules and targets, alarms, metric filters, log groups, subscriptions
 and topics, the CloudWatch agent's role and instance profile. Undoing a fix
 that makes a setting less strict (MFA enforcement, the Instance Connect
-deny, closed exposures, a contained key) needs -allow-weaken. Run it with
--dry-run first. Exit codes: 0 done, 1 failed (one line naming the step;
-run again to finish), 2 a bad command line.`
+deny, closed exposures, a contained key, the Secrets Manager rotation of a
+key awsguard set up) needs -allow-weaken; a rotation someone else set up
+is never touched. Run it with -dry-run first. Exit codes: 0 done, 1
+failed (one line naming the step; run again to finish), 2 a bad command
+line.`
 
 // Result is what cleanup prints with -format json.
 type Result struct {
@@ -101,14 +114,20 @@ var uses = []reflect.Type{
 	reflect.TypeFor[observe.TeardownSSMAPI](), reflect.TypeFor[observe.TeardownTrailAPI](), reflect.TypeFor[observe.TeardownBucketAPI](),
 	reflect.TypeFor[policyAPI](), reflect.TypeFor[iamguard.RemoveEnforceMFAAPI](), reflect.TypeFor[denyRemoveAPI](),
 	reflect.TypeFor[groupsAPI](), reflect.TypeFor[exposureAPI](), reflect.TypeFor[usersAPI](), reflect.TypeFor[keyrotate.ReleaseAPI](), reflect.TypeFor[recoveryAPI](),
+	reflect.TypeFor[rotationSecretsAPI](), reflect.TypeFor[keyrotate.TeardownIAMAPI](), reflect.TypeFor[keyrotate.TeardownLambdaAPI](),
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, stdout, stderr, newClients)
+}
+
+// runWith is run with the clients newClients makes.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, newClients func(aws.Config) clients) error {
 	c := cli.New("cleanup", summary)
 	format := c.Format(cli.FormatTable, cli.FormatJSON)
 	var o options
 	dryRun := c.DryRun()
-	c.Flags.BoolVar(&o.allowWeaken, "allow-weaken", false, "also undo awsguard's fixes that make a setting less strict: MFA enforcement, the Instance Connect deny,\nclosed exposures, contained keys")
+	c.Flags.BoolVar(&o.allowWeaken, "allow-weaken", false, "also undo awsguard's fixes that make a setting less strict: MFA enforcement, the Instance Connect deny,\nclosed exposures, contained keys, awsguard's Secrets Manager rotations")
 	c.Flags.BoolVar(&o.force, "force", false, "delete awsguard's web ACLs even when the service cannot list the resources that use them")
 	c.Flags.BoolVar(&o.keepLogs, "keep-log-groups", false, "keep the log groups observe created, with their events")
 	c.Check = func() error {

@@ -255,7 +255,7 @@ func TestCleanupAfterFixes(t *testing.T) {
 	// The rest, interrupted at each of its mutating calls in turn: each
 	// run loses the answer of its first mutating call (the call took
 	// effect), and the next run carries on from what it finds.
-	points := sweep(t, cfg, options{allowWeaken: true, force: true})
+	points := sweep(t, cfg, options{allowWeaken: true, force: true}, newClients)
 	t.Logf("the fault sweep interrupted %d runs", points)
 	if points < 8 {
 		t.Errorf("the fault sweep covered %d mutating calls, want every one of the web ACL's and the weakening removals' (8 or more)", points)
@@ -294,7 +294,7 @@ func TestCleanupAfterFixes(t *testing.T) {
 // took effect, the caller cannot know), and returns how many runs were
 // interrupted. Every interrupted run must fail naming the fault; none may
 // lose anything (the caller compares the account with the seed after).
-func sweep(t *testing.T, cfg aws.Config, o options) int {
+func sweep(t *testing.T, cfg aws.Config, o options, newClients func(aws.Config) clients) int {
 	t.Helper()
 	acts, err := cli.Actions(uses...)
 	must(t, err)
